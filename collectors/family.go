@@ -1,0 +1,225 @@
+package collectors
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+)
+
+// Type is a family's Prometheus metric type.
+type Type string
+
+// The metric types kube-state-metrics' built-in families use.
+const (
+	Gauge   Type = "gauge"
+	Counter Type = "counter"
+)
+
+// Stability is a family's stability level as kube-state-metrics declares it.
+type Stability string
+
+// Stability levels.
+const (
+	Stable     Stability = "STABLE"
+	Alpha      Stability = "ALPHA"
+	Deprecated Stability = "DEPRECATED"
+)
+
+// Metric is one series of a family before the object's own labels are added.
+// Keys and Values pair up; an empty value drops its label.
+type Metric struct {
+	Keys   []string
+	Values []string
+	Value  float64
+}
+
+// Family describes one metric family of a resource and how to generate it.
+type Family[T any] struct {
+	Name      string
+	Help      string
+	Type      Type
+	Stability Stability
+	// OptIn families emit only when --metric-opt-in-list names them.
+	OptIn bool
+	// Gen returns the family's series for one object. It must not fail or keep obj.
+	Gen func(obj T) []Metric
+}
+
+// FamilyInfo is the static description of a family, for documentation and filtering.
+type FamilyInfo struct {
+	Name      string
+	Help      string
+	Type      Type
+	Stability Stability
+	OptIn     bool
+}
+
+// Options select what a generator emits.
+type Options struct {
+	// AllowLabels and AnnotationsAllow list the Kubernetes label and annotation keys
+	// that the *_labels and *_annotations families carry, in kube-state-metrics'
+	// grammar: "*" for all, an exact key, or a key with one trailing-or-inner "*".
+	// Nil means the family emits nothing, as in kube-state-metrics.
+	AllowLabels      []string
+	AllowAnnotations []string
+	// Family reports whether the named family is enabled. Nil enables every
+	// family that is not opt-in.
+	Family func(f FamilyInfo) bool
+}
+
+func (o Options) enabled(f FamilyInfo) bool {
+	if o.Family != nil {
+		return o.Family(f)
+	}
+	return !f.OptIn
+}
+
+// Object is what the snapshot keeps of one Kubernetes object: its identity and series.
+type Object struct {
+	UID             string
+	ResourceVersion string
+	// Series are sorted by labels, with no duplicates.
+	Series []Series
+}
+
+// Generator turns objects of one resource into series.
+type Generator interface {
+	// Generate returns the object's series. ok is false when obj is not of the
+	// resource's type (for example a cache.DeletedFinalStateUnknown).
+	Generate(obj any) (o Object, ok bool)
+}
+
+// Resource is one kind of Kubernetes object that kube-state-push watches.
+type Resource interface {
+	// Name is the plural name used by --resources, e.g. "pods".
+	Name() string
+	// Namespaced reports whether objects live in namespaces.
+	Namespaced() bool
+	// ExpectedType is an empty object of the watched type.
+	ExpectedType() runtime.Object
+	// ListWatch lists and watches the resource in namespace ("" for all).
+	ListWatch(c kubernetes.Interface, namespace string) *cache.ListWatch
+	// Families describes every family the resource can emit.
+	Families() []FamilyInfo
+	// NewGenerator returns a generator for the families o enables.
+	NewGenerator(o Options) Generator
+}
+
+// resource implements Resource for one typed Kubernetes object.
+type resource[T metav1.Object] struct {
+	name       string
+	namespaced bool
+	newObject  func() T
+	listWatch  func(c kubernetes.Interface, namespace string) *cache.ListWatch
+	// objectLabels are the labels every series of the object carries, such as
+	// namespace and pod.
+	objectLabels func(obj T) []Label
+	families     func(o Options) []Family[T]
+}
+
+func (r *resource[T]) Name() string                 { return r.name }
+func (r *resource[T]) Namespaced() bool             { return r.namespaced }
+func (r *resource[T]) ExpectedType() runtime.Object { return any(r.newObject()).(runtime.Object) }
+
+func (r *resource[T]) ListWatch(c kubernetes.Interface, namespace string) *cache.ListWatch {
+	return r.listWatch(c, namespace)
+}
+
+func (r *resource[T]) Families() []FamilyInfo {
+	fams := r.families(Options{AllowLabels: []string{"*"}, AllowAnnotations: []string{"*"}})
+	infos := make([]FamilyInfo, len(fams))
+	for i, f := range fams {
+		infos[i] = f.info()
+	}
+	return infos
+}
+
+func (f Family[T]) info() FamilyInfo {
+	return FamilyInfo{Name: f.Name, Help: f.Help, Type: f.Type, Stability: f.Stability, OptIn: f.OptIn}
+}
+
+func (r *resource[T]) NewGenerator(o Options) Generator {
+	g := &generator[T]{r: r}
+	for _, f := range r.families(o) {
+		if o.enabled(f.info()) {
+			g.families = append(g.families, f)
+		}
+	}
+	return g
+}
+
+type generator[T metav1.Object] struct {
+	r        *resource[T]
+	families []Family[T]
+}
+
+func (g *generator[T]) Generate(obj any) (Object, bool) {
+	o, ok := obj.(T)
+	if !ok {
+		return Object{}, false
+	}
+	base := g.r.objectLabels(o)
+	var out []Series
+	for _, f := range g.families {
+		for _, m := range f.Gen(o) {
+			out = append(out, Series{Labels: buildLabels(f.Name, base, m.Keys, m.Values), Value: m.Value})
+		}
+	}
+	SortSeries(out)
+	out = slices.CompactFunc(out, func(a, b Series) bool { return a.Labels.Compare(b.Labels) == 0 })
+	return Object{UID: string(o.GetUID()), ResourceVersion: o.GetResourceVersion(), Series: out}, true
+}
+
+// buildLabels merges the metric name, the object's labels and the family's
+// labels into a sorted set without empty values. When a name repeats, the first
+// occurrence (object labels before family labels) wins.
+func buildLabels(name string, base []Label, keys, values []string) Labels {
+	n := 1
+	for _, l := range base {
+		if l.Value != "" {
+			n++
+		}
+	}
+	for i, k := range keys {
+		if i < len(values) && values[i] != "" && k != "" {
+			n++
+		}
+	}
+	ls := make(Labels, 0, n)
+	ls = append(ls, Label{MetricName, name})
+	for _, l := range base {
+		if l.Value != "" {
+			ls = append(ls, l)
+		}
+	}
+	for i, k := range keys {
+		if i < len(values) && values[i] != "" && k != "" {
+			ls = append(ls, Label{k, values[i]})
+		}
+	}
+	slices.SortStableFunc(ls, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
+	return slices.CompactFunc(ls, func(a, b Label) bool { return a.Name == b.Name })
+}
+
+// newListWatch adapts a typed client's List and Watch to a cache.ListWatch.
+func newListWatch[L runtime.Object](
+	list func(context.Context, metav1.ListOptions) (L, error),
+	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error),
+) *cache.ListWatch {
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			l, err := list(ctx, o)
+			if err != nil {
+				return nil, err
+			}
+			return l, nil
+		},
+		WatchFuncWithContext: watchFn,
+	}
+}

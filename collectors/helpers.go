@@ -1,0 +1,253 @@
+package collectors
+
+import (
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	v1 "k8s.io/api/core/v1"
+	apiresource "k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func strconvFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// m builds a Metric from a value and alternating label keys and values.
+func m(value float64, kv ...string) Metric {
+	keys := make([]string, 0, len(kv)/2)
+	values := make([]string, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		keys = append(keys, kv[i])
+		values = append(values, kv[i+1])
+	}
+	return Metric{Keys: keys, Values: values, Value: value}
+}
+
+// one is a family with a single series carrying only the object's labels.
+func one(value float64) []Metric { return []Metric{{Value: value}} }
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+// timeMetric is a Unix-seconds series, or none when t is unset.
+func timeMetric(t *metav1.Time) []Metric {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	return one(float64(t.Unix()))
+}
+
+// conditionStatuses are the three values condition series carry, in KSM's order.
+var conditionStatuses = []v1.ConditionStatus{v1.ConditionTrue, v1.ConditionFalse, v1.ConditionUnknown}
+
+// conditionMetrics returns the three series of one condition: key=true|false|unknown,
+// value 1 for the matching status. extra labels are added to each series.
+func conditionMetrics(key string, status v1.ConditionStatus, extra ...string) []Metric {
+	out := make([]Metric, 0, 3)
+	for _, s := range conditionStatuses {
+		kv := append(slices.Clone(extra), key, strings.ToLower(string(s)))
+		out = append(out, m(boolFloat(s == status), kv...))
+	}
+	return out
+}
+
+// ownerMetrics is KSM's *_owner family: one series per owner reference, or one
+// with empty owner labels when there is none.
+func ownerMetrics(refs []metav1.OwnerReference, withController bool) []Metric {
+	if len(refs) == 0 {
+		if withController {
+			return []Metric{m(1, "owner_kind", "", "owner_name", "", "owner_is_controller", "")}
+		}
+		return []Metric{m(1, "owner_kind", "", "owner_name", "")}
+	}
+	out := make([]Metric, 0, len(refs))
+	for _, r := range refs {
+		if withController {
+			out = append(out, m(1, "owner_kind", r.Kind, "owner_name", r.Name,
+				"owner_is_controller", boolString(r.Controller != nil && *r.Controller)))
+		} else {
+			out = append(out, m(1, "owner_kind", r.Kind, "owner_name", r.Name))
+		}
+	}
+	return out
+}
+
+// Units of the resource families.
+const (
+	unitCore    = "core"
+	unitByte    = "byte"
+	unitInteger = "integer"
+)
+
+// resourceMetrics is one series per resource in rl with KSM's resource and unit
+// labels: cpu in cores, memory-like quantities in bytes, everything else as an integer.
+// extra labels are added to each series. Names are visited in sorted order.
+func resourceMetrics(rl v1.ResourceList, extra ...string) []Metric {
+	names := make([]string, 0, len(rl))
+	for n := range rl {
+		names = append(names, string(n))
+	}
+	slices.Sort(names)
+	out := make([]Metric, 0, len(names))
+	for _, n := range names {
+		q := rl[v1.ResourceName(n)]
+		value, unit := quantityValue(v1.ResourceName(n), q)
+		kv := append(slices.Clone(extra), "resource", SanitizeLabelName(n), "unit", unit)
+		out = append(out, m(value, kv...))
+	}
+	return out
+}
+
+func quantityValue(name v1.ResourceName, q apiresource.Quantity) (float64, string) {
+	switch {
+	case name == v1.ResourceCPU:
+		return float64(q.MilliValue()) / 1000, unitCore
+	case name == v1.ResourceMemory, name == v1.ResourceStorage, name == v1.ResourceEphemeralStorage,
+		strings.HasPrefix(string(name), v1.ResourceHugePagesPrefix),
+		strings.HasPrefix(string(name), v1.ResourceAttachableVolumesPrefix):
+		return float64(q.Value()), unitByte
+	default:
+		return float64(q.Value()), unitInteger
+	}
+}
+
+var invalidLabelChars = regexp.MustCompile(`[^a-zA-Z0-9_]`)
+
+// SanitizeLabelName replaces every character outside [a-zA-Z0-9_] with "_".
+func SanitizeLabelName(s string) string { return invalidLabelChars.ReplaceAllString(s, "_") }
+
+var camelBoundary = regexp.MustCompile(`([a-z0-9])([A-Z])`)
+
+// labelName converts a Kubernetes key to a Prometheus label name the way KSM does:
+// sanitize, snake_case, lower-case, prefix.
+func labelName(prefix, key string) string {
+	return prefix + "_" + strings.ToLower(camelBoundary.ReplaceAllString(SanitizeLabelName(key), "${1}_${2}"))
+}
+
+// mapToLabels converts a Kubernetes map (labels, annotations, node selectors) to
+// label keys and values with KSM's naming: keys sorted in byte order; keys whose
+// converted names collide are suffixed _conflict1, _conflict2, ... in that order,
+// skipping suffixes that a real key already produces.
+func mapToLabels(prefix string, kv map[string]string) (keys, values []string) {
+	raw := make([]string, 0, len(kv))
+	for k := range kv {
+		raw = append(raw, k)
+	}
+	slices.Sort(raw)
+	converted := make([]string, len(raw))
+	count := make(map[string]int, len(raw))
+	for i, k := range raw {
+		converted[i] = labelName(prefix, k)
+		count[converted[i]]++
+	}
+	taken := make(map[string]bool, len(raw))
+	for _, c := range converted {
+		taken[c] = true
+	}
+	next := make(map[string]int)
+	keys = make([]string, len(raw))
+	values = make([]string, len(raw))
+	for i, k := range raw {
+		name := converted[i]
+		if count[name] > 1 {
+			n := next[name]
+			for {
+				n++
+				candidate := name + "_conflict" + strconv.Itoa(n)
+				if !taken[candidate] {
+					name = candidate
+					break
+				}
+			}
+			next[converted[i]] = n
+			taken[name] = true
+		}
+		keys[i] = name
+		values[i] = kv[k]
+	}
+	return keys, values
+}
+
+// allowedKeys filters kv by a KSM allowlist: nil allows nothing, a first entry "*"
+// allows everything, other entries are exact keys or contain one "*" wildcard.
+func allowedKeys(allow []string, kv map[string]string) map[string]string {
+	if len(allow) == 0 {
+		return nil
+	}
+	if allow[0] == "*" {
+		return kv
+	}
+	out := make(map[string]string)
+	for _, a := range allow {
+		if a == "*" {
+			continue
+		}
+		if i := strings.IndexByte(a, '*'); i >= 0 {
+			prefix, suffix := a[:i], a[i+1:]
+			for k, v := range kv {
+				if len(k) >= len(prefix)+len(suffix) && strings.HasPrefix(k, prefix) && strings.HasSuffix(k, suffix) {
+					out[k] = v
+				}
+			}
+			continue
+		}
+		if v, ok := kv[a]; ok {
+			out[a] = v
+		}
+	}
+	return out
+}
+
+// labelsFamily and annotationsFamily are KSM's kube_<kind>_labels and
+// kube_<kind>_annotations: value 1, the allowed keys as label_*/annotation_*.
+// They emit nothing when the allowlist is nil.
+func labelsFamily[T metav1.Object](kind string, stability Stability, allow []string) Family[T] {
+	return mapFamily[T]("kube_"+kind+"_labels", "Kubernetes labels converted to Prometheus labels.",
+		"label", stability, allow, func(o T) map[string]string { return o.GetLabels() })
+}
+
+func annotationsFamily[T metav1.Object](kind string, stability Stability, allow []string) Family[T] {
+	return mapFamily[T]("kube_"+kind+"_annotations", "Kubernetes annotations converted to Prometheus labels.",
+		"annotation", stability, allow, func(o T) map[string]string { return o.GetAnnotations() })
+}
+
+func mapFamily[T metav1.Object](name, help, prefix string, stability Stability, allow []string, get func(T) map[string]string) Family[T] {
+	return Family[T]{
+		Name: name, Help: help, Type: Gauge, Stability: stability,
+		Gen: func(o T) []Metric {
+			if allow == nil {
+				return nil
+			}
+			keys, values := mapToLabels(prefix, allowedKeys(allow, get(o)))
+			return []Metric{{Keys: keys, Values: values, Value: 1}}
+		},
+	}
+}
+
+// createdFamily and deletionTimestampFamily are the metadata time families
+// nearly every resource has.
+func createdFamily[T metav1.Object](kind string, stability Stability) Family[T] {
+	return Family[T]{
+		Name: "kube_" + kind + "_created", Help: "Unix creation timestamp", Type: Gauge, Stability: stability,
+		Gen: func(o T) []Metric { t := o.GetCreationTimestamp(); return timeMetric(&t) },
+	}
+}
+
+func deletionTimestampFamily[T metav1.Object](kind string, stability Stability) Family[T] {
+	return Family[T]{
+		Name: "kube_" + kind + "_deletion_timestamp", Help: "Unix deletion timestamp", Type: Gauge, Stability: stability,
+		Gen: func(o T) []Metric { return timeMetric(o.GetDeletionTimestamp()) },
+	}
+}

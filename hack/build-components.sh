@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Builds the real components that `make demo`, the e2e suite and the benchmarks run:
+# kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok and Prometheus.
+# Everything comes from the Go module proxy and is cached outside the repository, so a
+# second run (or CI on the same machine) finishes at once. Prints the cache's bin directory.
+set -euo pipefail
+
+K8S_VERSION=${K8S_VERSION:-v1.37.2}
+ETCD_VERSION=${ETCD_VERSION:-v3.7.3}
+KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
+PROMETHEUS_VERSION=${PROMETHEUS_VERSION:-v0.316.0}
+
+CACHE=${KSP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-state-push}
+BIN=$CACHE/bin
+SRC=$CACHE/src
+mkdir -p "$BIN" "$SRC"
+export GOFLAGS=-mod=mod
+
+log() { printf '[build-components] %s\n' "$*" >&2; }
+
+# have NAME: true when the versioned binary is already cached.
+have() { [ -x "$BIN/$1" ]; }
+
+# The kubernetes module replaces every k8s.io staging module with ./staging/..., which
+# `go install` refuses; a wrapper module pins each of them to the matching v0.x tag instead.
+build_kubernetes() {
+  local names=() n
+  for n in kube-apiserver kube-controller-manager kube-scheduler; do
+    have "$n-$K8S_VERSION" || names+=("$n")
+  done
+  [ ${#names[@]} -eq 0 ] && return
+  local dir=$SRC/kubernetes-$K8S_VERSION staging=v0.${K8S_VERSION#v1.}
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    if [ ! -f go.sum ]; then
+      log "preparing wrapper module for k8s.io/kubernetes $K8S_VERSION"
+      local gomod
+      gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')
+      {
+        printf 'module kube-state-push.build/kubernetes\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes %s\n\n' "$K8S_VERSION"
+        awk '$2 == "=>" && $3 ~ /^\.\/staging\// { print $1 }' "$gomod" | sort -u |
+          while read -r m; do printf 'replace %s => %s %s\n' "$m" "$m" "$staging"; done
+      } > go.mod
+      cat > tools.go <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+)
+GO
+      go mod tidy
+    fi
+    for n in "${names[@]}"; do
+      log "building $n $K8S_VERSION (a few minutes when cold)"
+      go build -o "$BIN/$n-$K8S_VERSION.tmp" "k8s.io/kubernetes/cmd/$n"
+      mv "$BIN/$n-$K8S_VERSION.tmp" "$BIN/$n-$K8S_VERSION"
+    done
+  )
+}
+
+# etcd's server module replaces its sibling modules with ../; the wrapper pins them.
+build_etcd() {
+  have "etcd-$ETCD_VERSION" && return
+  local dir=$SRC/etcd-$ETCD_VERSION
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    log "building etcd $ETCD_VERSION"
+    {
+      printf 'module kube-state-push.build/etcd\n\ngo 1.26.0\n\nrequire go.etcd.io/etcd/server/v3 %s\n\n' "$ETCD_VERSION"
+      for m in api client/pkg client pkg; do
+        printf 'replace go.etcd.io/etcd/%s/v3 => go.etcd.io/etcd/%s/v3 %s\n' "$m" "$m" "$ETCD_VERSION"
+      done
+    } > go.mod
+    cat > main.go <<'GO'
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+GO
+    go mod tidy
+    go build -o "$BIN/etcd-$ETCD_VERSION.tmp" .
+    mv "$BIN/etcd-$ETCD_VERSION.tmp" "$BIN/etcd-$ETCD_VERSION"
+  )
+}
+
+# go_install NAME PKG VERSION: go install into a scratch GOBIN, then move into the cache.
+go_install() {
+  have "$1-$3" && return
+  log "building $1 $3"
+  local gobin=$SRC/gobin-$1-$3
+  mkdir -p "$gobin"
+  GOBIN=$gobin go install "$2@$3"
+  mv "$gobin/$1" "$BIN/$1-$3"
+  rmdir "$gobin"
+}
+
+# kwok refuses to start without stage definitions; they ship in its module.
+kwok_stages() {
+  local dst=$CACHE/kwok-stages-$KWOK_VERSION
+  [ -d "$dst" ] && return
+  local mod
+  mod=$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)",*/\1/p')
+  mkdir -p "$dst.tmp"
+  find "$mod/kustomize/stage" -name '*.yaml' ! -name kustomization.yaml -exec cp {} "$dst.tmp/" \;
+  chmod -R u+w "$dst.tmp"
+  mv "$dst.tmp" "$dst"
+}
+
+what=${1:-all}
+case $what in
+  all)
+    build_etcd
+    go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
+    kwok_stages
+    go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION"
+    build_kubernetes
+    ;;
+  kubernetes) build_kubernetes ;;
+  etcd) build_etcd ;;
+  kwok) go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"; kwok_stages ;;
+  prometheus) go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION" ;;
+  *) echo "usage: $0 [all|kubernetes|etcd|kwok|prometheus]" >&2; exit 2 ;;
+esac
+echo "$BIN"

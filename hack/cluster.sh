@@ -1,0 +1,563 @@
+#!/usr/bin/env bash
+# Starts and stops a real local Kubernetes control plane (etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler, kwok fake nodes) and a Prometheus 3
+# remote-write receiver, all on 127.0.0.1, for `make demo`, the e2e suite and benchmarks.
+#
+#   hack/cluster.sh up     <state-dir>   start everything, print the env (KEY=VALUE) on stdout
+#   hack/cluster.sh down   <state-dir>   stop everything started there, remove the dir
+#   hack/cluster.sh status <state-dir>   show which components are running
+#
+# Environment:
+#   KSP_NODES=3          number of kwok nodes created by `up` (kwok-node-0..N-1)
+#   KSP_KEEP_STATE=1     `down` keeps the state dir (logs, data) instead of removing it
+#   KSP_CACHE            where hack/build-components.sh caches the binaries
+#
+# The state dir holds certs/, logs/<component>.log, pids/<component>.pid, data dirs,
+# kubeconfig and env (a sourceable KEY=VALUE file). Progress goes to stderr.
+set -euo pipefail
+
+HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+K8S_VERSION=${K8S_VERSION:-v1.37.2}
+ETCD_VERSION=${ETCD_VERSION:-v3.7.3}
+KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
+PROMETHEUS_VERSION=${PROMETHEUS_VERSION:-v0.316.0}
+CACHE=${KSP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-state-push}
+
+# Start order; `down` stops them in reverse.
+COMPONENTS=(etcd prometheus kube-apiserver kube-controller-manager kube-scheduler kwok)
+MARKER=.kube-state-push-cluster
+
+STATE=""
+BIN=""
+STARTED=()
+
+log() { printf '[cluster] %s\n' "$*" >&2; }
+die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  echo "usage: $0 up|down|status <state-dir>" >&2
+  exit 2
+}
+
+# set_state_dir DIR [create]: resolve DIR to an absolute path in STATE.
+set_state_dir() {
+  local dir=$1
+  case $dir in
+    *[[:space:]\'\"\\\$\`]*) die "state dir must not contain spaces or quotes: $dir" ;;
+  esac
+  if [ "${2:-}" = create ]; then
+    mkdir -p "$dir"
+  fi
+  if [ -d "$dir" ]; then
+    STATE=$(cd "$dir" && pwd -P)
+  else
+    STATE=$dir
+  fi
+}
+
+# ---------------------------------------------------------------------------------------
+# Processes
+
+pid_file() { echo "$STATE/pids/$1.pid"; }
+
+# pid_of NAME: prints the pid of a running component started in this state dir. The
+# process must still carry the state dir in its command line, so a recycled pid is
+# never taken for ours.
+pid_of() {
+  local f pid cmdline
+  f=$(pid_file "$1")
+  [ -f "$f" ] || return 1
+  pid=$(cat "$f" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  [ -r "/proc/$pid/cmdline" ] || return 1
+  cmdline=$(tr "\0" " " <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmdline == *"$STATE/"* ]] || return 1
+  # A zombie (exited, not yet reaped) is not running.
+  case $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) in
+    Z|X|'') return 1 ;;
+  esac
+  echo "$pid"
+}
+
+is_running() { pid_of "$1" >/dev/null; }
+
+# start_component NAME BINARY ARGS...: runs detached in its own session, output to its log.
+start_component() {
+  local name=$1
+  shift
+  log "starting $name"
+  setsid "$@" </dev/null >"$STATE/logs/$name.log" 2>&1 &
+  echo $! >"$(pid_file "$name")"
+  STARTED+=("$name")
+}
+
+# stop_component NAME: TERM, up to ~10 s grace, then KILL. Only pids from our pid files.
+stop_component() {
+  local name=$1 pid i
+  if pid=$(pid_of "$name"); then
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+      is_running "$name" || break
+      sleep 0.1
+    done
+    if is_running "$name"; then
+      log "$name did not exit after TERM, sending KILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      for ((i = 0; i < 50; i++)); do
+        is_running "$name" || break
+        sleep 0.1
+      done
+    fi
+  fi
+  rm -f "$(pid_file "$name")"
+}
+
+# stop_all: every component with a pid file, in reverse start order, then any other pid file.
+stop_all() {
+  local i name f
+  [ -d "$STATE/pids" ] || return 0
+  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
+    stop_component "${COMPONENTS[i]}"
+  done
+  for f in "$STATE"/pids/*.pid; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f" .pid)
+    stop_component "$name"
+  done
+}
+
+# ---------------------------------------------------------------------------------------
+# Waiting
+
+# wait_for NAME SECONDS CHECK...: polls CHECK until it succeeds; fails early when the
+# component's process is gone, and names the log either way.
+wait_for() {
+  local name=$1 secs=$2
+  shift 2
+  local deadline=$((SECONDS + secs))
+  while ! "$@" >/dev/null 2>&1; do
+    if [ -f "$(pid_file "$name")" ] && ! is_running "$name"; then
+      die "$name exited during start-up; see $STATE/logs/$name.log"
+    fi
+    if ((SECONDS >= deadline)); then
+      die "$name not healthy after ${secs}s; see $STATE/logs/$name.log"
+    fi
+    sleep 0.5
+  done
+}
+
+http_ok() { curl -fsS --max-time 5 -o /dev/null "$1"; }
+
+etcd_healthy() {
+  local body
+  body=$(curl -fsS --max-time 5 "$1/health") || return 1
+  [[ $body == *'"health":"true"'* ]]
+}
+
+apiserver_ready() {
+  curl -fsS --max-time 10 --cacert "$STATE/certs/ca.crt" \
+    -H "Authorization: Bearer $ADMIN_TOKEN" -o /dev/null "$APISERVER_URL/readyz"
+}
+
+https_healthz() { curl -fsSk --max-time 5 -o /dev/null "https://127.0.0.1:$1/healthz"; }
+
+kubectl_() { kubectl --kubeconfig "$STATE/kubeconfig" --request-timeout=20s "$@"; }
+
+nodes_ready() {
+  local states taints
+  states=$(kubectl_ get nodes -l type=kwok \
+    -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}') || return 1
+  [ "$(grep -c '^True$' <<<"$states")" -ge "$KSP_NODES" ] || return 1
+  # Until the node lifecycle controller lifts the not-ready taint nothing is scheduled there.
+  taints=$(kubectl_ get nodes -l type=kwok -o jsonpath='{.items[*].spec.taints[*].key}') || return 1
+  [[ $taints != *node.kubernetes.io/not-ready* ]]
+}
+
+default_sa_exists() { kubectl_ get serviceaccount default -n default; }
+
+# ---------------------------------------------------------------------------------------
+# Set-up
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# pick_port VAR: sets VAR to a random loopback port below the ephemeral range that nothing
+# listens on and that this run has not handed out yet.
+PICKED_PORTS=" "
+pick_port() {
+  local p i
+  for ((i = 0; i < 200; i++)); do
+    p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+    case $PICKED_PORTS in *" $p "*) continue ;; esac
+    if ! port_in_use "$p"; then
+      PICKED_PORTS+="$p "
+      printf -v "$1" %s "$p"
+      return 0
+    fi
+  done
+  die "no free loopback port found"
+}
+
+generate_certs() {
+  local d=$STATE/certs
+  mkdir -p "$d"
+  cat >"$d/openssl.cnf" <<'EOF'
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = unused
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1, DNS:localhost, IP:10.96.0.1, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local
+authorityKeyIdentifier = keyid
+EOF
+  (
+    cd "$d"
+    openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
+    openssl req -x509 -new -key ca.key -subj /CN=kube-state-push-ca -days 3650 \
+      -config openssl.cnf -extensions ca -out ca.crt 2>/dev/null
+    openssl ecparam -name prime256v1 -genkey -noout -out apiserver.key 2>/dev/null
+    openssl req -new -key apiserver.key -subj /CN=kube-apiserver -config openssl.cnf \
+      -out apiserver.csr 2>/dev/null
+    openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile openssl.cnf -extensions server -out apiserver.crt 2>/dev/null
+    openssl genrsa -out sa.key 2048 2>/dev/null
+    openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+    chmod 600 ./*.key
+  ) || die "certificate generation with openssl failed"
+}
+
+write_auth_files() {
+  ADMIN_TOKEN=$(openssl rand -hex 32)
+  printf '%s,admin,admin,"system:masters"\n' "$ADMIN_TOKEN" >"$STATE/certs/tokens.csv"
+  chmod 600 "$STATE/certs/tokens.csv"
+  cat >"$STATE/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: ksp
+  cluster:
+    server: $APISERVER_URL
+    certificate-authority-data: $(base64 -w0 <"$STATE/certs/ca.crt")
+users:
+- name: admin
+  user:
+    token: $ADMIN_TOKEN
+contexts:
+- name: ksp
+  context:
+    cluster: ksp
+    user: admin
+current-context: ksp
+EOF
+  chmod 600 "$STATE/kubeconfig"
+}
+
+write_component_configs() {
+  mkdir -p "$STATE/config"
+  cat >"$STATE/config/kube-scheduler.yaml" <<EOF
+apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+clientConnection:
+  kubeconfig: $STATE/kubeconfig
+  qps: 200
+  burst: 400
+leaderElection:
+  leaderElect: false
+EOF
+  cat >"$STATE/config/prometheus.yml" <<EOF
+global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ['127.0.0.1:$PROMETHEUS_PORT']
+EOF
+}
+
+# kwok_stage_args: --config for the node-initialize, node-heartbeat-with-lease and pod
+# stages. The cache holds the files of several stage sets side by side; the "general"
+# pod-ready stage needs pod-create (and the init-container stages) before it.
+kwok_stage_args() {
+  local dir=$CACHE/kwok-stages-$KWOK_VERSION f
+  local files=(node-initialize node-heartbeat-with-lease pod-ready pod-complete pod-delete)
+  [ -d "$dir" ] || die "kwok stages missing: $dir (run hack/build-components.sh kwok)"
+  if grep -q 'select( .type == "Initialized" )' "$dir/pod-ready.yaml" 2>/dev/null; then
+    files+=(pod-create pod-init-container-running pod-init-container-completed)
+  fi
+  for f in "${files[@]}"; do
+    [ -f "$dir/$f.yaml" ] || die "kwok stage missing: $dir/$f.yaml"
+    printf -- '--config=%s\n' "$dir/$f.yaml"
+  done
+}
+
+start_etcd() {
+  start_component etcd "$BIN/etcd-$ETCD_VERSION" \
+    --name=ksp \
+    --data-dir="$STATE/etcd" \
+    --listen-client-urls="$ETCD_URL" \
+    --advertise-client-urls="$ETCD_URL" \
+    --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster="ksp=http://127.0.0.1:$ETCD_PEER_PORT" \
+    --unsafe-no-fsync=true \
+    --log-level=warn
+}
+
+start_prometheus() {
+  start_component prometheus "$BIN/prometheus-$PROMETHEUS_VERSION" \
+    --config.file="$STATE/config/prometheus.yml" \
+    --storage.tsdb.path="$STATE/prometheus" \
+    --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" \
+    --web.enable-remote-write-receiver \
+    --web.remote-write-receiver.accepted-protobuf-messages=prometheus.WriteRequest \
+    --web.remote-write-receiver.accepted-protobuf-messages=io.prometheus.write.v2.Request
+}
+
+start_apiserver() {
+  local c=$STATE/certs
+  start_component kube-apiserver "$BIN/kube-apiserver-$K8S_VERSION" \
+    --etcd-servers="$ETCD_URL" \
+    --bind-address=127.0.0.1 \
+    --advertise-address=127.0.0.1 \
+    --secure-port="$APISERVER_PORT" \
+    --endpoint-reconciler-type=none \
+    --tls-cert-file="$c/apiserver.crt" \
+    --tls-private-key-file="$c/apiserver.key" \
+    --client-ca-file="$c/ca.crt" \
+    --token-auth-file="$c/tokens.csv" \
+    --authorization-mode=Node,RBAC \
+    --service-account-key-file="$c/sa.pub" \
+    --service-account-signing-key-file="$c/sa.key" \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-cluster-ip-range=10.96.0.0/16 \
+    --allow-privileged=true \
+    --cert-dir="$c" \
+    --profiling=false
+}
+
+start_controller_manager() {
+  start_component kube-controller-manager "$BIN/kube-controller-manager-$K8S_VERSION" \
+    --kubeconfig="$STATE/kubeconfig" \
+    --authentication-kubeconfig="$STATE/kubeconfig" \
+    --authorization-kubeconfig="$STATE/kubeconfig" \
+    --bind-address=127.0.0.1 \
+    --secure-port="$KCM_PORT" \
+    --cert-dir="$STATE/certs/kube-controller-manager" \
+    --controllers='*' \
+    --leader-elect=false \
+    --kube-api-qps=200 \
+    --kube-api-burst=400 \
+    --service-account-private-key-file="$STATE/certs/sa.key" \
+    --root-ca-file="$STATE/certs/ca.crt" \
+    --profiling=false
+}
+
+start_scheduler() {
+  start_component kube-scheduler "$BIN/kube-scheduler-$K8S_VERSION" \
+    --config="$STATE/config/kube-scheduler.yaml" \
+    --authentication-kubeconfig="$STATE/kubeconfig" \
+    --authorization-kubeconfig="$STATE/kubeconfig" \
+    --bind-address=127.0.0.1 \
+    --secure-port="$SCHEDULER_PORT" \
+    --cert-dir="$STATE/certs/kube-scheduler" \
+    --profiling=false
+}
+
+start_kwok() {
+  local stage_args=()
+  mapfile -t stage_args < <(kwok_stage_args)
+  [ ${#stage_args[@]} -gt 0 ] || exit 1
+  start_component kwok "$BIN/kwok-$KWOK_VERSION" \
+    --kubeconfig="$STATE/kubeconfig" \
+    --manage-all-nodes=false \
+    --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+    "${stage_args[@]}"
+}
+
+create_nodes() {
+  local i
+  log "creating $KSP_NODES kwok nodes"
+  for ((i = 0; i < KSP_NODES; i++)); do
+    cat <<EOF
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-$i
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    type: kwok
+    kubernetes.io/hostname: kwok-node-$i
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+    kubernetes.io/role: agent
+status:
+  capacity:
+    cpu: "32"
+    memory: 256Gi
+    pods: "110"
+  allocatable:
+    cpu: "32"
+    memory: 256Gi
+    pods: "110"
+EOF
+  done | kubectl_ apply -f - >/dev/null || die "creating kwok nodes failed"
+}
+
+print_env() {
+  cat "$STATE/env"
+}
+
+write_env() {
+  cat >"$STATE/env.tmp" <<EOF
+KUBECONFIG=$STATE/kubeconfig
+APISERVER_URL=$APISERVER_URL
+PROMETHEUS_URL=$PROMETHEUS_URL
+ADMIN_TOKEN=$ADMIN_TOKEN
+CA_FILE=$STATE/certs/ca.crt
+ETCD_URL=$ETCD_URL
+EOF
+  mv "$STATE/env.tmp" "$STATE/env"
+}
+
+# on_up_exit: if `up` did not finish, stop what it started (logs stay for inspection).
+on_up_exit() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ "$rc" -ne 0 ] && [ ${#STARTED[@]} -gt 0 ]; then
+    log "start-up failed; stopping the components started so far (logs kept in $STATE/logs)"
+    stop_all || true
+    rm -f "$STATE/env"
+  fi
+  exit "$rc"
+}
+
+# ---------------------------------------------------------------------------------------
+# Commands
+
+cmd_up() {
+  set_state_dir "$1" create
+  KSP_NODES=${KSP_NODES:-3}
+  [[ $KSP_NODES =~ ^[0-9]+$ ]] || die "KSP_NODES must be a number: $KSP_NODES"
+
+  local running=() name
+  for name in "${COMPONENTS[@]}"; do
+    is_running "$name" && running+=("$name")
+  done
+  if [ ${#running[@]} -eq ${#COMPONENTS[@]} ] && [ -f "$STATE/env" ]; then
+    log "cluster in $STATE is already running"
+    print_env
+    return 0
+  fi
+  if [ ${#running[@]} -gt 0 ]; then
+    die "cluster in $STATE is partly running (${running[*]}); run: $0 down $STATE"
+  fi
+
+  local t0=$SECONDS
+  BIN=$("$HACK_DIR/build-components.sh") || die "hack/build-components.sh failed"
+  for name in "etcd-$ETCD_VERSION" "kube-apiserver-$K8S_VERSION" "kube-controller-manager-$K8S_VERSION" \
+    "kube-scheduler-$K8S_VERSION" "kwok-$KWOK_VERSION" "prometheus-$PROMETHEUS_VERSION"; do
+    [ -x "$BIN/$name" ] || die "missing binary $BIN/$name"
+  done
+  command -v kubectl >/dev/null || die "kubectl not found in PATH"
+  command -v openssl >/dev/null || die "openssl not found in PATH"
+  command -v curl >/dev/null || die "curl not found in PATH"
+
+  # Fresh state (a stopped cluster's data would hold the old certs and tokens).
+  rm -rf "${STATE:?}/etcd" "$STATE/prometheus" "$STATE/certs" "$STATE/config" \
+    "$STATE/pids" "$STATE/logs" "$STATE/env" "$STATE/kubeconfig"
+  mkdir -p "$STATE/logs" "$STATE/pids"
+  touch "$STATE/$MARKER"
+  trap on_up_exit EXIT
+  trap 'exit 130' INT TERM
+
+  local v
+  for v in ETCD_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT SCHEDULER_PORT PROMETHEUS_PORT; do
+    pick_port "$v"
+  done
+  ETCD_URL=http://127.0.0.1:$ETCD_PORT
+  APISERVER_URL=https://127.0.0.1:$APISERVER_PORT
+  PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT
+
+  generate_certs
+  write_auth_files
+  write_component_configs
+
+  start_etcd
+  start_prometheus
+  wait_for etcd 60 etcd_healthy "$ETCD_URL"
+
+  start_apiserver
+  wait_for kube-apiserver 120 apiserver_ready
+
+  start_controller_manager
+  start_scheduler
+  start_kwok
+  create_nodes
+
+  wait_for kube-controller-manager 90 https_healthz "$KCM_PORT"
+  wait_for kube-scheduler 90 https_healthz "$SCHEDULER_PORT"
+  wait_for prometheus 90 http_ok "$PROMETHEUS_URL/-/ready"
+  wait_for kwok 120 nodes_ready
+  wait_for kube-controller-manager 90 default_sa_exists
+
+  write_env
+  trap - EXIT INT TERM
+  log "cluster up in $((SECONDS - t0))s (state: $STATE)"
+  print_env
+}
+
+cmd_down() {
+  set_state_dir "$1"
+  if [ ! -d "$STATE" ]; then
+    log "nothing to stop: $STATE does not exist"
+    return 0
+  fi
+  stop_all
+  if [ "${KSP_KEEP_STATE:-0}" = 1 ]; then
+    log "stopped; state kept in $STATE"
+  elif [ -f "$STATE/$MARKER" ]; then
+    rm -rf "$STATE"
+    log "stopped; removed $STATE"
+  else
+    log "stopped; $STATE was not created by this script, not removing it"
+  fi
+}
+
+cmd_status() {
+  set_state_dir "$1"
+  local name pid up=0
+  for name in "${COMPONENTS[@]}"; do
+    if pid=$(pid_of "$name"); then
+      printf '%-24s running (pid %s)\n' "$name" "$pid"
+      up=$((up + 1))
+    else
+      printf '%-24s stopped\n' "$name"
+    fi
+  done
+  if [ "$up" -eq ${#COMPONENTS[@]} ] && [ -f "$STATE/env" ]; then
+    print_env
+    return 0
+  fi
+  return 1
+}
+
+[ $# -eq 2 ] || usage
+case $1 in
+  up) cmd_up "$2" ;;
+  down) cmd_down "$2" ;;
+  status) cmd_status "$2" ;;
+  *) usage ;;
+esac
