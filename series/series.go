@@ -1,8 +1,11 @@
-package collectors
+// Package series holds the types every stage of the pipeline shares: label
+// sets, series and timestamped samples.
+package series
 
 import (
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -90,10 +93,28 @@ func formatValue(v float64) string {
 	case math.IsInf(v, -1):
 		return "-Inf"
 	}
-	return strconvFloat(v)
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
-// SortSeries orders series by their label sets, the order snapshots diff in.
-func SortSeries(ss []Series) {
+// Sort orders series by their label sets, the order snapshots diff in.
+func Sort(ss []Series) {
 	slices.SortFunc(ss, func(a, b Series) int { return a.Labels.Compare(b.Labels) })
+}
+
+// StaleNaN is the value that marks the end of a series (Prometheus's staleness
+// marker): a NaN with the bit pattern 0x7ff0000000000002.
+var StaleNaN = math.Float64frombits(StaleNaNBits)
+
+// StaleNaNBits is the bit pattern of StaleNaN.
+const StaleNaNBits uint64 = 0x7ff0000000000002
+
+// IsStaleNaN reports whether v is the staleness marker (bit-exact).
+func IsStaleNaN(v float64) bool { return math.Float64bits(v) == StaleNaNBits }
+
+// Sample is one value of a series at a time in milliseconds since the epoch.
+// Labels is shared with the snapshot and must not be modified.
+type Sample struct {
+	Labels Labels
+	T      int64
+	V      float64
 }

@@ -1,0 +1,302 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+
+	ksp "github.com/kube-state-push/kube-state-push/collectors"
+	"github.com/kube-state-push/kube-state-push/remotewrite"
+)
+
+// pendingLimit bounds the samples waiting between the snapshot and the queue.
+const pendingLimit = 100_000
+
+// Run runs the agent until ctx is done, then shuts down gracefully. It returns
+// a *ConfigError for bad configuration and another error when the apiserver
+// cannot be used.
+func Run(ctx context.Context, cfg Config) error {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	resources, err := cfg.validate()
+	if err != nil {
+		return err
+	}
+	restCfg, err := restConfig(cfg.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	restCfg.UserAgent = userAgent(cfg.Version)
+	restCfg.ContentType = "application/vnd.kubernetes.protobuf"
+	restCfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	client, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return &ConfigError{Err: fmt.Errorf("kubernetes client: %w", err)}
+	}
+	if err := checkAPIServer(ctx, client, restCfg.Host); err != nil {
+		return err
+	}
+	klog.SetSlogLogger(logger.With("component", "client-go"))
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	rwClient := remotewrite.NewClient(cfg.RemoteWriteURL, userAgent(cfg.Version), cfg.RemoteTimeout, nil)
+	queue := remotewrite.NewQueue(remotewrite.QueueConfig{MaxSamplesPerSend: cfg.MaxSamplesPerSend}, rwClient, reg, logger)
+	b := newBatcher(queue, cfg.FlushInterval, cfg.MaxSamplesPerSend, pendingLimit)
+	m := newMetrics(reg, func() float64 { return float64(b.Pending()) })
+	snap := NewSnapshot(b, m)
+
+	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, queue: queue, metrics: m}
+	for _, r := range resources {
+		namespaces := []string{metav1.NamespaceAll}
+		if r.Namespaced() && len(cfg.Namespaces) > 0 {
+			namespaces = cfg.Namespaces
+		}
+		gen := r.NewGenerator(ksp.Options{})
+		for _, ns := range namespaces {
+			store := newReflectorStore(snap, r, gen, m, logger)
+			lw := countingListWatch(r.ListWatch(client, ns), m, r.Name())
+			name := r.Name()
+			if ns != "" {
+				name += "/" + ns
+			}
+			a.reflectors = append(a.reflectors, cache.NewReflectorWithOptions(
+				cache.ToListWatcherWithWatchListSemantics(lw, client), r.ExpectedType(), store,
+				cache.ReflectorOptions{Name: name, TypeDescription: r.Name()}))
+		}
+	}
+	warnIfUnreachable(ctx, cfg.RemoteWriteURL, logger)
+	logger.Info("Starting", "version", cfg.Version, "resources", len(resources), "watches", len(a.reflectors),
+		"remote_write_url", redactURL(cfg.RemoteWriteURL))
+	return a.run(ctx, reg)
+}
+
+type agent struct {
+	cfg        Config
+	logger     *slog.Logger
+	snap       *Snapshot
+	batcher    *batcher
+	queue      *remotewrite.Queue
+	metrics    *metrics
+	reflectors []*cache.Reflector
+	ready      atomic.Bool
+}
+
+func (a *agent) run(ctx context.Context, reg *prometheus.Registry) error {
+	srv, err := a.listenTelemetry(reg)
+	if err != nil {
+		return err
+	}
+
+	// watchCtx ends the watches, the resends and the batcher's ticks; sendCtx
+	// ends the queue, after the flush deadline.
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	defer stopWatching()
+	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSending()
+
+	var sendWG, watchWG sync.WaitGroup
+	sendWG.Go(func() { _ = a.queue.Run(sendCtx) })
+	watchWG.Go(func() { _ = a.batcher.Run(watchCtx) })
+	for _, r := range a.reflectors {
+		watchWG.Go(func() { r.RunWithContext(watchCtx) })
+	}
+	watchWG.Go(func() { a.resendLoop(watchCtx) })
+	watchWG.Go(func() { a.waitReady(watchCtx) })
+
+	<-ctx.Done()
+	a.logger.Info("Shutting down: stopping watches and flushing pending samples", "deadline", a.cfg.FlushDeadline)
+	a.ready.Store(false)
+	a.batcher.Close()
+	stopWatching()
+	watchWG.Wait()
+
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.FlushDeadline)
+	err = a.batcher.Sync(flushCtx)
+	cancel()
+	if err != nil {
+		a.logger.Warn("Flush deadline reached; dropping samples not yet sent", "err", err)
+	}
+	stopSending()
+	sendWG.Wait()
+
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	a.logger.Info("Stopped")
+	return nil
+}
+
+// waitReady marks the agent ready once every initial list is applied and all
+// samples produced so far are delivered.
+func (a *agent) waitReady(ctx context.Context) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for !a.snap.Synced() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+	a.logger.Info("Initial lists applied; waiting for the first full push")
+	if err := a.batcher.Sync(ctx); err != nil {
+		return
+	}
+	a.ready.Store(true)
+	a.metrics.ready.Set(1)
+	a.logger.Info("Ready: first full push delivered")
+}
+
+func (a *agent) resendLoop(ctx context.Context) {
+	t := time.NewTicker(a.cfg.ResendInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.snap.Resend()
+		}
+	}
+}
+
+func (a *agent) listenTelemetry(reg *prometheus.Registry) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		switch {
+		case a.ready.Load():
+			_, _ = w.Write([]byte("ok\n"))
+		case !a.snap.Synced():
+			http.Error(w, "waiting for the initial list of every resource", http.StatusServiceUnavailable)
+		default:
+			http.Error(w, "waiting for the first full push to the receiver", http.StatusServiceUnavailable)
+		}
+	})
+	ln, err := net.Listen("tcp", a.cfg.TelemetryAddress)
+	if err != nil {
+		return nil, &ConfigError{Err: fmt.Errorf("--telemetry-address: %w", err)}
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.logger.Error("Telemetry server stopped", "err", err)
+		}
+	}()
+	a.logger.Info("Serving telemetry", "address", ln.Addr().String())
+	return srv, nil
+}
+
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig == "" {
+		c, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, &ConfigError{Err: fmt.Errorf("no --kubeconfig given and not running in a cluster: %w", err)}
+		}
+		return c, nil
+	}
+	c, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, &ConfigError{Err: fmt.Errorf("--kubeconfig %s: %w", kubeconfig, err)}
+	}
+	return c, nil
+}
+
+// checkAPIServer fails fast, with the cause, when the apiserver cannot be reached.
+func checkAPIServer(ctx context.Context, c kubernetes.Interface, host string) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err := c.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Raw(); err != nil {
+		return fmt.Errorf("cannot reach the apiserver at %s: %w", host, err)
+	}
+	return nil
+}
+
+// warnIfUnreachable logs one clear line when the receiver's host cannot be
+// dialled. The agent still starts: samples wait in the queue until it answers.
+func warnIfUnreachable(ctx context.Context, rawURL string, logger *slog.Logger) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return
+	}
+	host := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		host = net.JoinHostPort(u.Hostname(), port)
+	}
+	d := net.Dialer{Timeout: 5 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		logger.Error("Remote-write receiver unreachable; samples will wait and be retried", "host", host, "err", err)
+		return
+	}
+	_ = conn.Close()
+}
+
+// redactURL drops credentials from a URL before it is logged.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<invalid>"
+	}
+	return u.Redacted()
+}
+
+func userAgent(version string) string {
+	if version == "" {
+		version = "dev"
+	}
+	return "kube-state-push/" + version
+}
+
+// countingListWatch counts list and watch calls by result, like KSM's
+// kube_state_metrics_list_total and _watch_total.
+func countingListWatch(lw *cache.ListWatch, m *metrics, resource string) *cache.ListWatch {
+	list, watchFn := lw.ListWithContextFunc, lw.WatchFuncWithContext
+	count := func(c *prometheus.CounterVec, err error) {
+		result := "success"
+		if err != nil {
+			result = "error"
+		}
+		c.WithLabelValues(resource, result).Inc()
+	}
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			obj, err := list(ctx, o)
+			count(m.lists, err)
+			return obj, err
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			w, err := watchFn(ctx, o)
+			count(m.watches, err)
+			return w, err
+		},
+	}
+}

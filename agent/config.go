@@ -1,0 +1,90 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/kube-state-push/kube-state-push/collectors"
+)
+
+// Config is everything the agent needs to run.
+type Config struct {
+	// Kubeconfig is the path of a kubeconfig file; empty means in-cluster.
+	Kubeconfig string
+	// Resources to watch, by plural name; empty means the default set.
+	Resources []string
+	// Namespaces to watch; empty means all.
+	Namespaces []string
+
+	RemoteWriteURL    string
+	RemoteTimeout     time.Duration
+	MaxSamplesPerSend int
+
+	ResendInterval time.Duration
+	FlushInterval  time.Duration
+	FlushDeadline  time.Duration
+
+	TelemetryAddress string
+	// Version is reported in the User-Agent header.
+	Version string
+	Logger  *slog.Logger
+}
+
+// ConfigError is an invalid configuration: the process should exit with status 2.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func configErrorf(format string, args ...any) error {
+	return &ConfigError{Err: fmt.Errorf(format, args...)}
+}
+
+// validate checks c and returns the resources it names.
+func (c *Config) validate() ([]collectors.Resource, error) {
+	names := c.Resources
+	if len(names) == 0 {
+		names = collectors.DefaultNames()
+	}
+	resources, err := collectors.Lookup(names)
+	if err != nil {
+		return nil, &ConfigError{Err: fmt.Errorf("--resources: %w", err)}
+	}
+	if c.RemoteWriteURL == "" {
+		return nil, configErrorf("--remote-write-url is required")
+	}
+	u, err := url.Parse(c.RemoteWriteURL)
+	if err != nil {
+		return nil, configErrorf("--remote-write-url: %w", errors.Unwrap(err))
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, configErrorf("--remote-write-url %q: want an http:// or https:// URL with a host", c.RemoteWriteURL)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"--resend-interval", c.ResendInterval},
+		{"--flush-interval", c.FlushInterval},
+		{"--flush-deadline", c.FlushDeadline},
+		{"--remote-timeout", c.RemoteTimeout},
+	} {
+		if d.v <= 0 {
+			return nil, configErrorf("%s must be positive, got %s", d.name, d.v)
+		}
+	}
+	if c.MaxSamplesPerSend <= 0 {
+		return nil, configErrorf("--max-samples-per-send must be positive, got %d", c.MaxSamplesPerSend)
+	}
+	for _, ns := range c.Namespaces {
+		if ns == "" {
+			return nil, configErrorf("--namespaces: empty namespace name")
+		}
+	}
+	c.Namespaces = slices.Compact(slices.Sorted(slices.Values(c.Namespaces)))
+	return resources, nil
+}

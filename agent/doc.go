@@ -1,0 +1,8 @@
+// Package agent wires kube-state-push together and runs it: one list/watch per
+// resource (and namespace) feeding the snapshot, the snapshot's samples batched
+// into the remote-write queue, a resend of every live series each resend
+// interval, and the telemetry endpoint (/metrics, /healthz, /readyz).
+//
+// Run owns every goroutine it starts. On cancellation it stops the watches,
+// flushes what is pending for up to the flush deadline, then aborts the rest.
+package agent

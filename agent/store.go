@@ -1,0 +1,108 @@
+package agent
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kube-state-push/kube-state-push/collectors"
+)
+
+// reflectorStore is the store a client-go Reflector writes into. It keeps no
+// objects: each one is turned into series at once and handed to the snapshot.
+type reflectorStore struct {
+	snap    *Snapshot
+	set     *objectSet
+	gen     collectors.Generator
+	logger  *slog.Logger
+	added   prometheus.Counter
+	updated prometheus.Counter
+	deleted prometheus.Counter
+	relists prometheus.Counter
+	invalid prometheus.Counter
+}
+
+var (
+	_ cache.ReflectorStore         = (*reflectorStore)(nil)
+	_ cache.ReflectorBookmarkStore = (*reflectorStore)(nil)
+)
+
+func newReflectorStore(snap *Snapshot, r collectors.Resource, gen collectors.Generator, m *metrics, logger *slog.Logger) *reflectorStore {
+	name := r.Name()
+	return &reflectorStore{
+		snap:    snap,
+		set:     snap.newSet(name),
+		gen:     gen,
+		logger:  logger,
+		added:   m.events.WithLabelValues(name, "add"),
+		updated: m.events.WithLabelValues(name, "update"),
+		deleted: m.events.WithLabelValues(name, "delete"),
+		relists: m.relists.WithLabelValues(name),
+		invalid: m.invalidObjects.WithLabelValues(name),
+	}
+}
+
+func (s *reflectorStore) Add(obj any) error {
+	s.added.Inc()
+	s.upsert(obj)
+	return nil
+}
+
+func (s *reflectorStore) Update(obj any) error {
+	s.updated.Inc()
+	s.upsert(obj)
+	return nil
+}
+
+func (s *reflectorStore) upsert(obj any) {
+	o, ok := s.gen.Generate(obj)
+	if !ok || o.UID == "" {
+		s.invalid.Inc()
+		s.logger.Warn("Dropped object of unexpected type or without UID", "resource", s.set.resource, "type", typeName(obj))
+		return
+	}
+	s.snap.apply(s.set, o)
+}
+
+func (s *reflectorStore) Delete(obj any) error {
+	s.deleted.Inc()
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	m, err := meta.Accessor(obj)
+	if err != nil || m.GetUID() == "" {
+		s.invalid.Inc()
+		s.logger.Warn("Dropped delete of unexpected type or without UID", "resource", s.set.resource, "type", typeName(obj))
+		return nil
+	}
+	s.snap.remove(s.set, string(m.GetUID()), m.GetResourceVersion())
+	return nil
+}
+
+// Replace applies an initial list or a relist: objects missing from list end
+// their series.
+func (s *reflectorStore) Replace(list []any, _ string) error {
+	if s.snap.isSynced(s.set) {
+		s.relists.Inc()
+	}
+	objs := make([]collectors.Object, 0, len(list))
+	for _, obj := range list {
+		o, ok := s.gen.Generate(obj)
+		if !ok || o.UID == "" {
+			s.invalid.Inc()
+			continue
+		}
+		objs = append(objs, o)
+	}
+	s.snap.replace(s.set, objs)
+	return nil
+}
+
+func (s *reflectorStore) Resync() error { return nil }
+
+func (s *reflectorStore) Bookmark(string) error { return nil }
+
+func typeName(obj any) string { return fmt.Sprintf("%T", obj) }

@@ -1,0 +1,112 @@
+// Command kube-state-push watches Kubernetes objects and pushes the series
+// kube-state-metrics would expose for them to a Prometheus remote-write endpoint.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kube-state-push/kube-state-push/agent"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+func run(args []string, stderr io.Writer) int {
+	cfg, logLevel, logFormat, showVersion, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kube-state-push: %v\n", err)
+		return 2
+	}
+	if showVersion {
+		fmt.Fprintln(stderr, "kube-state-push", version)
+		return 0
+	}
+	logger, err := newLogger(stderr, logLevel, logFormat)
+	if err != nil {
+		fmt.Fprintf(stderr, "kube-state-push: %v\n", err)
+		return 2
+	}
+	cfg.Logger = logger
+	cfg.Version = version
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := agent.Run(ctx, cfg); err != nil {
+		fmt.Fprintf(stderr, "kube-state-push: %v\n", err)
+		if _, ok := errors.AsType[*agent.ConfigError](err); ok {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+func parseFlags(args []string, out io.Writer) (cfg agent.Config, level, format string, showVersion bool, err error) {
+	fs := flag.NewFlagSet("kube-state-push", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "Path to a kubeconfig file; without it the in-cluster configuration is used.")
+	fs.Func("resources", "Comma-separated resources to watch; replaces the default set (all resources). May be repeated.",
+		appendList(&cfg.Resources))
+	fs.Func("namespaces", "Comma-separated namespaces to watch; default all. May be repeated.", appendList(&cfg.Namespaces))
+	fs.StringVar(&cfg.RemoteWriteURL, "remote-write-url", "", "Prometheus remote-write endpoint, e.g. https://host/api/v1/push (required).")
+	fs.DurationVar(&cfg.RemoteTimeout, "remote-timeout", 30*time.Second, "Timeout of one remote-write request.")
+	fs.IntVar(&cfg.MaxSamplesPerSend, "max-samples-per-send", 2000, "Most samples in one remote-write request.")
+	fs.DurationVar(&cfg.ResendInterval, "resend-interval", 30*time.Second, "Every live series is sent again this often.")
+	fs.DurationVar(&cfg.FlushInterval, "flush-interval", 200*time.Millisecond, "Changes are handed to the sender at least this often.")
+	fs.DurationVar(&cfg.FlushDeadline, "flush-deadline", 10*time.Second, "On shutdown, how long to keep sending what is pending.")
+	fs.StringVar(&cfg.TelemetryAddress, "telemetry-address", ":8081", "Address of /metrics, /healthz and /readyz.")
+	fs.StringVar(&level, "log-level", "info", "Log level: debug, info, warn or error.")
+	fs.StringVar(&format, "log-format", "text", "Log format: text or json.")
+	fs.BoolVar(&showVersion, "version", false, "Print the version and exit.")
+	if err := fs.Parse(args); err != nil {
+		return cfg, "", "", false, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, "", "", false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return cfg, level, format, showVersion, nil
+}
+
+// appendList returns a flag function that appends the comma-separated values.
+func appendList(dst *[]string) func(string) error {
+	return func(v string) error {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				*dst = append(*dst, s)
+			}
+		}
+		return nil
+	}
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
