@@ -192,7 +192,7 @@ func buildLabels(name string, base []Label, keys, values []string) Labels {
 		}
 	}
 	ls := make(Labels, 0, n)
-	ls = append(ls, Label{MetricName, name})
+	ls = append(ls, Label{Name: MetricName, Value: name})
 	for _, l := range base {
 		if l.Value != "" {
 			ls = append(ls, l)
@@ -200,7 +200,7 @@ func buildLabels(name string, base []Label, keys, values []string) Labels {
 	}
 	for i, k := range keys {
 		if i < len(values) && values[i] != "" && k != "" {
-			ls = append(ls, Label{k, values[i]})
+			ls = append(ls, Label{Name: k, Value: values[i]})
 		}
 	}
 	slices.SortStableFunc(ls, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })

@@ -227,7 +227,7 @@ func mapFamily[T metav1.Object](name, help, prefix string, stability Stability, 
 	return Family[T]{
 		Name: name, Help: help, Type: Gauge, Stability: stability,
 		Gen: func(o T) []Metric {
-			if allow == nil {
+			if len(allow) == 0 {
 				return nil
 			}
 			keys, values := mapToLabels(prefix, allowedKeys(allow, get(o)))

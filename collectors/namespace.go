@@ -13,7 +13,7 @@ func init() {
 		listWatch: func(c kubernetes.Interface, _ string) *cache.ListWatch {
 			return newListWatch(c.CoreV1().Namespaces().List, c.CoreV1().Namespaces().Watch)
 		},
-		objectLabels: func(n *v1.Namespace) []Label { return []Label{{"namespace", n.Name}} },
+		objectLabels: func(n *v1.Namespace) []Label { return []Label{{Name: "namespace", Value: n.Name}} },
 		families:     namespaceFamilies,
 	})
 }

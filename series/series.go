@@ -50,6 +50,9 @@ func (ls Labels) Compare(o Labels) int {
 func (ls Labels) String() string {
 	var b strings.Builder
 	b.WriteString(ls.Get(MetricName))
+	if len(ls) == 1 && ls[0].Name == MetricName {
+		return b.String()
+	}
 	b.WriteByte('{')
 	first := true
 	for _, l := range ls {

@@ -1,0 +1,277 @@
+package remotewrite
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang/snappy"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/prometheus/prompb"
+
+	"github.com/kube-state-push/kube-state-push/series"
+)
+
+// receiver is a test remote-write endpoint that decodes every request.
+type receiver struct {
+	t      *testing.T
+	mu     sync.Mutex
+	reqs   []prompb.WriteRequest
+	header []http.Header
+	// answer, when set, decides the status of each request (1-based count).
+	answer func(n int) (int, string)
+	n      int
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n++
+	if r.answer != nil {
+		if code, msg := r.answer(r.n); code != 0 {
+			if code == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", "1")
+			}
+			http.Error(w, msg, code)
+			return
+		}
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		r.t.Errorf("read body: %v", err)
+		return
+	}
+	pb, err := snappy.Decode(nil, body)
+	if err != nil {
+		r.t.Errorf("body is not snappy block format: %v", err)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var wr prompb.WriteRequest
+	if err := wr.Unmarshal(pb); err != nil {
+		r.t.Errorf("body is not a WriteRequest: %v", err)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.reqs = append(r.reqs, wr)
+	r.header = append(r.header, req.Header.Clone())
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (r *receiver) requests() ([]prompb.WriteRequest, []http.Header) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]prompb.WriteRequest(nil), r.reqs...), append([]http.Header(nil), r.header...)
+}
+
+func startQueue(t *testing.T, rcv *receiver, cfg QueueConfig) (*Queue, *prometheus.Registry) {
+	t.Helper()
+	srv := httptest.NewServer(rcv)
+	t.Cleanup(srv.Close)
+	reg := prometheus.NewRegistry()
+	cfg.MinBackoff, cfg.MaxBackoff = time.Millisecond, 10*time.Millisecond
+	q := NewQueue(cfg, NewClient(srv.URL+"/api/v1/write", "kube-state-push/test", 5*time.Second, nil), reg, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = q.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return q, reg
+}
+
+func labels(kv ...string) series.Labels {
+	ls := make(series.Labels, 0, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		ls = append(ls, series.Label{Name: kv[i], Value: kv[i+1]})
+	}
+	return ls
+}
+
+func write(t *testing.T, q *Queue, ss []series.Sample) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := q.WriteBatch(ctx, ss); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRequestFormat(t *testing.T) {
+	rcv := &receiver{t: t}
+	q, _ := startQueue(t, rcv, QueueConfig{Shards: 1})
+	a := labels("__name__", "kube_pod_info", "namespace", "ns", "pod", "p")
+	write(t, q, []series.Sample{
+		{Labels: a, T: 1000, V: 1},
+		{Labels: a, T: 1001, V: series.StaleNaN},
+	})
+	reqs, headers := rcv.requests()
+	if len(reqs) != 1 {
+		t.Fatalf("got %d requests, want 1", len(reqs))
+	}
+	h := headers[0]
+	for k, want := range map[string]string{
+		"Content-Encoding":                  "snappy",
+		"Content-Type":                      "application/x-protobuf",
+		"X-Prometheus-Remote-Write-Version": "0.1.0",
+		"User-Agent":                        "kube-state-push/test",
+	} {
+		if got := h.Get(k); got != want {
+			t.Errorf("header %s = %q, want %q", k, got, want)
+		}
+	}
+	ts := reqs[0].Timeseries
+	if len(ts) != 1 || len(ts[0].Samples) != 2 {
+		t.Fatalf("want one series with two samples, got %+v", ts)
+	}
+	var names []string
+	for _, l := range ts[0].Labels {
+		names = append(names, l.Name)
+	}
+	if fmt.Sprint(names) != "[__name__ namespace pod]" {
+		t.Errorf("label order %v", names)
+	}
+	s := ts[0].Samples
+	if s[0].Timestamp != 1000 || s[0].Value != 1 || s[1].Timestamp != 1001 {
+		t.Errorf("samples %+v", s)
+	}
+	if bits := math.Float64bits(s[1].Value); bits != 0x7ff0000000000002 {
+		t.Errorf("stale marker bits %#x, want 0x7ff0000000000002", bits)
+	}
+}
+
+func TestMaxSamplesPerSendAndOrder(t *testing.T) {
+	rcv := &receiver{t: t}
+	q, _ := startQueue(t, rcv, QueueConfig{Shards: 3, MaxSamplesPerSend: 7})
+	var in []series.Sample
+	sets := []series.Labels{labels("__name__", "a"), labels("__name__", "b"), labels("__name__", "c"), labels("__name__", "d")}
+	for i := range 50 {
+		for _, ls := range sets {
+			in = append(in, series.Sample{Labels: ls, T: int64(i), V: float64(i)})
+		}
+	}
+	write(t, q, in)
+	reqs, _ := rcv.requests()
+	last := map[string]int64{}
+	total := 0
+	for _, r := range reqs {
+		n := 0
+		for _, ts := range r.Timeseries {
+			name := ts.Labels[0].Value
+			for _, s := range ts.Samples {
+				if prev, ok := last[name]; ok && s.Timestamp <= prev {
+					t.Errorf("series %s: timestamp %d after %d", name, s.Timestamp, prev)
+				}
+				last[name] = s.Timestamp
+				n++
+			}
+		}
+		if n > 7 {
+			t.Errorf("request with %d samples, max 7", n)
+		}
+		total += n
+	}
+	if total != len(in) {
+		t.Errorf("received %d samples, want %d", total, len(in))
+	}
+}
+
+func TestRetriesAndDrops(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		answer      func(n int) (int, string)
+		wantSent    float64
+		wantDropped string
+		wantRetried float64
+	}{
+		{"5xx then success", func(n int) (int, string) {
+			if n <= 2 {
+				return 503, "overloaded"
+			}
+			return 0, ""
+		}, 2, "", 2},
+		{"429 then success", func(n int) (int, string) {
+			if n == 1 {
+				return 429, "slow down"
+			}
+			return 0, ""
+		}, 2, "", 1},
+		{"400 dropped", func(int) (int, string) { return 400, "out of order sample" }, 0, "http_400", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rcv := &receiver{t: t, answer: c.answer}
+			q, reg := startQueue(t, rcv, QueueConfig{Shards: 1})
+			ls := labels("__name__", "x")
+			write(t, q, []series.Sample{{Labels: ls, T: 1, V: 1}, {Labels: ls, T: 2, V: 2}})
+			if got := metricValue(t, reg, "kube_state_push_remote_write_samples_sent_total", ""); got != c.wantSent {
+				t.Errorf("sent = %v, want %v", got, c.wantSent)
+			}
+			if got := metricValue(t, reg, "kube_state_push_remote_write_requests_total", "retried"); got != c.wantRetried {
+				t.Errorf("retried = %v, want %v", got, c.wantRetried)
+			}
+			if c.wantDropped != "" {
+				if got := metricValue(t, reg, "kube_state_push_remote_write_samples_dropped_total", c.wantDropped); got != 2 {
+					t.Errorf("dropped{%s} = %v, want 2", c.wantDropped, got)
+				}
+			}
+		})
+	}
+}
+
+// metricValue returns the value of a counter or gauge whose first label value
+// is label (or the unlabelled one).
+func metricValue(t *testing.T, reg *prometheus.Registry, name, label string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if label != "" && (len(m.GetLabel()) == 0 || m.GetLabel()[0].GetValue() != label) {
+				continue
+			}
+			return value(m)
+		}
+	}
+	return 0
+}
+
+func value(m *dto.Metric) float64 {
+	if m.GetCounter() != nil {
+		return m.GetCounter().GetValue()
+	}
+	return m.GetGauge().GetValue()
+}
+
+func BenchmarkEncode(b *testing.B) {
+	var ss []series.Sample
+	for i := range 1000 {
+		ls := labels("__name__", "kube_pod_container_status_ready", "container", "app", "namespace", "default",
+			"pod", fmt.Sprintf("web-7d4b9c8f6d-%05d", i), "uid", fmt.Sprintf("6f1c2a9e-0b7d-4c1e-9a57-%012d", i))
+		ss = append(ss, series.Sample{Labels: ls, T: 1_700_000_000_000 + int64(i), V: 1})
+	}
+	e := newEncoder()
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		out, err := e.encode(ss)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(out)
+	}
+	b.ReportMetric(float64(len(ss))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(float64(size), "bytes/req")
+}
