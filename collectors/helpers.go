@@ -126,7 +126,15 @@ func quantityValue(name v1.ResourceName, q apiresource.Quantity) (float64, strin
 var invalidLabelChars = regexp.MustCompile(`[^a-zA-Z0-9_]`)
 
 // SanitizeLabelName replaces every character outside [a-zA-Z0-9_] with "_".
-func SanitizeLabelName(s string) string { return invalidLabelChars.ReplaceAllString(s, "_") }
+func SanitizeLabelName(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return invalidLabelChars.ReplaceAllString(s, "_")
+		}
+	}
+	return s
+}
 
 var camelBoundary = regexp.MustCompile(`([a-z0-9])([A-Z])`)
 

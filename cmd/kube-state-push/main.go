@@ -18,8 +18,11 @@ import (
 	"github.com/kube-state-push/kube-state-push/agent"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and commit are set at build time with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = "unknown"
+)
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stderr))
@@ -35,7 +38,7 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 	if showVersion {
-		fmt.Fprintln(stderr, "kube-state-push", version)
+		fmt.Fprintln(stderr, "kube-state-push", version, commit)
 		return 0
 	}
 	logger, err := newLogger(stderr, logLevel, logFormat)

@@ -1,0 +1,43 @@
+# kube-state-push: build, test, demo and benchmarks. `make help` lists the targets.
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+GO      ?= go
+DEMO_STATE ?= $(CURDIR)/.state/demo
+
+.PHONY: help build test unit e2e bench demo demo-stop components image lint clean
+
+help: ## Show this help.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## Build bin/kube-state-push (static, CGO off).
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/kube-state-push ./cmd/kube-state-push
+
+components: ## Build and cache the real apiserver, etcd, kwok and Prometheus used by tests and the demo.
+	./hack/build-components.sh
+
+test: components ## Unit tests and the end-to-end suite against a real apiserver and Prometheus.
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+unit: ## Unit tests only (no cluster).
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e)
+
+e2e: components ## The end-to-end suite only.
+	$(GO) test -count=1 -timeout 30m -v ./e2e
+
+bench: ## Micro-benchmarks of the hot paths.
+	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v /e2e)
+
+demo: build components ## Start a local cluster and Prometheus, create workloads, run the agent.
+	./hack/demo.sh up $(DEMO_STATE)
+
+demo-stop: ## Stop everything `make demo` started.
+	./hack/demo.sh down $(DEMO_STATE)
+
+image: ## Build the container image (needs a container engine).
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t kube-state-push:$(VERSION) .
+
+clean: ## Remove build output.
+	rm -rf bin

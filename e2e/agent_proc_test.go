@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// agentProc is a running kube-state-push binary.
+type agentProc struct {
+	cmd       *exec.Cmd
+	telemetry string
+	out       *syncBuffer
+	done      chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// resendInterval is short in the e2e suite so that resends can be observed quickly.
+const resendInterval = 3 * time.Second
+
+// startAgent runs the agent against the cluster and the receiver and waits
+// until it is ready. It is stopped when the test ends unless stopped before.
+func startAgent(t *testing.T, extra ...string) *agentProc {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &agentProc{telemetry: fmt.Sprintf("127.0.0.1:%d", port), out: &syncBuffer{}, done: make(chan error, 1)}
+	args := append([]string{
+		"--kubeconfig", env.kubeconfig,
+		"--remote-write-url", env.promURL + "/api/v1/write",
+		"--telemetry-address", a.telemetry,
+		"--resources", "pods,deployments,nodes,namespaces",
+		"--resend-interval", resendInterval.String(),
+		"--flush-interval", "100ms",
+		"--log-level", "debug",
+	}, extra...)
+	a.cmd = exec.Command(env.binary, args...)
+	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { a.done <- a.cmd.Wait() }()
+	t.Cleanup(func() {
+		if a.cmd.ProcessState == nil {
+			a.stop(t)
+		}
+		if t.Failed() {
+			t.Logf("agent output:\n%s", a.out.String())
+		}
+	})
+	eventually(t, 90*time.Second, "agent ready", func() error {
+		select {
+		case err := <-a.done:
+			a.done <- err
+			return fmt.Errorf("agent exited: %v\n%s", err, a.out.String())
+		default:
+		}
+		resp, err := http.Get("http://" + a.telemetry + "/readyz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("readyz: %s", resp.Status)
+		}
+		return nil
+	})
+	return a
+}
+
+// stop sends SIGTERM and expects a clean exit within the flush deadline.
+func (a *agentProc) stop(t *testing.T) {
+	t.Helper()
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Errorf("signal agent: %v", err)
+	}
+	select {
+	case err := <-a.done:
+		if err != nil {
+			t.Errorf("agent exit: %v\n%s", err, a.out.String())
+		}
+	case <-time.After(30 * time.Second):
+		_ = a.cmd.Process.Kill()
+		t.Errorf("agent did not stop within 30s after SIGTERM")
+	}
+}
+
+func (a *agentProc) metric(prefix string) float64 {
+	v, _ := scrapeCounter("http://"+a.telemetry+"/metrics", prefix)
+	return v
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// promSample is one series of an instant query result.
+type promSample struct {
+	Labels map[string]string
+	Value  float64
+}
+
+func (s promSample) String() string {
+	var keys []string
+	for k := range s.Labels {
+		if k != "__name__" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(s.Labels["__name__"])
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%s=%q", k, s.Labels[k])
+	}
+	b.WriteString("} ")
+	b.WriteString(strconv.FormatFloat(s.Value, 'g', -1, 64))
+	return b.String()
+}
+
+// query runs an instant PromQL query against the receiver.
+func query(q string) ([]promSample, error) {
+	resp, err := http.Get(env.promURL + "/api/v1/query?query=" + url.QueryEscape(q) +
+		"&time=" + strconv.FormatFloat(float64(time.Now().UnixMilli())/1000, 'f', 3, 64))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			ResultType string `json:"resultType"`
+			Result     []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("query %q: %w: %s", q, err, body)
+	}
+	if r.Status != "success" {
+		return nil, fmt.Errorf("query %q: %s", q, r.Error)
+	}
+	out := make([]promSample, 0, len(r.Data.Result))
+	for _, res := range r.Data.Result {
+		s, _ := res.Value[1].(string)
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, fmt.Errorf("query %q: value %q: %w", q, s, err)
+		}
+		out = append(out, promSample{Labels: res.Metric, Value: v})
+	}
+	return out, nil
+}
+
+// queryOne runs q and expects exactly one series with value want.
+func queryValue(q string, want float64) error {
+	res, err := query(q)
+	if err != nil {
+		return err
+	}
+	if len(res) != 1 {
+		return fmt.Errorf("%s: %d series, want 1: %v", q, len(res), res)
+	}
+	if res[0].Value != want {
+		return fmt.Errorf("%s = %v, want %v", q, res[0].Value, want)
+	}
+	return nil
+}
+
+// scrapeCounter sums the samples of a metric on a Prometheus-format /metrics page
+// whose line starts with prefix (a name, optionally with a label matcher start).
+func scrapeCounter(metricsURL, prefix string) (float64, error) {
+	resp, err := http.Get(metricsURL)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	var sum float64
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		f := strings.Fields(line)
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %q: %w", metricsURL, line, err)
+		}
+		sum += v
+	}
+	return sum, nil
+}
