@@ -63,7 +63,7 @@ func run(args []string, stderr io.Writer) int {
 
 func parseFlags(args []string, out io.Writer) (cfg agent.Config, level, format string, showVersion bool, err error) {
 	fs := flag.NewFlagSet("kube-state-push", flag.ContinueOnError)
-	fs.SetOutput(out)
+	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "Path to a kubeconfig file; without it the in-cluster configuration is used.")
 	fs.Func("resources", "Comma-separated resources to watch; replaces the default set (all resources). May be repeated.",
 		appendList(&cfg.Resources))
@@ -79,6 +79,11 @@ func parseFlags(args []string, out io.Writer) (cfg agent.Config, level, format s
 	fs.StringVar(&format, "log-format", "text", "Log format: text or json.")
 	fs.BoolVar(&showVersion, "version", false, "Print the version and exit.")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(out, "Usage: kube-state-push --remote-write-url URL [flags]")
+			fs.SetOutput(out)
+			fs.PrintDefaults()
+		}
 		return cfg, "", "", false, err
 	}
 	if fs.NArg() > 0 {

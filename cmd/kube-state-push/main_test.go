@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Bad input ends with one clear line that names the cause, exit status 2 for
+// bad configuration and 1 for an apiserver that cannot be used.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken")
+	if err := os.WriteFile(broken, []byte("this: is: not: a kubeconfig"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unreachable := filepath.Join(dir, "unreachable")
+	if err := os.WriteFile(unreachable, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	rw := "--remote-write-url=http://127.0.0.1:9/api/v1/write"
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown resource", []string{rw, "--kubeconfig", unreachable, "--resources", "pods,foos"}, 2, `unknown resource "foos" (valid: `},
+		{"malformed url", []string{"--remote-write-url", "http://[::1", "--kubeconfig", unreachable}, 2, "--remote-write-url"},
+		{"url without scheme", []string{"--remote-write-url", "prometheus:9090/api/v1/write", "--kubeconfig", unreachable}, 2, "want an http:// or https:// URL"},
+		{"missing url", []string{"--kubeconfig", unreachable}, 2, "--remote-write-url is required"},
+		{"missing kubeconfig file", []string{rw, "--kubeconfig", filepath.Join(dir, "nope")}, 2, "--kubeconfig " + filepath.Join(dir, "nope")},
+		{"broken kubeconfig", []string{rw, "--kubeconfig", broken}, 2, "--kubeconfig " + broken},
+		{"not in a cluster", []string{rw}, 2, "no --kubeconfig given and not running in a cluster"},
+		{"unreachable apiserver", []string{rw, "--kubeconfig", unreachable}, 1, "cannot reach the apiserver at https://127.0.0.1:1"},
+		{"unknown flag", []string{"--no-such-flag"}, 2, "flag provided but not defined: -no-such-flag"},
+		{"bad duration", []string{rw, "--kubeconfig", unreachable, "--resend-interval", "0s"}, 2, "--resend-interval must be positive"},
+		{"bad log format", []string{rw, "--log-format", "xml"}, 2, `--log-format "xml": want text or json`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out bytes.Buffer
+			code := run(c.args, &out)
+			if code != c.code {
+				t.Errorf("exit status %d, want %d; output:\n%s", code, c.code, out.String())
+			}
+			line := strings.TrimSuffix(out.String(), "\n")
+			if strings.Contains(line, "\n") || !strings.HasPrefix(line, "kube-state-push: ") || !strings.Contains(line, c.want) {
+				t.Errorf("output %q, want one line containing %q", out.String(), c.want)
+			}
+			if strings.Contains(out.String(), "goroutine ") || strings.Contains(out.String(), "panic") {
+				t.Errorf("stack trace in output:\n%s", out.String())
+			}
+		})
+	}
+}
