@@ -117,14 +117,14 @@ func (a *agent) run(ctx context.Context, reg *prometheus.Registry) error {
 	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSending()
 
-	var sendWG, watchWG sync.WaitGroup
+	var sendWG, batchWG, watchWG sync.WaitGroup
 	sendWG.Go(func() { _ = a.queue.Run(sendCtx) })
-	watchWG.Go(func() { _ = a.batcher.Run(watchCtx) })
+	batchWG.Go(func() { _ = a.batcher.Run(sendCtx) })
 	for _, r := range a.reflectors {
 		watchWG.Go(func() { r.RunWithContext(watchCtx) })
 	}
 	watchWG.Go(func() { a.resendLoop(watchCtx) })
-	watchWG.Go(func() { a.waitReady(watchCtx) })
+	watchWG.Go(func() { a.waitReady(watchCtx, sendCtx) })
 
 	<-ctx.Done()
 	a.logger.Info("Shutting down: stopping watches and flushing pending samples", "deadline", a.cfg.FlushDeadline)
@@ -132,9 +132,10 @@ func (a *agent) run(ctx context.Context, reg *prometheus.Registry) error {
 	a.batcher.Close()
 	stopWatching()
 	watchWG.Wait()
+	batchWG.Wait()
 
 	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.FlushDeadline)
-	err = a.batcher.Sync(flushCtx)
+	err = a.batcher.Sync(flushCtx, flushCtx)
 	cancel()
 	if err != nil {
 		a.logger.Warn("Flush deadline reached; dropping samples not yet sent", "err", err)
@@ -151,7 +152,7 @@ func (a *agent) run(ctx context.Context, reg *prometheus.Registry) error {
 
 // waitReady marks the agent ready once every initial list is applied and all
 // samples produced so far are delivered.
-func (a *agent) waitReady(ctx context.Context) {
+func (a *agent) waitReady(ctx, sendCtx context.Context) {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
 	for !a.snap.Synced() {
@@ -162,7 +163,7 @@ func (a *agent) waitReady(ctx context.Context) {
 		}
 	}
 	a.logger.Info("Initial lists applied; waiting for the first full push")
-	if err := a.batcher.Sync(ctx); err != nil {
+	if err := a.batcher.Sync(sendCtx, ctx); err != nil {
 		return
 	}
 	a.ready.Store(true)

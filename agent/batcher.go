@@ -34,12 +34,16 @@ type batcher struct {
 	notFull *sync.Cond
 	pending []series.Sample
 	closed  bool
+	stopped chan struct{}
 	kick    chan struct{}
 	flushMu sync.Mutex // serializes hand-offs, keeping batches in order
 }
 
 func newBatcher(w BatchWriter, interval time.Duration, full, limit int) *batcher {
-	b := &batcher{w: w, interval: interval, full: full, limit: max(limit, full), kick: make(chan struct{}, 1)}
+	b := &batcher{
+		w: w, interval: interval, full: full, limit: max(limit, full),
+		kick: make(chan struct{}, 1), stopped: make(chan struct{}),
+	}
 	b.notFull = sync.NewCond(&b.mu)
 	return b
 }
@@ -68,13 +72,17 @@ func (b *batcher) Pending() int {
 	return len(b.pending)
 }
 
-// Run hands pending samples to the writer until ctx is done.
+// Run hands pending samples to the writer until ctx is done or Close is
+// called. ctx also bounds each hand-off: cancelling it drops the batch being
+// handed over, so it should outlive Close.
 func (b *batcher) Run(ctx context.Context) error {
 	t := time.NewTicker(b.interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			return nil
+		case <-b.stopped:
 			return nil
 		case <-t.C:
 		case <-b.kick:
@@ -100,19 +108,24 @@ func (b *batcher) flush(ctx context.Context) error {
 	return b.w.WriteBatch(ctx, batch)
 }
 
-// Sync hands everything pending to the writer and waits until it is delivered.
-func (b *batcher) Sync(ctx context.Context) error {
-	if err := b.flush(ctx); err != nil {
+// Sync hands everything pending to the writer, bounded by writeCtx, and waits
+// until it is delivered, bounded by waitCtx.
+func (b *batcher) Sync(writeCtx, waitCtx context.Context) error {
+	if err := b.flush(writeCtx); err != nil {
 		return err
 	}
-	return b.w.Flush(ctx)
+	return b.w.Flush(waitCtx)
 }
 
-// Close stops Append from blocking: what arrives after Close is kept for the
-// final Sync.
+// Close stops Run and stops Append from blocking: what arrives after Close is
+// kept for the final Sync.
 func (b *batcher) Close() {
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return
+	}
 	b.closed = true
+	close(b.stopped)
 	b.notFull.Broadcast()
-	b.mu.Unlock()
 }

@@ -32,6 +32,9 @@ var (
 
 func newReflectorStore(snap *Snapshot, r collectors.Resource, gen collectors.Generator, m *metrics, logger *slog.Logger) *reflectorStore {
 	name := r.Name()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	return &reflectorStore{
 		snap:    snap,
 		set:     snap.newSet(name),
