@@ -31,6 +31,7 @@ MARKER=.kube-state-push-cluster
 STATE=""
 BIN=""
 STARTED=()
+KWOK_CONFIGS=()
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -71,7 +72,7 @@ pid_of() {
   pid=$(cat "$f" 2>/dev/null) || return 1
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   [ -r "/proc/$pid/cmdline" ] || return 1
-  cmdline=$(tr "\0" " " <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  cmdline=$(tr "\0" " " 2>/dev/null <"/proc/$pid/cmdline") || return 1
   [[ $cmdline == *"$STATE/"* ]] || return 1
   # A zombie (exited, not yet reaped) is not running.
   case $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) in
@@ -284,19 +285,16 @@ scrape_configs:
 EOF
 }
 
-# kwok_stage_args: --config for the node-initialize, node-heartbeat-with-lease and pod
-# stages. The cache holds the files of several stage sets side by side; the "general"
-# pod-ready stage needs pod-create (and the init-container stages) before it.
-kwok_stage_args() {
-  local dir=$CACHE/kwok-stages-$KWOK_VERSION f
+# kwok_stage_configs: sets KWOK_CONFIGS to --config flags for the node-initialize,
+# node-heartbeat-with-lease and (fast) pod stages that hack/build-components.sh caches.
+kwok_stage_configs() {
+  local dir=$CACHE/kwok-stages-$KWOK_VERSION-fast f
   local files=(node-initialize node-heartbeat-with-lease pod-ready pod-complete pod-delete)
   [ -d "$dir" ] || die "kwok stages missing: $dir (run hack/build-components.sh kwok)"
-  if grep -q 'select( .type == "Initialized" )' "$dir/pod-ready.yaml" 2>/dev/null; then
-    files+=(pod-create pod-init-container-running pod-init-container-completed)
-  fi
+  KWOK_CONFIGS=()
   for f in "${files[@]}"; do
     [ -f "$dir/$f.yaml" ] || die "kwok stage missing: $dir/$f.yaml"
-    printf -- '--config=%s\n' "$dir/$f.yaml"
+    KWOK_CONFIGS+=("--config=$dir/$f.yaml")
   done
 }
 
@@ -334,6 +332,11 @@ start_apiserver() {
     --tls-cert-file="$c/apiserver.crt" \
     --tls-private-key-file="$c/apiserver.key" \
     --client-ca-file="$c/ca.crt" \
+    --requestheader-client-ca-file="$c/ca.crt" \
+    --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User \
+    --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
     --token-auth-file="$c/tokens.csv" \
     --authorization-mode=Node,RBAC \
     --service-account-key-file="$c/sa.pub" \
@@ -374,14 +377,12 @@ start_scheduler() {
 }
 
 start_kwok() {
-  local stage_args=()
-  mapfile -t stage_args < <(kwok_stage_args)
-  [ ${#stage_args[@]} -gt 0 ] || exit 1
+  kwok_stage_configs
   start_component kwok "$BIN/kwok-$KWOK_VERSION" \
     --kubeconfig="$STATE/kubeconfig" \
     --manage-all-nodes=false \
     --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-    "${stage_args[@]}"
+    "${KWOK_CONFIGS[@]}"
 }
 
 create_nodes() {
@@ -396,14 +397,17 @@ metadata:
   name: kwok-node-$i
   annotations:
     kwok.x-k8s.io/node: fake
-    node.alpha.kubernetes.io/ttl: "0"
   labels:
     type: kwok
     kubernetes.io/hostname: kwok-node-$i
     kubernetes.io/os: linux
     kubernetes.io/arch: amd64
-    kubernetes.io/role: agent
 status:
+  addresses:
+  - type: InternalIP
+    address: 10.244.$((i / 250)).$((i % 250 + 1))
+  - type: Hostname
+    address: kwok-node-$i
   capacity:
     cpu: "32"
     memory: 256Gi
@@ -413,7 +417,7 @@ status:
     memory: 256Gi
     pods: "110"
 EOF
-  done | kubectl_ apply -f - >/dev/null || die "creating kwok nodes failed"
+  done | kubectl_ create -f - >/dev/null || die "creating kwok nodes failed"
 }
 
 print_env() {
@@ -447,34 +451,9 @@ on_up_exit() {
 # ---------------------------------------------------------------------------------------
 # Commands
 
-cmd_up() {
-  set_state_dir "$1" create
-  KSP_NODES=${KSP_NODES:-3}
-  [[ $KSP_NODES =~ ^[0-9]+$ ]] || die "KSP_NODES must be a number: $KSP_NODES"
-
-  local running=() name
-  for name in "${COMPONENTS[@]}"; do
-    is_running "$name" && running+=("$name")
-  done
-  if [ ${#running[@]} -eq ${#COMPONENTS[@]} ] && [ -f "$STATE/env" ]; then
-    log "cluster in $STATE is already running"
-    print_env
-    return 0
-  fi
-  if [ ${#running[@]} -gt 0 ]; then
-    die "cluster in $STATE is partly running (${running[*]}); run: $0 down $STATE"
-  fi
-
-  local t0=$SECONDS
-  BIN=$("$HACK_DIR/build-components.sh") || die "hack/build-components.sh failed"
-  for name in "etcd-$ETCD_VERSION" "kube-apiserver-$K8S_VERSION" "kube-controller-manager-$K8S_VERSION" \
-    "kube-scheduler-$K8S_VERSION" "kwok-$KWOK_VERSION" "prometheus-$PROMETHEUS_VERSION"; do
-    [ -x "$BIN/$name" ] || die "missing binary $BIN/$name"
-  done
-  command -v kubectl >/dev/null || die "kubectl not found in PATH"
-  command -v openssl >/dev/null || die "openssl not found in PATH"
-  command -v curl >/dev/null || die "curl not found in PATH"
-
+# start_cluster: one start attempt with fresh ports, certs and data; on failure the EXIT
+# trap stops whatever it started. Runs in a subshell of cmd_up.
+start_cluster() {
   # Fresh state (a stopped cluster's data would hold the old certs and tokens).
   rm -rf "${STATE:?}/etcd" "$STATE/prometheus" "$STATE/certs" "$STATE/config" \
     "$STATE/pids" "$STATE/logs" "$STATE/env" "$STATE/kubeconfig"
@@ -515,6 +494,63 @@ cmd_up() {
 
   write_env
   trap - EXIT INT TERM
+}
+
+cmd_up() {
+  set_state_dir "$1" create
+  KSP_NODES=${KSP_NODES:-3}
+  [[ $KSP_NODES =~ ^[0-9]+$ ]] || die "KSP_NODES must be a number: $KSP_NODES"
+
+  local running=() name
+  for name in "${COMPONENTS[@]}"; do
+    is_running "$name" && running+=("$name")
+  done
+  if [ ${#running[@]} -eq ${#COMPONENTS[@]} ] && [ -f "$STATE/env" ]; then
+    log "cluster in $STATE is already running"
+    print_env
+    return 0
+  fi
+  if [ ${#running[@]} -gt 0 ]; then
+    die "cluster in $STATE is partly running (${running[*]}); run: $0 down $STATE"
+  fi
+  if [ ! -f "$STATE/$MARKER" ] && [ -n "$(ls -A "$STATE")" ]; then
+    die "$STATE is not empty and was not created by $0; choose another state dir"
+  fi
+
+  local t0=$SECONDS
+  BIN=$("$HACK_DIR/build-components.sh") || die "hack/build-components.sh failed"
+  for name in "etcd-$ETCD_VERSION" "kube-apiserver-$K8S_VERSION" "kube-controller-manager-$K8S_VERSION" \
+    "kube-scheduler-$K8S_VERSION" "kwok-$KWOK_VERSION" "prometheus-$PROMETHEUS_VERSION"; do
+    [ -x "$BIN/$name" ] || die "missing binary $BIN/$name"
+  done
+  for name in kubectl openssl curl setsid; do
+    command -v "$name" >/dev/null || die "$name not found in PATH"
+  done
+
+  # A port picked as free can be taken before the component binds it (another cluster
+  # starting at the same time): then start again with new ports.
+  local attempt rc child
+  for attempt in 1 2 3; do
+    # In the background so that INT/TERM reach it (and its clean-up) through the trap.
+    set +e
+    (set -e; start_cluster) &
+    child=$!
+    trap 'kill -TERM "$child" 2>/dev/null' INT TERM
+    wait "$child"
+    rc=$?
+    while kill -0 "$child" 2>/dev/null; do
+      wait "$child"
+      rc=$?
+    done
+    trap - INT TERM
+    set -e
+    [ "$rc" -eq 0 ] && break
+    if [ "$rc" -ne 1 ] || [ "$attempt" -eq 3 ] ||
+      ! grep -qs 'address already in use' "$STATE"/logs/*.log; then
+      exit "$rc"
+    fi
+    log "a port was taken meanwhile; starting again with new ports"
+  done
   log "cluster up in $((SECONDS - t0))s (state: $STATE)"
   print_env
 }
