@@ -70,9 +70,13 @@ kube-state-push is running and pushing to Prometheus.
 A sample of the pushed series:
 MSG
   sleep 1
-  curl -fsG "$PROMETHEUS_URL/api/v1/query" --data-urlencode \
-    'query={namespace="demo",__name__=~"kube_pod_status_phase|kube_deployment_status_replicas_available|kube_pod_container_resource_requests"}' |
-    sed 's/},{/}\n{/g' | sed -n 's/.*"metric":{\([^}]*\)},"value":\[[^,]*,"\([^"]*\)"\].*/  {\1} \2/p' | head -20
+  local result
+  result=$(curl -fsG "$PROMETHEUS_URL/api/v1/query" --data-urlencode \
+    'query=kube_pod_status_phase{namespace="demo"} == 1 or kube_deployment_status_replicas_available{namespace="demo"} or kube_pod_container_resource_requests{namespace="demo",resource="cpu"}')
+  # One line per series, in Prometheus's text format.
+  sed 's/},{/}\n{/g' <<<"$result" |
+    sed -n 's/.*"metric":{"__name__":"\([^"]*\)",\([^}]*\)},"value":\[[^,]*,"\([^"]*\)"\].*/  \1{\2} \3/p' |
+    sed 's/"\([a-zA-Z_][a-zA-Z0-9_]*\)":"/\1="/g'
   cat <<MSG
 
 Try: kubectl --kubeconfig $KUBECONFIG -n demo scale deployment web --replicas=5
