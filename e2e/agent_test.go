@@ -284,3 +284,28 @@ func TestRestartCausesNoRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestNamespacesFlag checks that --namespaces limits namespaced resources to the
+// listed namespaces, one list/watch each, while cluster-scoped ones stay whole.
+func TestNamespacesFlag(t *testing.T) {
+	createNamespace(t, "e2e-ns-a")
+	createNamespace(t, "e2e-ns-b")
+	createNamespace(t, "e2e-ns-c")
+	for _, ns := range []string{"e2e-ns-a", "e2e-ns-b", "e2e-ns-c"} {
+		createPendingPod(t, ns, "solo")
+	}
+	a := startAgent(t, "--namespaces", "e2e-ns-a,e2e-ns-c")
+	for _, ns := range []string{"e2e-ns-a", "e2e-ns-c"} {
+		q := fmt.Sprintf(`kube_pod_status_phase{namespace=%q,pod="solo",phase="Pending"}`, ns)
+		eventually(t, 10*time.Second, q, func() error { return queryValue(q, 1) })
+	}
+	eventually(t, 10*time.Second, "namespace e2e-ns-b (cluster-scoped) seen", func() error {
+		return queryValue(`kube_namespace_status_phase{namespace="e2e-ns-b",phase="Active"}`, 1)
+	})
+	if res, err := query(`{namespace="e2e-ns-b",pod="solo"}`); err != nil || len(res) != 0 {
+		t.Errorf("pod of an unwatched namespace was pushed: %v %v", res, err)
+	}
+	if v := a.metric(`kube_state_push_watch_total{resource="pods",result="success"}`); v < 2 {
+		t.Errorf("pods watches = %v, want one per namespace (2)", v)
+	}
+}
