@@ -3,7 +3,6 @@ package collectors
 import (
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -120,45 +119,6 @@ func TestDeploymentGolden(t *testing.T) {
 		}, opts: Options{AllowLabels: []string{"team"}, AllowAnnotations: []string{"owner"}}},
 		{name: "empty", obj: &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "bare", Namespace: "ns1", UID: "d10"}}},
 	})
-}
-
-// TestDeploymentFamilyNames pins the families, their order and their stability
-// to the checklist (ksm-metrics.tsv).
-func TestDeploymentFamilyNames(t *testing.T) {
-	want := []FamilyInfo{
-		{Name: "kube_deployment_owner", Type: Gauge, Stability: Alpha},
-		{Name: "kube_deployment_created", Type: Gauge, Stability: Stable},
-		{Name: "kube_deployment_status_replicas", Type: Gauge, Stability: Stable},
-		{Name: "kube_deployment_status_replicas_ready", Type: Gauge, Stability: Stable},
-		{Name: "kube_deployment_status_replicas_available", Type: Gauge, Stability: Stable},
-		{Name: "kube_deployment_status_replicas_unavailable", Type: Gauge, Stability: Stable},
-		{Name: "kube_deployment_status_replicas_updated", Type: Gauge, Stability: Stable},
-		{Name: "kube_deployment_status_terminating_replicas", Type: Gauge, Stability: Alpha},
-		{Name: "kube_deployment_status_observed_generation", Type: Gauge, Stability: Stable},
-		{Name: "kube_deployment_status_condition", Type: Gauge, Stability: Stable},
-		{Name: "kube_deployment_spec_replicas", Type: Gauge, Stability: Stable},
-		{Name: "kube_deployment_spec_paused", Type: Gauge, Stability: Stable},
-		{Name: "kube_deployment_spec_strategy_rollingupdate_max_unavailable", Type: Gauge, Stability: Stable},
-		{Name: "kube_deployment_spec_strategy_rollingupdate_max_surge", Type: Gauge, Stability: Stable},
-		{Name: "kube_deployment_metadata_generation", Type: Gauge, Stability: Stable},
-		{Name: "kube_deployment_deletion_timestamp", Type: Gauge, Stability: Alpha},
-		{Name: "kube_deployment_annotations", Type: Gauge, Stability: Alpha},
-		{Name: "kube_deployment_labels", Type: Gauge, Stability: Stable},
-	}
-	rs, err := Lookup([]string{"deployments"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := rs[0].Families()
-	for i, f := range got {
-		if f.Help == "" {
-			t.Errorf("family %s has no help", f.Name)
-		}
-		got[i].Help = ""
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("deployment families (-want +got):\n%s", diff)
-	}
 }
 
 func BenchmarkDeploymentGenerate(b *testing.B) {

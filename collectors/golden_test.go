@@ -69,6 +69,7 @@ func runGolden(t *testing.T, resourceName string, cases []goldenCase) {
 func checkSeriesInvariants(t *testing.T, ss []Series) {
 	t.Helper()
 	for i, s := range ss {
+		checkLabelNames(t, s)
 		if s.Labels.Get(MetricName) == "" {
 			t.Errorf("series %v has no metric name", s)
 		}

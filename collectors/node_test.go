@@ -3,7 +3,6 @@ package collectors
 import (
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	v1 "k8s.io/api/core/v1"
 	apiresource "k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -105,40 +104,6 @@ func TestNodeGolden(t *testing.T) {
 		}},
 		{name: "bare", obj: &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-4", UID: "n4"}}},
 	})
-}
-
-// TestNodeFamilyNames pins the families, their order and their stability to the
-// checklist (ksm-metrics.tsv).
-func TestNodeFamilyNames(t *testing.T) {
-	want := []FamilyInfo{
-		{Name: "kube_node_deletion_timestamp", Type: Gauge, Stability: Alpha},
-		{Name: "kube_node_created", Type: Gauge, Stability: Stable},
-		{Name: "kube_node_status_addresses", Type: Gauge, Stability: Alpha},
-		{Name: "kube_node_info", Type: Gauge, Stability: Stable},
-		{Name: "kube_node_annotations", Type: Gauge, Stability: Alpha},
-		{Name: "kube_node_labels", Type: Gauge, Stability: Stable},
-		{Name: "kube_node_role", Type: Gauge, Stability: Alpha},
-		{Name: "kube_node_spec_pod_cidrs", Type: Gauge, Stability: Alpha},
-		{Name: "kube_node_spec_taint", Type: Gauge, Stability: Stable},
-		{Name: "kube_node_spec_unschedulable", Type: Gauge, Stability: Stable},
-		{Name: "kube_node_status_allocatable", Type: Gauge, Stability: Stable},
-		{Name: "kube_node_status_capacity", Type: Gauge, Stability: Stable},
-		{Name: "kube_node_status_condition", Type: Gauge, Stability: Stable},
-	}
-	rs, err := Lookup([]string{"nodes"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := rs[0].Families()
-	for i, f := range got {
-		if f.Help == "" {
-			t.Errorf("family %s has no help", f.Name)
-		}
-		got[i].Help = ""
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("node families (-want +got):\n%s", diff)
-	}
 }
 
 func BenchmarkNodeGenerate(b *testing.B) {

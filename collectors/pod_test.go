@@ -1,8 +1,6 @@
 package collectors
 
 import (
-	"slices"
-	"strings"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
@@ -293,107 +291,6 @@ func TestPodGolden(t *testing.T) {
 			ObjectMeta: metav1.ObjectMeta{Name: "unselected", Namespace: "default", UID: "uid-unselected"},
 		}, opts: Options{Family: func(f FamilyInfo) bool { return f.Name == "kube_pod_nodeselectors" }}},
 	})
-}
-
-// TestPodFamilies checks the family list against the compatibility checklist
-// (/work/shared/spec/ksm-metrics.tsv): names, types, stability and opt-in.
-func TestPodFamilies(t *testing.T) {
-	want := []FamilyInfo{
-		{Name: "kube_pod_completion_time", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_container_info", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_container_resource_limits", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_container_resource_requests", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_container_state_started", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_container_status_last_terminated_reason", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_container_status_last_terminated_exitcode", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_container_status_last_terminated_timestamp", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_container_status_ready", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_container_status_restarts_total", Type: Counter, Stability: Stable},
-		{Name: "kube_pod_container_status_running", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_container_status_terminated", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_container_status_terminated_reason", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_container_status_waiting", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_container_status_waiting_reason", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_created", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_deletion_timestamp", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_info", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_resourceclaim_info", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_ips", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_init_container_info", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_init_container_resource_limits", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_init_container_resource_requests", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_init_container_status_last_terminated_reason", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_init_container_status_ready", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_init_container_status_restarts_total", Type: Counter, Stability: Stable},
-		{Name: "kube_pod_init_container_status_running", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_init_container_status_terminated", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_init_container_status_terminated_reason", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_init_container_status_waiting", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_init_container_status_waiting_reason", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_init_container_state_started", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_init_container_status_last_terminated_exitcode", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_init_container_status_last_terminated_timestamp", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_annotations", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_labels", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_overhead_cpu_cores", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_overhead_memory_bytes", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_owner", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_restart_policy", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_runtimeclass_name_info", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_spec_volumes_persistentvolumeclaims_info", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_spec_volumes_persistentvolumeclaims_readonly", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_start_time", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_status_phase", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_status_initialized_time", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_status_container_ready_time", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_status_ready_time", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_status_qos_class", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_status_ready", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_status_reason", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_status_disruption_reason", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_status_scheduled", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_status_scheduled_time", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_status_unschedulable", Type: Gauge, Stability: Stable},
-		{Name: "kube_pod_status_unscheduled_time", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_tolerations", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_nodeselectors", Type: Gauge, Stability: Alpha, OptIn: true},
-		{Name: "kube_pod_service_account", Type: Gauge, Stability: Alpha},
-		{Name: "kube_pod_scheduler", Type: Gauge, Stability: Alpha},
-	}
-	if len(want) != 60 {
-		t.Fatalf("checklist has %d pod families, want 60", len(want))
-	}
-	rs, err := Lookup([]string{"pods"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rs[0].Namespaced() {
-		t.Error("pods is not namespaced")
-	}
-	got := rs[0].Families()
-	for i := range got {
-		if got[i].Help == "" {
-			t.Errorf("%s has no help", got[i].Name)
-		}
-		got[i].Help = ""
-	}
-	byName := func(a, b FamilyInfo) int { return strings.Compare(a.Name, b.Name) }
-	slices.SortFunc(got, byName)
-	slices.SortFunc(want, byName)
-	if !slices.Equal(got, want) {
-		for _, w := range want {
-			if i := slices.IndexFunc(got, func(g FamilyInfo) bool { return g.Name == w.Name }); i < 0 {
-				t.Errorf("missing family %+v", w)
-			} else if got[i] != w {
-				t.Errorf("family %+v, want %+v", got[i], w)
-			}
-		}
-		for _, g := range got {
-			if !slices.ContainsFunc(want, func(w FamilyInfo) bool { return w.Name == g.Name }) {
-				t.Errorf("unexpected family %+v", g)
-			}
-		}
-	}
 }
 
 func BenchmarkPodGenerate(b *testing.B) {

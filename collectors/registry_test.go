@@ -1,0 +1,122 @@
+package collectors
+
+import (
+	"bufio"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// ksmFamily is one row of testdata/ksm-families.tsv: a KSM v2.20 family.
+type ksmFamily struct {
+	resource, name string
+	typ            Type
+	labels         []string
+	stability      Stability
+	defaultOn      bool
+}
+
+var (
+	ksmOnce     sync.Once
+	ksmFamilies map[string]ksmFamily
+	ksmErr      error
+)
+
+// ksmChecklist reads testdata/ksm-families.tsv, by family name.
+func ksmChecklist(t testing.TB) map[string]ksmFamily {
+	t.Helper()
+	ksmOnce.Do(func() {
+		f, err := os.Open("testdata/ksm-families.tsv")
+		if err != nil {
+			ksmErr = err
+			return
+		}
+		defer f.Close()
+		ksmFamilies = map[string]ksmFamily{}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "#") {
+				continue
+			}
+			c := strings.Split(sc.Text(), "\t")
+			ksmFamilies[c[1]] = ksmFamily{
+				resource: c[0], name: c[1], typ: Type(c[2]), labels: strings.Split(c[3], ","),
+				stability: Stability(c[4]), defaultOn: c[5] == "yes",
+			}
+		}
+		ksmErr = sc.Err()
+	})
+	if ksmErr != nil {
+		t.Fatal(ksmErr)
+	}
+	return ksmFamilies
+}
+
+// optInFamilies are the families KSM enables only through --metric-opt-in-list.
+var optInFamilies = []string{"kube_pod_nodeselectors", "kube_persistentvolume_csi_attributes"}
+
+// TestFamiliesMatchKSM checks every registered resource against the checklist:
+// the same families, each with KSM's type, stability and opt-in status.
+func TestFamiliesMatchKSM(t *testing.T) {
+	checklist := ksmChecklist(t)
+	for _, r := range All() {
+		t.Run(r.Name(), func(t *testing.T) {
+			want := map[string]ksmFamily{}
+			for name, f := range checklist {
+				if f.resource == r.Name() {
+					want[name] = f
+				}
+			}
+			if len(want) == 0 {
+				t.Fatalf("resource %s is not a KSM resource", r.Name())
+			}
+			for _, got := range r.Families() {
+				w, ok := want[got.Name]
+				if !ok {
+					t.Errorf("family %s is not among KSM's %s families", got.Name, r.Name())
+					continue
+				}
+				delete(want, got.Name)
+				if got.Type != w.typ || got.Stability != w.stability {
+					t.Errorf("%s: type %s stability %s, want %s %s", got.Name, got.Type, got.Stability, w.typ, w.stability)
+				}
+				if got.OptIn != slices.Contains(optInFamilies, got.Name) {
+					t.Errorf("%s: opt-in %v", got.Name, got.OptIn)
+				}
+				if got.Help == "" {
+					t.Errorf("%s has no help text", got.Name)
+				}
+			}
+			for name := range want {
+				t.Errorf("missing family %s", name)
+			}
+		})
+	}
+}
+
+// checkLabelNames asserts that every label of s is one KSM's family has.
+func checkLabelNames(t *testing.T, s Series) {
+	t.Helper()
+	name := s.Labels.Get(MetricName)
+	f, ok := ksmChecklist(t)[name]
+	if !ok {
+		t.Errorf("series of unknown family %s", name)
+		return
+	}
+	for _, l := range s.Labels {
+		if l.Name == MetricName || slices.Contains(f.labels, l.Name) {
+			continue
+		}
+		dynamic := false
+		for _, k := range f.labels {
+			if prefix, ok := strings.CutSuffix(k, "<sanitized key>"); ok && strings.HasPrefix(l.Name, prefix) {
+				dynamic = true
+			}
+		}
+		if !dynamic {
+			t.Errorf("%s has label %q, not one of KSM's %v", name, l.Name, f.labels)
+		}
+	}
+}
