@@ -55,7 +55,7 @@ func (e *encoder) encode(ss []series.Sample) ([]byte, error) {
 	}
 	off := 0
 	for i := range ts {
-		ts[i].Samples = samples[off:off : off+counts[i]]
+		ts[i].Samples = samples[off : off : off+counts[i]]
 		off += counts[i]
 	}
 	for _, s := range ss {
