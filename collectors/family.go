@@ -101,6 +101,8 @@ type Resource interface {
 	Name() string
 	// Namespaced reports whether objects live in namespaces.
 	Namespaced() bool
+	// Default reports whether the resource is watched when --resources is not given.
+	Default() bool
 	// ExpectedType is an empty object of the watched type.
 	ExpectedType() runtime.Object
 	// ListWatch lists and watches the resource in namespace ("" for all).
@@ -115,6 +117,8 @@ type Resource interface {
 type resource[T metav1.Object] struct {
 	name       string
 	namespaced bool
+	// nonDefault resources are watched only when --resources names them.
+	nonDefault bool
 	newObject  func() T
 	listWatch  func(c kubernetes.Interface, namespace string) *cache.ListWatch
 	// objectLabels are the labels every series of the object carries, such as
@@ -125,6 +129,7 @@ type resource[T metav1.Object] struct {
 
 func (r *resource[T]) Name() string                 { return r.name }
 func (r *resource[T]) Namespaced() bool             { return r.namespaced }
+func (r *resource[T]) Default() bool                { return !r.nonDefault }
 func (r *resource[T]) ExpectedType() runtime.Object { return any(r.newObject()).(runtime.Object) }
 
 func (r *resource[T]) ListWatch(c kubernetes.Interface, namespace string) *cache.ListWatch {

@@ -259,3 +259,19 @@ func deletionTimestampFamily[T metav1.Object](kind string, stability Stability) 
 		Gen: func(o T) []Metric { return timeMetric(o.GetDeletionTimestamp()) },
 	}
 }
+
+// resourceVersionFamily is kube_<kind>_metadata_resource_version: the
+// resourceVersion as a number, or no series when it is not one.
+func resourceVersionFamily[T metav1.Object](kind string, stability Stability) Family[T] {
+	return Family[T]{
+		Name: "kube_" + kind + "_metadata_resource_version", Type: Gauge, Stability: stability,
+		Help: "Resource version representing a specific version of the " + kind + ".",
+		Gen: func(o T) []Metric {
+			v, err := strconv.ParseFloat(o.GetResourceVersion(), 64)
+			if err != nil {
+				return nil
+			}
+			return one(v)
+		},
+	}
+}

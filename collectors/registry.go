@@ -23,6 +23,17 @@ func All() []Resource { return slices.Clone(registry) }
 
 // DefaultNames returns the resources enabled when --resources is not given.
 func DefaultNames() []string {
+	var names []string
+	for _, r := range registry {
+		if r.Default() {
+			names = append(names, r.Name())
+		}
+	}
+	return names
+}
+
+// Names returns the names of every known resource.
+func Names() []string {
 	names := make([]string, len(registry))
 	for i, r := range registry {
 		names[i] = r.Name()
@@ -37,7 +48,7 @@ func Lookup(names []string) ([]Resource, error) {
 	for _, n := range names {
 		i := slices.IndexFunc(registry, func(r Resource) bool { return r.Name() == n })
 		if i < 0 {
-			return nil, fmt.Errorf("unknown resource %q (valid: %s)", n, strings.Join(DefaultNames(), ", "))
+			return nil, fmt.Errorf("unknown resource %q (valid: %s)", n, strings.Join(Names(), ", "))
 		}
 		if !slices.Contains(out, registry[i]) {
 			out = append(out, registry[i])
