@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real components that `make demo`, the e2e suite and the benchmarks run:
-# kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok and Prometheus.
+# kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, Prometheus and
+# kube-state-metrics (the reference the parity test compares the agent with).
 # Everything comes from the Go module proxy and is cached outside the repository, so a
 # second run (or CI on the same machine) finishes at once. Prints the cache's bin directory.
 set -euo pipefail
@@ -9,6 +10,7 @@ K8S_VERSION=${K8S_VERSION:-v1.37.2}
 ETCD_VERSION=${ETCD_VERSION:-v3.7.3}
 KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
 PROMETHEUS_VERSION=${PROMETHEUS_VERSION:-v0.316.0}
+KSM_VERSION=${KSM_VERSION:-v2.20.0}
 
 CACHE=${KSP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-state-push}
 BIN=$CACHE/bin
@@ -94,6 +96,35 @@ GO
   )
 }
 
+# kube-state-metrics: `go install` fails because the proxy refuses the module's version
+# list, so a wrapper module requires the exact version and builds its main package (the
+# module root). Its go.mod has no replace lines; the version is stamped as KSM's Makefile does.
+build_ksm() {
+  have "kube-state-metrics-$KSM_VERSION" && return
+  local dir=$SRC/kube-state-metrics-$KSM_VERSION
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    log "building kube-state-metrics $KSM_VERSION (about a minute when cold)"
+    printf 'module kube-state-push.build/kube-state-metrics\n\ngo 1.26.0\n\nrequire k8s.io/kube-state-metrics/v2 %s\n' \
+      "$KSM_VERSION" > go.mod
+    cat > tools.go <<'GO'
+//go:build tools
+
+package tools
+
+import _ "k8s.io/kube-state-metrics/v2"
+GO
+    go mod tidy
+    local cgv
+    cgv=$(go list -m -f '{{.Version}}' k8s.io/client-go)
+    go build -ldflags "-s -w -X github.com/prometheus/common/version.Version=$KSM_VERSION \
+-X k8s.io/kube-state-metrics/v2/pkg/app.ClientGoVersion=$cgv" \
+      -o "$BIN/kube-state-metrics-$KSM_VERSION.tmp" k8s.io/kube-state-metrics/v2
+    mv "$BIN/kube-state-metrics-$KSM_VERSION.tmp" "$BIN/kube-state-metrics-$KSM_VERSION"
+  )
+}
+
 # go_install NAME PKG VERSION: go install into a scratch GOBIN, then move into the cache.
 go_install() {
   have "$1-$3" && return
@@ -128,11 +159,13 @@ case $what in
     kwok_stages
     go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION"
     build_kubernetes
+    build_ksm
     ;;
   kubernetes) build_kubernetes ;;
   etcd) build_etcd ;;
   kwok) go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"; kwok_stages ;;
   prometheus) go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION" ;;
-  *) echo "usage: $0 [all|kubernetes|etcd|kwok|prometheus]" >&2; exit 2 ;;
+  ksm) build_ksm ;;
+  *) echo "usage: $0 [all|kubernetes|etcd|kwok|prometheus|ksm]" >&2; exit 2 ;;
 esac
 echo "$BIN"
