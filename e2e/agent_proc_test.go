@@ -40,9 +40,17 @@ func (s *syncBuffer) String() string {
 // resendInterval is short in the e2e suite so that resends can be observed quickly.
 const resendInterval = 3 * time.Second
 
-// startAgent runs the agent against the cluster and the receiver and waits
-// until it is ready. It is stopped when the test ends unless stopped before.
+// startAgent runs the agent for the four original resources (plus what extra
+// adds) against the cluster and the receiver and waits until it is ready. It
+// is stopped when the test ends unless stopped before.
 func startAgent(t *testing.T, extra ...string) *agentProc {
+	t.Helper()
+	return startAgentFlags(t, append([]string{"--resources", "pods,deployments,nodes,namespaces"}, extra...)...)
+}
+
+// startAgentFlags is startAgent without a --resources flag of its own, so that
+// the agent's default resources can be tested.
+func startAgentFlags(t *testing.T, extra ...string) *agentProc {
 	t.Helper()
 	port, err := freePort()
 	if err != nil {
@@ -53,7 +61,6 @@ func startAgent(t *testing.T, extra ...string) *agentProc {
 		"--kubeconfig", env.kubeconfig,
 		"--remote-write-url", env.promURL + "/api/v1/write",
 		"--telemetry-address", a.telemetry,
-		"--resources", "pods,deployments,nodes,namespaces",
 		"--resend-interval", resendInterval.String(),
 		"--flush-interval", "100ms",
 		"--log-level", "debug",
