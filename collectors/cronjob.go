@@ -1,15 +1,13 @@
 package collectors
 
 import (
-	"strconv"
-	"strings"
 	"time"
 
 	// CronJob time zones must resolve whether or not the image ships tzdata,
 	// as in kube-state-metrics, which embeds it too.
 	_ "time/tzdata"
 
-	"github.com/robfig/cron/v3"
+	cron "github.com/netresearch/go-cron"
 	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -129,104 +127,16 @@ func cronJobNextScheduleTime(cj *batchv1.CronJob) []Metric {
 }
 
 // parseCronSchedule parses a CronJob schedule in its time zone (CRON_TZ; the
-// process's local zone when unset) with the standard five-field grammar and
-// descriptors. ok is false when the schedule or zone is unusable.
-//
-// KSM v2.20 parses with netresearch/go-cron, a stricter fork of robfig/cron (the
-// parser the apiserver validates schedules with). On top of robfig/cron this
-// rejects what the fork rejects among schedules robfig accepts: a step that is not
-// smaller than its range (*/60, 0-5/6), @every shorter than a second, an empty
-// zone, and a zone with no schedule after it (on which robfig/cron would panic).
-// Next times follow robfig/cron, that is Kubernetes' own scheduling.
+// process's local zone when unset) with the parser KSM v2.20 uses, so that
+// kube_cronjob_schedule_invalid and the next schedule time agree with KSM. ok is
+// false when the schedule or zone is unusable.
 func parseCronSchedule(schedule string, tz *string) (cron.Schedule, bool) {
 	if tz != nil {
-		if *tz == "" {
-			return nil, false
-		}
 		schedule = "CRON_TZ=" + *tz + " " + schedule
 	}
-	if (strings.HasPrefix(schedule, "TZ=") || strings.HasPrefix(schedule, "CRON_TZ=")) && !strings.Contains(schedule, " ") {
-		return nil, false
-	}
 	sched, err := cron.ParseStandard(schedule)
-	if err != nil || !cronStepsValid(schedule) {
+	if err != nil {
 		return nil, false
 	}
 	return sched, true
-}
-
-// cronFieldBounds are the value ranges of the five standard fields as the
-// netresearch parser validates steps against them: day of week runs to 7 (Sunday).
-var cronFieldBounds = [5]struct {
-	min, max uint
-	names    map[string]uint
-}{
-	{0, 59, nil},
-	{0, 23, nil},
-	{1, 31, nil},
-	{1, 12, map[string]uint{
-		"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-		"jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
-	}},
-	{0, 7, map[string]uint{"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}},
-}
-
-// cronStepsValid reports whether a schedule that robfig/cron has accepted also
-// passes the fork's stricter checks.
-func cronStepsValid(schedule string) bool {
-	if strings.HasPrefix(schedule, "TZ=") || strings.HasPrefix(schedule, "CRON_TZ=") {
-		schedule = strings.TrimSpace(schedule[strings.IndexByte(schedule, ' '):])
-	}
-	if every, ok := strings.CutPrefix(schedule, "@every "); ok {
-		d, err := time.ParseDuration(every)
-		return err == nil && d >= time.Second
-	}
-	if strings.HasPrefix(schedule, "@") {
-		return true
-	}
-	fields := strings.Fields(schedule)
-	if len(fields) != len(cronFieldBounds) {
-		return false
-	}
-	for i, field := range fields {
-		b := cronFieldBounds[i]
-		for _, expr := range strings.Split(field, ",") {
-			rng, stepText, hasStep := strings.Cut(expr, "/")
-			if !hasStep {
-				continue
-			}
-			step, err := strconv.Atoi(stepText)
-			if err != nil || step < 0 {
-				return false
-			}
-			start, end := b.min, b.max
-			if rng != "*" && rng != "?" {
-				low, high, isRange := strings.Cut(rng, "-")
-				if start, err = cronValue(low, b.names); err != nil {
-					return false
-				}
-				end = b.max // "N/step" means "N-max/step"
-				if isRange {
-					if end, err = cronValue(high, b.names); err != nil {
-						return false
-					}
-				}
-			}
-			if end < start || step > 1 && uint(step) >= end-start+1 {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func cronValue(s string, names map[string]uint) (uint, error) {
-	if v, ok := names[strings.ToLower(s)]; ok {
-		return v, nil
-	}
-	v, err := strconv.Atoi(s)
-	if err != nil || v < 0 {
-		return 0, strconv.ErrRange
-	}
-	return uint(v), nil
 }
