@@ -73,13 +73,13 @@ var persistentVolumeInfoKeys = []string{
 // in KSM's order of precedence (the API allows only one).
 func persistentVolumeInfo(p *v1.PersistentVolume) []Metric {
 	var (
-		gcePDName, ebsVolumeID, azureDiskName        string
-		fcWWIDs, fcLun, fcTargetWWNs                 string
-		iscsiPortal, iscsiIQN, iscsiLun, iscsiInitor string
-		nfsServer, nfsPath                           string
-		csiDriver, csiHandle                         string
-		localPath, localFS                           string
-		hostPath, hostPathType                       string
+		gcePDName, ebsVolumeID, azureDiskName           string
+		fcWWIDs, fcLun, fcTargetWWNs                    string
+		iscsiPortal, iscsiIQN, iscsiLun, iscsiInitiator string
+		nfsServer, nfsPath                              string
+		csiDriver, csiHandle                            string
+		localPath, localFS                              string
+		hostPath, hostPathType                          string
 	)
 	s := p.Spec.PersistentVolumeSource
 	switch {
@@ -99,7 +99,7 @@ func persistentVolumeInfo(p *v1.PersistentVolume) []Metric {
 		iscsiPortal, iscsiIQN = s.ISCSI.TargetPortal, s.ISCSI.IQN
 		iscsiLun = strconv.FormatInt(int64(s.ISCSI.Lun), 10)
 		if s.ISCSI.InitiatorName != nil {
-			iscsiInitor = *s.ISCSI.InitiatorName
+			iscsiInitiator = *s.ISCSI.InitiatorName
 		}
 	case s.NFS != nil:
 		nfsServer, nfsPath = s.NFS.Server, s.NFS.Path
@@ -120,7 +120,7 @@ func persistentVolumeInfo(p *v1.PersistentVolume) []Metric {
 		p.Spec.StorageClassName,
 		gcePDName, ebsVolumeID, azureDiskName,
 		fcWWIDs, fcLun, fcTargetWWNs,
-		iscsiPortal, iscsiIQN, iscsiLun, iscsiInitor,
+		iscsiPortal, iscsiIQN, iscsiLun, iscsiInitiator,
 		nfsServer, nfsPath,
 		csiDriver, csiHandle,
 		localPath, localFS,
