@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kube-state-push/kube-state-push/agent"
+	"github.com/kube-state-push/kube-state-push/collectors"
 )
 
 // version and commit are set at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -24,11 +25,11 @@ var (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stderr io.Writer) int {
-	cfg, showVersion, err := parseFlags(args, stderr)
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, showVersion, printRBAC, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -38,6 +39,19 @@ func run(args []string, stderr io.Writer) int {
 	}
 	if showVersion {
 		fmt.Fprintln(stderr, "kube-state-push", version, commit)
+		return 0
+	}
+	if printRBAC {
+		names := cfg.Resources
+		if len(names) == 0 {
+			names = collectors.DefaultNames()
+		}
+		rs, err := collectors.Lookup(names)
+		if err != nil {
+			fmt.Fprintf(stderr, "kube-state-push: --resources: %v\n", err)
+			return 2
+		}
+		fmt.Fprint(stdout, collectors.RBACYAML(collectors.RBACRules(rs)))
 		return 0
 	}
 	logger, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
@@ -60,7 +74,7 @@ func run(args []string, stderr io.Writer) int {
 	return 0
 }
 
-func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion bool, err error) {
+func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion, printRBAC bool, err error) {
 	fs := flag.NewFlagSet("kube-state-push", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var configFile string
@@ -85,23 +99,24 @@ func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion boo
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "Log level: debug, info, warn or error.")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "Log format: text or json.")
 	fs.BoolVar(&showVersion, "version", false, "Print the version and exit.")
+	fs.BoolVar(&printRBAC, "print-rbac", false, "Print the RBAC rules (list and watch) the enabled resources need, and exit.")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(out, "Usage: kube-state-push --remote-write-url URL [flags]")
 			fs.SetOutput(out)
 			fs.PrintDefaults()
 		}
-		return cfg, false, err
+		return cfg, false, false, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return cfg, false, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if configFile != "" {
 		if err := agent.LoadFile(configFile, &cfg); err != nil {
-			return cfg, false, err
+			return cfg, false, false, err
 		}
 	}
-	return cfg, showVersion, nil
+	return cfg, showVersion, printRBAC, nil
 }
 
 // appendList returns a flag function that appends the comma-separated values.

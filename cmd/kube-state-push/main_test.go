@@ -57,7 +57,7 @@ current-context: x
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out bytes.Buffer
-			code := run(c.args, &out)
+			code := run(c.args, &out, &out)
 			if code != c.code {
 				t.Errorf("exit status %d, want %d; output:\n%s", code, c.code, out.String())
 			}
@@ -69,5 +69,26 @@ current-context: x
 				t.Errorf("stack trace in output:\n%s", out.String())
 			}
 		})
+	}
+}
+
+func TestPrintRBAC(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"--print-rbac", "--resources", "pods,deployments,roles"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	want := `rules:
+  - apiGroups: [""]
+    resources: [pods]
+    verbs: [list, watch]
+  - apiGroups: ["apps"]
+    resources: [deployments]
+    verbs: [list, watch]
+  - apiGroups: ["rbac.authorization.k8s.io"]
+    resources: [roles]
+    verbs: [list, watch]
+`
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
