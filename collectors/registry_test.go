@@ -108,7 +108,7 @@ func checkLabelNames(t *testing.T, s Series) {
 		t.Errorf("series of unknown family %s", name)
 		return
 	}
-	for _, l := range s.Labels {
+	for l := range s.Labels.All() {
 		if l.Name == MetricName || slices.Contains(f.labels, l.Name) {
 			continue
 		}
