@@ -67,7 +67,7 @@ func cronJobFamilies(o Options) []Family[*batchv1.CronJob] {
 		{
 			Name: "kube_cronjob_spec_starting_deadline_seconds", Type: Gauge, Stability: Stable,
 			Help: "Deadline in seconds for starting the job if it misses scheduled time for any reason.",
-			Gen:  func(cj *batchv1.CronJob) []Metric { return batchInt64(cj.Spec.StartingDeadlineSeconds) },
+			Gen:  func(cj *batchv1.CronJob) []Metric { return optional(cj.Spec.StartingDeadlineSeconds) },
 		},
 		{
 			Name: "kube_cronjob_next_schedule_time", Type: Gauge, Stability: Stable,
@@ -88,12 +88,12 @@ func cronJobFamilies(o Options) []Family[*batchv1.CronJob] {
 		{
 			Name: "kube_cronjob_spec_successful_job_history_limit", Type: Gauge, Stability: Alpha,
 			Help: "Successful job history limit tells the controller how many completed jobs should be preserved.",
-			Gen:  func(cj *batchv1.CronJob) []Metric { return batchInt32(cj.Spec.SuccessfulJobsHistoryLimit) },
+			Gen:  func(cj *batchv1.CronJob) []Metric { return optional(cj.Spec.SuccessfulJobsHistoryLimit) },
 		},
 		{
 			Name: "kube_cronjob_spec_failed_job_history_limit", Type: Gauge, Stability: Alpha,
 			Help: "Failed job history limit tells the controller how many failed jobs should be preserved.",
-			Gen:  func(cj *batchv1.CronJob) []Metric { return batchInt32(cj.Spec.FailedJobsHistoryLimit) },
+			Gen:  func(cj *batchv1.CronJob) []Metric { return optional(cj.Spec.FailedJobsHistoryLimit) },
 		},
 	}
 }

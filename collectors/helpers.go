@@ -320,3 +320,23 @@ func resourceVersionFamily[T metav1.Object](kind string, stability Stability) Fa
 		},
 	}
 }
+
+// optional is a series holding *p, or none when p is nil (an unset optional
+// count such as spec.replicas).
+func optional[T int32 | int64](p *T) []Metric {
+	if p == nil {
+		return nil
+	}
+	return one(float64(*p))
+}
+
+// sortedResourceListNames returns rl's names in byte order, for a deterministic
+// series order. Unlike resourceMetrics, the names are kept raw (requests.cpu).
+func sortedResourceListNames(rl v1.ResourceList) []v1.ResourceName {
+	names := make([]v1.ResourceName, 0, len(rl))
+	for n := range rl {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}

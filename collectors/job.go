@@ -39,17 +39,17 @@ func jobFamilies(o Options) []Family[*batchv1.Job] {
 		{
 			Name: "kube_job_spec_parallelism", Type: Gauge, Stability: Stable,
 			Help: "The maximum desired number of pods the job should run at any given time.",
-			Gen:  func(j *batchv1.Job) []Metric { return batchInt32(j.Spec.Parallelism) },
+			Gen:  func(j *batchv1.Job) []Metric { return optional(j.Spec.Parallelism) },
 		},
 		{
 			Name: "kube_job_spec_completions", Type: Gauge, Stability: Stable,
 			Help: "The desired number of successfully finished pods the job should be run with.",
-			Gen:  func(j *batchv1.Job) []Metric { return batchInt32(j.Spec.Completions) },
+			Gen:  func(j *batchv1.Job) []Metric { return optional(j.Spec.Completions) },
 		},
 		{
 			Name: "kube_job_spec_active_deadline_seconds", Type: Gauge, Stability: Stable,
 			Help: "The duration in seconds relative to the startTime that the job may be active before the system tries to terminate it.",
-			Gen:  func(j *batchv1.Job) []Metric { return batchInt64(j.Spec.ActiveDeadlineSeconds) },
+			Gen:  func(j *batchv1.Job) []Metric { return optional(j.Spec.ActiveDeadlineSeconds) },
 		},
 		{
 			Name: "kube_job_status_succeeded", Help: "The number of pods which reached Phase Succeeded.", Type: Gauge, Stability: Stable,
@@ -106,22 +106,6 @@ func jobFamilies(o Options) []Family[*batchv1.Job] {
 			Gen: func(j *batchv1.Job) []Metric { return ownerMetrics(j.OwnerReferences, true) },
 		},
 	}
-}
-
-// batchInt32 and batchInt64 are one series with the value of an optional Job or
-// CronJob spec field, or none when it is unset.
-func batchInt32(v *int32) []Metric {
-	if v == nil {
-		return nil
-	}
-	return one(float64(*v))
-}
-
-func batchInt64(v *int64) []Metric {
-	if v == nil {
-		return nil
-	}
-	return one(float64(*v))
 }
 
 // jobConditionMetrics is condition=true|false|unknown for each condition of type t.

@@ -32,7 +32,7 @@ func replicaSetFamilies(o Options) []Family[*appsv1.ReplicaSet] {
 	return append(replicaFamilies("replicaset", "ReplicaSet", Stable, counts),
 		Family[*appsv1.ReplicaSet]{
 			Name: "kube_replicaset_status_terminating_replicas", Help: "The number of terminating replicas per ReplicaSet.", Type: Gauge, Stability: Alpha,
-			Gen: func(r *appsv1.ReplicaSet) []Metric { return optionalInt32(r.Status.TerminatingReplicas) },
+			Gen: func(r *appsv1.ReplicaSet) []Metric { return optional(r.Status.TerminatingReplicas) },
 		},
 		annotationsFamily[*appsv1.ReplicaSet]("replicaset", Alpha, o.AllowAnnotations),
 		labelsFamily[*appsv1.ReplicaSet]("replicaset", Stable, o.AllowLabels),
@@ -73,7 +73,7 @@ func replicaFamilies[T metav1.Object](kind, title string, ownerStability Stabili
 		},
 		{
 			Name: prefix + "spec_replicas", Help: "Number of desired pods for a " + title + ".", Type: Gauge, Stability: Stable,
-			Gen: func(o T) []Metric { return optionalInt32(counts(o).spec) },
+			Gen: func(o T) []Metric { return optional(counts(o).spec) },
 		},
 		{
 			Name: prefix + "metadata_generation", Help: "Sequence number representing a specific generation of the desired state.", Type: Gauge, Stability: Stable,

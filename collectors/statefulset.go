@@ -50,7 +50,7 @@ func statefulSetFamilies(o Options) []Family[*appsv1.StatefulSet] {
 		},
 		{
 			Name: "kube_statefulset_replicas", Help: "Number of desired pods for a StatefulSet.", Type: Gauge, Stability: Stable,
-			Gen: func(s *appsv1.StatefulSet) []Metric { return optionalInt32(s.Spec.Replicas) },
+			Gen: func(s *appsv1.StatefulSet) []Metric { return optional(s.Spec.Replicas) },
 		},
 		{
 			Name: "kube_statefulset_ordinals_start", Help: "Start ordinal of the StatefulSet.", Type: Gauge, Stability: Stable,
