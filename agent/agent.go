@@ -43,6 +43,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	opts, err := generatorOptions(&cfg, resources)
+	if err != nil {
+		return err
+	}
 	restCfg, err := restConfig(cfg.Kubeconfig)
 	if err != nil {
 		return err
@@ -68,16 +72,17 @@ func Run(ctx context.Context, cfg Config) error {
 	m := newMetrics(reg, func() float64 { return float64(b.Pending()) })
 	snap := NewSnapshot(b, m)
 
+	namespaces, fieldSelector := watchNamespaces(&cfg)
 	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, queue: queue, metrics: m}
 	for _, r := range resources {
-		namespaces := []string{metav1.NamespaceAll}
-		if r.Namespaced() && len(cfg.Namespaces) > 0 {
-			namespaces = cfg.Namespaces
+		watched, selector := []string{metav1.NamespaceAll}, ""
+		if r.Namespaced() {
+			watched, selector = namespaces, fieldSelector
 		}
-		gen := r.NewGenerator(ksp.Options{})
-		for _, ns := range namespaces {
+		gen := r.NewGenerator(opts(r))
+		for _, ns := range watched {
 			store := newReflectorStore(snap, r, gen, m, logger)
-			lw := countingListWatch(r.ListWatch(client, ns), m, r.Name())
+			lw := wrapListWatch(r.ListWatch(client, ns), m, r.Name(), selector, cfg.UseAPIServerCache)
 			name := r.Name()
 			if ns != "" {
 				name += "/" + ns
@@ -277,9 +282,10 @@ func userAgent(version string) string {
 	return "kube-state-push/" + version
 }
 
-// countingListWatch counts list and watch calls by result, like KSM's
-// kube_state_metrics_list_total and _watch_total.
-func countingListWatch(lw *cache.ListWatch, m *metrics, resource string) *cache.ListWatch {
+// wrapListWatch adds the namespace denylist's field selector, forces quorum
+// reads unless the apiserver cache may serve lists, and counts list and watch
+// calls by result, like KSM's kube_state_metrics_list_total and _watch_total.
+func wrapListWatch(lw *cache.ListWatch, m *metrics, resource, fieldSelector string, useCache bool) *cache.ListWatch {
 	list, watchFn := lw.ListWithContextFunc, lw.WatchFuncWithContext
 	count := func(c *prometheus.CounterVec, err error) {
 		result := "success"
@@ -290,14 +296,38 @@ func countingListWatch(lw *cache.ListWatch, m *metrics, resource string) *cache.
 	}
 	return &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.FieldSelector = fieldSelector
+			if !useCache && o.ResourceVersion == "0" {
+				o.ResourceVersion = ""
+			}
 			obj, err := list(ctx, o)
 			count(m.lists, err)
 			return obj, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.FieldSelector = fieldSelector
 			w, err := watchFn(ctx, o)
 			count(m.watches, err)
 			return w, err
 		},
 	}
+}
+
+// generatorOptions returns, per resource, what its generator emits.
+func generatorOptions(c *Config, enabled []ksp.Resource) (func(ksp.Resource) ksp.Options, error) {
+	filter, err := familyFilter(c)
+	if err != nil {
+		return nil, err
+	}
+	labels, err := resolveAllowList("--metric-labels-allowlist", c.LabelsAllowlist, enabled)
+	if err != nil {
+		return nil, err
+	}
+	annotations, err := resolveAllowList("--metric-annotations-allowlist", c.AnnotationsAllowlist, enabled)
+	if err != nil {
+		return nil, err
+	}
+	return func(r ksp.Resource) ksp.Options {
+		return ksp.Options{AllowLabels: labels[r.Name()], AllowAnnotations: annotations[r.Name()], Family: filter}
+	}, nil
 }

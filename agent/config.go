@@ -19,6 +19,18 @@ type Config struct {
 	Resources []string
 	// Namespaces to watch; empty means all.
 	Namespaces []string
+	// NamespacesDenylist are namespaces not to watch.
+	NamespacesDenylist []string
+	// MetricAllowlist and MetricDenylist are unanchored regexes of family names
+	// to keep or drop (mutually exclusive); MetricOptInList enables opt-in families.
+	MetricAllowlist, MetricDenylist, MetricOptInList []string
+	// LabelsAllowlist and AnnotationsAllowlist select, per resource ("*" for
+	// all), the Kubernetes labels and annotations of the *_labels and
+	// *_annotations families.
+	LabelsAllowlist, AnnotationsAllowlist map[string][]string
+	// UseAPIServerCache lets lists be served from the apiserver's watch cache
+	// (resourceVersion=0) instead of a quorum read from etcd.
+	UseAPIServerCache bool
 
 	RemoteWriteURL    string
 	RemoteTimeout     time.Duration
@@ -29,6 +41,8 @@ type Config struct {
 	FlushDeadline  time.Duration
 
 	TelemetryAddress string
+	LogLevel         string
+	LogFormat        string
 	// Version is reported in the User-Agent header.
 	Version string
 	Logger  *slog.Logger
@@ -80,7 +94,7 @@ func (c *Config) validate() ([]collectors.Resource, error) {
 	if c.MaxSamplesPerSend <= 0 {
 		return nil, configErrorf("--max-samples-per-send must be positive, got %d", c.MaxSamplesPerSend)
 	}
-	for _, ns := range c.Namespaces {
+	for _, ns := range append(slices.Clone(c.Namespaces), c.NamespacesDenylist...) {
 		if ns == "" {
 			return nil, configErrorf("--namespaces: empty namespace name")
 		}

@@ -1,11 +1,13 @@
 package agent
 
 import (
+	"hash/maphash"
 	"math"
+	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -24,6 +26,11 @@ type Appender interface {
 // Snapshot holds, per object UID, the series the object produces now, and turns
 // every change into samples: new and changed values at once, a staleness marker
 // for each series that ends. Objects are grouped in sets, one per list/watch.
+//
+// Memory is kept small: an object's own labels (namespace, name, uid) are
+// stored once for all its series, family label sets are shared between every
+// series that has the same ones (phase="Running" on every pod), and label
+// values are interned.
 type Snapshot struct {
 	mu      sync.Mutex
 	out     Appender
@@ -31,6 +38,7 @@ type Snapshot struct {
 	metrics *metrics
 	sets    []*objectSet
 	buf     []series.Sample
+	extras  labelSets
 
 	// ended remembers, for a short while, the last timestamp of series that just
 	// ended, so that an object that starts the same series again (a delete and
@@ -54,16 +62,28 @@ type objectSet struct {
 }
 
 type object struct {
-	rv     string
+	rv string
+	// base is the object's labels, shared by its series.
+	base   *[]series.Label
 	series []liveSeries
 }
 
-// liveSeries is one series of an object: its labels, its current value and the
-// timestamp of the last sample sent for it.
+// liveSeries is one series of an object: its metric name, its family labels,
+// its current value and the timestamp of the last sample sent for it.
 type liveSeries struct {
-	labels series.Labels
-	value  float64
-	t      int64
+	name  string
+	extra *labelSet
+	value float64
+	t     int64
+}
+
+// labels returns the full label set of a series of o.
+func (ls *liveSeries) labels(base *[]series.Label) series.Labels {
+	var extra []series.Label
+	if ls.extra != nil {
+		extra = ls.extra.labels
+	}
+	return series.New(ls.name, base, extra)
 }
 
 // NewSnapshot returns an empty snapshot that sends its samples to out.
@@ -73,6 +93,7 @@ func NewSnapshot(out Appender, m *metrics) *Snapshot {
 		now:     func() int64 { return time.Now().UnixMilli() },
 		metrics: m,
 		ended:   make(map[string]int64),
+		extras:  labelSets{sets: map[uint64]*labelSet{}, seed: maphash.MakeSeed()},
 	}
 }
 
@@ -102,6 +123,12 @@ func (s *Snapshot) Synced() bool {
 	return true
 }
 
+func (s *Snapshot) isSynced(set *objectSet) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return set.synced
+}
+
 // apply stores an added or updated object and emits what changed.
 func (s *Snapshot) apply(set *objectSet, o collectors.Object) {
 	s.mu.Lock()
@@ -111,35 +138,30 @@ func (s *Snapshot) apply(set *objectSet, o collectors.Object) {
 }
 
 func (s *Snapshot) applyLocked(set *objectSet, o collectors.Object, now int64) {
-	old := set.objects[o.UID]
-	if old != nil && olderResourceVersion(o.ResourceVersion, old.rv) {
+	obj := set.objects[o.UID]
+	if obj == nil {
+		obj = &object{}
+		set.objects[o.UID] = obj
+		set.objectsGauge.Inc()
+	} else if olderResourceVersion(o.ResourceVersion, obj.rv) {
 		set.outOfOrder.Inc()
 		return
 	}
-	var prev []liveSeries
-	if old != nil {
-		prev = old.series
-	}
-	next := s.diffLocked(prev, o.Series, now)
-	set.seriesGauge.Add(float64(len(next) - len(prev)))
-	if old == nil {
-		set.objectsGauge.Inc()
-		old = &object{}
-		set.objects[o.UID] = old
-	}
-	old.rv = o.ResourceVersion
-	old.series = next
+	before := len(obj.series)
+	s.diffLocked(obj, o.Series, now)
+	set.seriesGauge.Add(float64(len(obj.series) - before))
+	obj.rv = o.ResourceVersion
 }
 
 // remove ends every series of a deleted object.
 func (s *Snapshot) remove(set *objectSet, uid, rv string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := set.objects[uid]
-	if old == nil {
+	obj := set.objects[uid]
+	if obj == nil {
 		return
 	}
-	if olderResourceVersion(rv, old.rv) {
+	if olderResourceVersion(rv, obj.rv) {
 		set.outOfOrder.Inc()
 		return
 	}
@@ -148,11 +170,11 @@ func (s *Snapshot) remove(set *objectSet, uid, rv string) {
 }
 
 func (s *Snapshot) removeLocked(set *objectSet, uid string, now int64) {
-	old := set.objects[uid]
-	for i := range old.series {
-		s.endLocked(&old.series[i], now)
+	obj := set.objects[uid]
+	for i := range obj.series {
+		s.endLocked(obj.base, &obj.series[i], now)
 	}
-	set.seriesGauge.Sub(float64(len(old.series)))
+	set.seriesGauge.Sub(float64(len(obj.series)))
 	set.objectsGauge.Dec()
 	delete(set.objects, uid)
 }
@@ -191,7 +213,7 @@ func (s *Snapshot) Resend() {
 		for _, o := range set.objects {
 			for i := range o.series {
 				ls := &o.series[i]
-				s.emitLocked(ls, ls.value, now)
+				s.emitLocked(o.base, ls, ls.value, now)
 			}
 			if len(s.buf) >= 4096 {
 				s.flushLocked()
@@ -201,10 +223,18 @@ func (s *Snapshot) Resend() {
 	s.flushLocked()
 }
 
-// diffLocked walks the previous and next series of one object (both sorted) and
-// emits new and changed values and staleness markers for series that vanished.
-// It returns the object's new live series, reusing label sets that did not change.
-func (s *Snapshot) diffLocked(prev []liveSeries, next []series.Series, now int64) []liveSeries {
+// diffLocked walks the object's stored series and its new ones (both sorted),
+// emits new and changed values and staleness markers for series that vanished,
+// and stores the new series.
+func (s *Snapshot) diffLocked(o *object, next []series.Series, now int64) {
+	prev, prevBase := o.series, o.base
+	newBase := prevBase
+	if len(next) > 0 {
+		if b := next[0].Labels.Base(); b != nil && (prevBase == nil || !slices.Equal(*b, *prevBase)) {
+			internValues(*b)
+			newBase = b
+		}
+	}
 	out := make([]liveSeries, 0, len(next))
 	i, j := 0, 0
 	for i < len(prev) || j < len(next) {
@@ -215,41 +245,43 @@ func (s *Snapshot) diffLocked(prev []liveSeries, next []series.Series, now int64
 		case j == len(next):
 			c = -1
 		default:
-			c = prev[i].labels.Compare(next[j].Labels)
+			c = prev[i].labels(prevBase).Compare(next[j].Labels)
 		}
 		switch {
 		case c < 0: // vanished
-			s.endLocked(&prev[i], now)
+			s.endLocked(prevBase, &prev[i], now)
 			i++
 		case c > 0: // new
-			ls := liveSeries{labels: next[j].Labels, t: s.restartedLocked(next[j].Labels)}
-			s.emitLocked(&ls, next[j].Value, now)
+			ls := liveSeries{name: next[j].Labels.Name(), extra: s.extras.acquire(next[j].Labels.Extra())}
+			ls.t = s.restartedLocked(ls.labels(newBase))
+			s.emitLocked(newBase, &ls, next[j].Value, now)
 			out = append(out, ls)
 			j++
 		default:
 			ls := prev[i]
 			if !sameValue(ls.value, next[j].Value) {
-				s.emitLocked(&ls, next[j].Value, now)
+				s.emitLocked(newBase, &ls, next[j].Value, now)
 			}
 			out = append(out, ls)
 			i++
 			j++
 		}
 	}
-	return out
+	o.base, o.series = newBase, slices.Clip(out)
 }
 
 // emitLocked records value as the series' current value and queues a sample
 // with a timestamp after the series' previous one.
-func (s *Snapshot) emitLocked(ls *liveSeries, value float64, now int64) {
+func (s *Snapshot) emitLocked(base *[]series.Label, ls *liveSeries, value float64, now int64) {
 	t := max(now, ls.t+1)
 	ls.value, ls.t = value, t
-	s.buf = append(s.buf, series.Sample{Labels: ls.labels, T: t, V: value})
+	s.buf = append(s.buf, series.Sample{Labels: ls.labels(base), T: t, V: value})
 }
 
-// endLocked queues the staleness marker of a series and remembers its time.
-func (s *Snapshot) endLocked(ls *liveSeries, now int64) {
-	s.emitLocked(ls, series.StaleNaN, now)
+// endLocked queues the staleness marker of a series, remembers its time and
+// lets go of its label set.
+func (s *Snapshot) endLocked(base *[]series.Label, ls *liveSeries, now int64) {
+	s.emitLocked(base, ls, series.StaleNaN, now)
 	if now-s.endedPruned > endedMemory.Milliseconds() {
 		for k, t := range s.ended {
 			if now-t > endedMemory.Milliseconds() {
@@ -258,7 +290,8 @@ func (s *Snapshot) endLocked(ls *liveSeries, now int64) {
 		}
 		s.endedPruned = now
 	}
-	s.ended[seriesKey(ls.labels)] = ls.t
+	s.ended[ls.labels(base).String()] = ls.t
+	s.extras.release(ls.extra)
 }
 
 // restartedLocked returns the last timestamp of a series that ended recently
@@ -267,7 +300,7 @@ func (s *Snapshot) restartedLocked(ls series.Labels) int64 {
 	if len(s.ended) == 0 {
 		return 0
 	}
-	return s.ended[seriesKey(ls)]
+	return s.ended[ls.String()]
 }
 
 func (s *Snapshot) flushLocked() {
@@ -279,15 +312,77 @@ func (s *Snapshot) flushLocked() {
 	s.buf = s.buf[:0]
 }
 
-func seriesKey(ls series.Labels) string {
-	var b strings.Builder
-	for _, l := range ls {
-		b.WriteString(l.Name)
-		b.WriteByte(0xff)
-		b.WriteString(l.Value)
-		b.WriteByte(0xff)
+// labelSets shares identical family label sets between series, counting
+// references so that sets nobody uses any more are dropped.
+type labelSets struct {
+	sets map[uint64]*labelSet
+	seed maphash.Seed
+}
+
+type labelSet struct {
+	labels []series.Label
+	refs   int
+	hash   uint64
+	next   *labelSet // another set with the same hash
+}
+
+// acquire returns the shared set equal to ls (taking a reference), or nil
+// for an empty one. ls is the generator's fresh output and may be kept.
+func (p *labelSets) acquire(ls []series.Label) *labelSet {
+	if len(ls) == 0 {
+		return nil
 	}
-	return b.String()
+	var h maphash.Hash
+	h.SetSeed(p.seed)
+	for _, l := range ls {
+		h.WriteString(l.Name)
+		h.WriteByte(0xff)
+		h.WriteString(l.Value)
+		h.WriteByte(0xff)
+	}
+	sum := h.Sum64()
+	for e := p.sets[sum]; e != nil; e = e.next {
+		if slices.Equal(e.labels, ls) {
+			e.refs++
+			return e
+		}
+	}
+	internValues(ls)
+	e := &labelSet{labels: slices.Clip(ls), refs: 1, hash: sum, next: p.sets[sum]}
+	p.sets[sum] = e
+	return e
+}
+
+// release drops a reference to e, and e itself with the last one.
+func (p *labelSets) release(e *labelSet) {
+	if e == nil {
+		return
+	}
+	if e.refs--; e.refs > 0 {
+		return
+	}
+	if p.sets[e.hash] == e {
+		if e.next == nil {
+			delete(p.sets, e.hash)
+		} else {
+			p.sets[e.hash] = e.next
+		}
+		return
+	}
+	for prev := p.sets[e.hash]; prev != nil; prev = prev.next {
+		if prev.next == e {
+			prev.next = e.next
+			return
+		}
+	}
+}
+
+// internValues replaces each value by its canonical copy: namespaces, node,
+// owner, container and image names repeat across objects.
+func internValues(ls []series.Label) {
+	for i := range ls {
+		ls[i].Value = unique.Make(ls[i].Value).Value()
+	}
 }
 
 func sameValue(a, b float64) bool {
@@ -306,10 +401,4 @@ func olderResourceVersion(rv, stored string) bool {
 		return false
 	}
 	return a < b
-}
-
-func (s *Snapshot) isSynced(set *objectSet) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return set.synced
 }

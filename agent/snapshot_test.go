@@ -46,11 +46,11 @@ func obj(uid, rv string, ss ...series.Series) collectors.Object {
 }
 
 func ser(name string, v float64, kv ...string) series.Series {
-	ls := series.Labels{{Name: series.MetricName, Value: name}}
+	ls := []series.Label{{Name: series.MetricName, Value: name}}
 	for i := 0; i < len(kv); i += 2 {
 		ls = append(ls, series.Label{Name: kv[i], Value: kv[i+1]})
 	}
-	return series.Series{Labels: ls, Value: v}
+	return series.Series{Labels: series.FromPairs(ls), Value: v}
 }
 
 func expect(t *testing.T, rec *recorder, want ...string) {
@@ -167,4 +167,26 @@ func TestStaleMarkerBits(t *testing.T) {
 	if series.IsStaleNaN(math.NaN()) {
 		t.Fatal("an ordinary NaN is not a staleness marker")
 	}
+}
+
+// Shared family label sets are counted: series of many objects share one, and
+// nothing is left once every object is gone.
+func TestSnapshotSharesLabelSets(t *testing.T) {
+	s, rec, _ := newTestSnapshot(t)
+	set := s.newSet("pods")
+	for i := range 10 {
+		uid := fmt.Sprint("u", i)
+		s.apply(set, obj(uid, "1", ser("phase", 1, "phase", "Running", "pod", uid), ser("phase", 0, "phase", "Pending", "pod", uid)))
+	}
+	if n := len(s.extras.sets); n != 20 {
+		// ser() puts every label in the family part; pods differ by name here.
+		t.Fatalf("%d label sets", n)
+	}
+	for i := range 10 {
+		s.remove(set, fmt.Sprint("u", i), "2")
+	}
+	if n := len(s.extras.sets); n != 0 {
+		t.Errorf("%d label sets left after every object is gone", n)
+	}
+	rec.take()
 }

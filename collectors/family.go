@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/kube-state-push/kube-state-push/series"
 )
 
 // Type is a family's Prometheus metric type.
@@ -169,11 +171,11 @@ func (g *generator[T]) Generate(obj any) (Object, bool) {
 	if !ok {
 		return Object{}, false
 	}
-	base := g.r.objectLabels(o)
+	base := objectBase(g.r.objectLabels(o))
 	var out []Series
 	for _, f := range g.families {
 		for _, m := range f.Gen(o) {
-			out = append(out, Series{Labels: buildLabels(f.Name, base, m.Keys, m.Values), Value: m.Value})
+			out = append(out, Series{Labels: series.New(f.Name, base, familyLabels(*base, m.Keys, m.Values)), Value: m.Value})
 		}
 	}
 	SortSeries(out)
@@ -181,35 +183,48 @@ func (g *generator[T]) Generate(obj any) (Object, bool) {
 	return Object{UID: string(o.GetUID()), ResourceVersion: o.GetResourceVersion(), Series: out}, true
 }
 
-// buildLabels merges the metric name, the object's labels and the family's
-// labels into a sorted set without empty values. When a name repeats, the first
-// occurrence (object labels before family labels) wins.
-func buildLabels(name string, base []Label, keys, values []string) Labels {
-	n := 1
-	for _, l := range base {
-		if l.Value != "" {
-			n++
+// objectBase returns the object's labels without empty values, sorted by name,
+// the first of repeated names kept: the part all its series share.
+func objectBase(ls []Label) *[]Label {
+	base := make([]Label, 0, len(ls))
+	for _, l := range ls {
+		if l.Value != "" && l.Name != MetricName {
+			base = append(base, l)
 		}
 	}
+	slices.SortStableFunc(base, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
+	base = slices.CompactFunc(base, func(a, b Label) bool { return a.Name == b.Name })
+	return &base
+}
+
+// familyLabels returns a family's labels sorted by name, without empty values
+// and without names the object labels already have (those win, as the first
+// occurrence of a repeated name).
+func familyLabels(base []Label, keys, values []string) []Label {
+	var ls []Label
 	for i, k := range keys {
-		if i < len(values) && values[i] != "" && k != "" {
-			n++
+		if i >= len(values) || values[i] == "" || k == "" || k == MetricName || hasLabel(base, k) {
+			continue
+		}
+		if ls == nil {
+			ls = make([]Label, 0, len(keys)-i)
+		}
+		ls = append(ls, Label{Name: k, Value: values[i]})
+	}
+	if len(ls) > 1 {
+		slices.SortStableFunc(ls, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
+		ls = slices.CompactFunc(ls, func(a, b Label) bool { return a.Name == b.Name })
+	}
+	return ls
+}
+
+func hasLabel(ls []Label, name string) bool {
+	for _, l := range ls {
+		if l.Name == name {
+			return true
 		}
 	}
-	ls := make(Labels, 0, n)
-	ls = append(ls, Label{Name: MetricName, Value: name})
-	for _, l := range base {
-		if l.Value != "" {
-			ls = append(ls, l)
-		}
-	}
-	for i, k := range keys {
-		if i < len(values) && values[i] != "" && k != "" {
-			ls = append(ls, Label{Name: k, Value: values[i]})
-		}
-	}
-	slices.SortStableFunc(ls, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
-	return slices.CompactFunc(ls, func(a, b Label) bool { return a.Name == b.Name })
+	return false
 }
 
 // newListWatch adapts a typed client's List and Watch to a cache.ListWatch.

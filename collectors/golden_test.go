@@ -73,13 +73,15 @@ func checkSeriesInvariants(t *testing.T, ss []Series) {
 		if s.Labels.Get(MetricName) == "" {
 			t.Errorf("series %v has no metric name", s)
 		}
-		for j, l := range s.Labels {
+		prev := ""
+		for l := range s.Labels.All() {
 			if l.Value == "" {
 				t.Errorf("series %v has empty label %q", s, l.Name)
 			}
-			if j > 0 && s.Labels[j-1].Name >= l.Name {
+			if prev != "" && prev >= l.Name {
 				t.Errorf("series %v: labels not strictly sorted at %q", s, l.Name)
 			}
+			prev = l.Name
 		}
 		if i > 0 && ss[i-1].Labels.Compare(s.Labels) >= 0 {
 			t.Errorf("series not strictly sorted at %v", s)

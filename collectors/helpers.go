@@ -9,6 +9,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	apiresource "k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 func strconvFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
@@ -91,10 +92,23 @@ const (
 	unitInteger = "integer"
 )
 
-// resourceMetrics is one series per resource in rl with KSM's resource and unit
-// labels: cpu in cores, memory-like quantities in bytes, everything else as an integer.
-// extra labels are added to each series. Names are visited in sorted order.
-func resourceMetrics(rl v1.ResourceList, extra ...string) []Metric {
+// resourceStyle is how a store converts resource quantities; KSM's pod and node
+// stores differ.
+type resourceStyle int
+
+const (
+	// podResources: cpu in cores at milli precision, everything else whole
+	// (Value()); "pods" and unknown names are not reported.
+	podResources resourceStyle = iota
+	// nodeResources: every value at milli precision; "pods" is reported.
+	nodeResources
+)
+
+// resourceMetrics is one series per reported resource in rl, in sorted name
+// order, with KSM's resource (sanitized) and unit labels: cpu in cores,
+// memory-like quantities in bytes, pods and extended resources as integers.
+// extra labels are added to each series.
+func resourceMetrics(rl v1.ResourceList, style resourceStyle, extra ...string) []Metric {
 	names := make([]string, 0, len(rl))
 	for n := range rl {
 		names = append(names, string(n))
@@ -102,25 +116,56 @@ func resourceMetrics(rl v1.ResourceList, extra ...string) []Metric {
 	slices.Sort(names)
 	out := make([]Metric, 0, len(names))
 	for _, n := range names {
-		q := rl[v1.ResourceName(n)]
-		value, unit := quantityValue(v1.ResourceName(n), q)
+		name := v1.ResourceName(n)
+		unit := resourceUnit(name, style)
+		if unit == "" {
+			continue
+		}
+		q := rl[name]
+		value := float64(q.Value())
+		if style == nodeResources || name == v1.ResourceCPU {
+			value = ksmQuantityFloat(&q)
+		}
 		kv := append(slices.Clone(extra), "resource", SanitizeLabelName(n), "unit", unit)
 		out = append(out, m(value, kv...))
 	}
 	return out
 }
 
-func quantityValue(name v1.ResourceName, q apiresource.Quantity) (float64, string) {
+// resourceUnit is the unit KSM reports a resource in, or "" when it does not
+// report it.
+func resourceUnit(name v1.ResourceName, style resourceStyle) string {
 	switch {
 	case name == v1.ResourceCPU:
-		return float64(q.MilliValue()) / 1000, unitCore
+		return unitCore
 	case name == v1.ResourceMemory, name == v1.ResourceStorage, name == v1.ResourceEphemeralStorage,
 		strings.HasPrefix(string(name), v1.ResourceHugePagesPrefix),
 		strings.HasPrefix(string(name), v1.ResourceAttachableVolumesPrefix):
-		return float64(q.Value()), unitByte
-	default:
-		return float64(q.Value()), unitInteger
+		return unitByte
+	case name == v1.ResourcePods && style == nodeResources, isExtendedResourceName(name):
+		return unitInteger
 	}
+	return ""
+}
+
+// isExtendedResourceName is Kubernetes' rule for extended resources: a
+// domain-prefixed name outside kubernetes.io that is valid as a quota name.
+func isExtendedResourceName(name v1.ResourceName) bool {
+	s := string(name)
+	if !strings.Contains(s, "/") || strings.Contains(s, v1.ResourceDefaultNamespacePrefix) ||
+		strings.HasPrefix(s, v1.DefaultResourceRequestsPrefix) {
+		return false
+	}
+	return len(validation.IsQualifiedName(v1.DefaultResourceRequestsPrefix+s)) == 0
+}
+
+// ksmQuantityFloat converts a quantity the way KSM does: at milli precision (so
+// "500m" is 0.5), unless the value is too large for that, then whole.
+func ksmQuantityFloat(q *apiresource.Quantity) float64 {
+	if v := q.Value(); v > apiresource.MaxMilliValue {
+		return float64(v)
+	}
+	return float64(q.MilliValue()) / 1000
 }
 
 var invalidLabelChars = regexp.MustCompile(`[^a-zA-Z0-9_]`)
@@ -274,4 +319,24 @@ func resourceVersionFamily[T metav1.Object](kind string, stability Stability) Fa
 			return one(v)
 		},
 	}
+}
+
+// optional is a series holding *p, or none when p is nil (an unset optional
+// count such as spec.replicas).
+func optional[T int32 | int64](p *T) []Metric {
+	if p == nil {
+		return nil
+	}
+	return one(float64(*p))
+}
+
+// sortedResourceListNames returns rl's names in byte order, for a deterministic
+// series order. Unlike resourceMetrics, the names are kept raw (requests.cpu).
+func sortedResourceListNames(rl v1.ResourceList) []v1.ResourceName {
+	names := make([]v1.ResourceName, 0, len(rl))
+	for n := range rl {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }

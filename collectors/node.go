@@ -1,11 +1,9 @@
 package collectors
 
 import (
-	"slices"
 	"strings"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 )
@@ -108,11 +106,11 @@ func nodeFamilies(o Options) []Family[*v1.Node] {
 		},
 		{
 			Name: "kube_node_status_allocatable", Help: "The allocatable for different resources of a node that are available for scheduling.", Type: Gauge, Stability: Stable,
-			Gen: func(n *v1.Node) []Metric { return nodeResourceMetrics(n.Status.Allocatable) },
+			Gen: func(n *v1.Node) []Metric { return resourceMetrics(n.Status.Allocatable, nodeResources) },
 		},
 		{
 			Name: "kube_node_status_capacity", Help: "The capacity for different resources of a node.", Type: Gauge, Stability: Stable,
-			Gen: func(n *v1.Node) []Metric { return nodeResourceMetrics(n.Status.Capacity) },
+			Gen: func(n *v1.Node) []Metric { return resourceMetrics(n.Status.Capacity, nodeResources) },
 		},
 		{
 			Name: "kube_node_status_condition", Help: "The condition of a cluster node.", Type: Gauge, Stability: Stable,
@@ -125,60 +123,4 @@ func nodeFamilies(o Options) []Family[*v1.Node] {
 			},
 		},
 	}
-}
-
-// nodeResourceMetrics is resourceMetrics with two differences KSM's node store has
-// from its pod store. It skips resources that are neither a known one nor an
-// extended resource (an unprefixed "foo" or a "kubernetes.io/foo"), and every value
-// is MilliValue()/1000 rather than Value(), which differ for fractional
-// quantities: memory "1500m" is 1.5, not 2.
-func nodeResourceMetrics(rl v1.ResourceList) []Metric {
-	kept := rl
-	for name := range rl {
-		if !nodeResourceReported(name) {
-			kept = make(v1.ResourceList, len(rl))
-			for name, q := range rl {
-				if nodeResourceReported(name) {
-					kept[name] = q
-				}
-			}
-			break
-		}
-	}
-	out := resourceMetrics(kept)
-	// resourceMetrics emits one series per name in sorted order.
-	names := make([]string, 0, len(kept))
-	for name := range kept {
-		names = append(names, string(name))
-	}
-	slices.Sort(names)
-	for i, name := range names {
-		q := kept[v1.ResourceName(name)]
-		out[i].Value = float64(q.MilliValue()) / 1000
-	}
-	return out
-}
-
-// nodeResourceReported reports whether KSM's node store emits the resource.
-func nodeResourceReported(name v1.ResourceName) bool {
-	switch name {
-	case v1.ResourceCPU, v1.ResourceMemory, v1.ResourceStorage, v1.ResourceEphemeralStorage, v1.ResourcePods:
-		return true
-	}
-	s := string(name)
-	if strings.HasPrefix(s, v1.ResourceHugePagesPrefix) || strings.HasPrefix(s, v1.ResourceAttachableVolumesPrefix) {
-		return true
-	}
-	return nodeExtendedResourceName(s)
-}
-
-// nodeExtendedResourceName is Kubernetes' rule for extended resources: a
-// domain-prefixed name outside kubernetes.io that stays a qualified name as a
-// quota key "requests.<name>".
-func nodeExtendedResourceName(s string) bool {
-	native := !strings.Contains(s, "/") || strings.Contains(s, v1.ResourceDefaultNamespacePrefix)
-	if native || strings.HasPrefix(s, v1.DefaultResourceRequestsPrefix) {
-		return false
-	}
-	return len(validation.IsQualifiedName(v1.DefaultResourceRequestsPrefix+s)) == 0
 }

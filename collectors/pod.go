@@ -215,8 +215,7 @@ func podFamilies(o Options) []Family[*v1.Pod] {
 				if !ok {
 					return nil
 				}
-				v, _ := quantityValue(v1.ResourceCPU, q)
-				return one(v)
+				return one(ksmQuantityFloat(&q))
 			},
 		},
 		{

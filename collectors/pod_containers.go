@@ -194,7 +194,7 @@ func (s podContainerSet) resources(get func(c *v1.Container) v1.ResourceList) fu
 		specs := s.specs(p)
 		for i := range specs {
 			if rl := get(&specs[i]); len(rl) > 0 {
-				out = append(out, resourceMetrics(rl, "container", specs[i].Name, "node", p.Spec.NodeName)...)
+				out = append(out, resourceMetrics(rl, podResources, "container", specs[i].Name, "node", p.Spec.NodeName)...)
 			}
 		}
 		return out

@@ -17,7 +17,7 @@ func podTimePtr(offset int64) *metav1.Time { t := podTime(offset); return &t }
 
 func podPtr[T any](v T) *T { return &v }
 
-func podResources(kv ...string) v1.ResourceList {
+func podResourceList(kv ...string) v1.ResourceList {
 	rl := v1.ResourceList{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		rl[v1.ResourceName(kv[i])] = apiresource.MustParse(kv[i+1])
@@ -62,7 +62,7 @@ func runningPod() *v1.Pod {
 			NodeName: "node-1", ServiceAccountName: "web", SchedulerName: "default-scheduler",
 			PriorityClassName: "high-priority", HostNetwork: true, RuntimeClassName: podPtr("gvisor"),
 			RestartPolicy: v1.RestartPolicyAlways,
-			Overhead:      podResources("cpu", "250m", "memory", "120Mi"),
+			Overhead:      podResourceList("cpu", "250m", "memory", "120Mi"),
 			Tolerations: []v1.Toleration{
 				{Key: "node.kubernetes.io/not-ready", Operator: v1.TolerationOpExists, Effect: v1.TaintEffectNoExecute, TolerationSeconds: podPtr(int64(300))},
 				{Key: "node.kubernetes.io/unreachable", Operator: v1.TolerationOpExists, Effect: v1.TaintEffectNoExecute, TolerationSeconds: podPtr(int64(300))},
@@ -84,15 +84,15 @@ func runningPod() *v1.Pod {
 				{
 					Name: "app", Image: "registry.example.com/web:1.4.2",
 					Resources: v1.ResourceRequirements{
-						Requests: podResources("cpu", "250m", "memory", "256Mi", "ephemeral-storage", "1Gi", "nvidia.com/gpu", "1", "hugepages-2Mi", "64Mi"),
-						Limits:   podResources("cpu", "1", "memory", "512Mi", "ephemeral-storage", "2Gi", "nvidia.com/gpu", "1", "hugepages-2Mi", "64Mi"),
+						Requests: podResourceList("cpu", "250m", "memory", "256Mi", "ephemeral-storage", "1Gi", "nvidia.com/gpu", "1", "hugepages-2Mi", "64Mi"),
+						Limits:   podResourceList("cpu", "1", "memory", "512Mi", "ephemeral-storage", "2Gi", "nvidia.com/gpu", "1", "hugepages-2Mi", "64Mi"),
 					},
 				},
 				{
 					Name: "log-shipper", Image: "fluent/fluent-bit:3.0",
 					Resources: v1.ResourceRequirements{
-						Requests: podResources("cpu", "10m", "memory", "32Mi"),
-						Limits:   podResources("cpu", "100m", "memory", "64Mi"),
+						Requests: podResourceList("cpu", "10m", "memory", "32Mi"),
+						Limits:   podResourceList("cpu", "100m", "memory", "64Mi"),
 					},
 				},
 			},
@@ -136,7 +136,7 @@ func TestPodGolden(t *testing.T) {
 			Spec: v1.PodSpec{
 				ServiceAccountName: "default", SchedulerName: "default-scheduler", RestartPolicy: v1.RestartPolicyNever,
 				Containers: []v1.Container{{Name: "worker", Image: "busybox:1.36", Resources: v1.ResourceRequirements{
-					Requests: podResources("cpu", "64", "memory", "1Ti"),
+					Requests: podResourceList("cpu", "64", "memory", "1Ti"),
 				}}},
 			},
 			Status: v1.PodStatus{
@@ -151,7 +151,7 @@ func TestPodGolden(t *testing.T) {
 				NodeName: "node-2", RestartPolicy: v1.RestartPolicyAlways,
 				Containers: []v1.Container{
 					{Name: "api", Image: "api:2", Resources: v1.ResourceRequirements{
-						Requests: podResources("memory", "128Mi"), Limits: podResources("memory", "128Mi"),
+						Requests: podResourceList("memory", "128Mi"), Limits: podResourceList("memory", "128Mi"),
 					}},
 					{Name: "metrics", Image: "exporter:1"},
 				},
@@ -243,9 +243,9 @@ func TestPodGolden(t *testing.T) {
 			Spec: v1.PodSpec{
 				NodeName: "node-2",
 				InitContainers: []v1.Container{
-					{Name: "setup", Image: "setup:1", Resources: v1.ResourceRequirements{Requests: podResources("cpu", "100m")}},
+					{Name: "setup", Image: "setup:1", Resources: v1.ResourceRequirements{Requests: podResourceList("cpu", "100m")}},
 					{Name: "proxy", Image: "envoy:1.30", RestartPolicy: podPtr(v1.ContainerRestartPolicyAlways),
-						Resources: v1.ResourceRequirements{Requests: podResources("cpu", "50m", "memory", "64Mi"), Limits: podResources("memory", "64Mi")}},
+						Resources: v1.ResourceRequirements{Requests: podResourceList("cpu", "50m", "memory", "64Mi"), Limits: podResourceList("memory", "64Mi")}},
 				},
 				Containers: []v1.Container{{Name: "app", Image: "web:2"}},
 			},

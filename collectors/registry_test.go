@@ -41,6 +41,9 @@ func ksmChecklist(t testing.TB) map[string]ksmFamily {
 				continue
 			}
 			c := strings.Split(sc.Text(), "\t")
+			if strings.HasPrefix(c[0], "_") { // KSM's own telemetry, not a resource
+				continue
+			}
 			ksmFamilies[c[1]] = ksmFamily{
 				resource: c[0], name: c[1], typ: Type(c[2]), labels: strings.Split(c[3], ","),
 				stability: Stability(c[4]), defaultOn: c[5] == "yes",
@@ -105,7 +108,7 @@ func checkLabelNames(t *testing.T, s Series) {
 		t.Errorf("series of unknown family %s", name)
 		return
 	}
-	for _, l := range s.Labels {
+	for l := range s.Labels.All() {
 		if l.Name == MetricName || slices.Contains(f.labels, l.Name) {
 			continue
 		}
@@ -117,6 +120,32 @@ func checkLabelNames(t *testing.T, s Series) {
 		}
 		if !dynamic {
 			t.Errorf("%s has label %q, not one of KSM's %v", name, l.Name, f.labels)
+		}
+	}
+}
+
+// TestEveryKSMResource checks that the registry has every KSM resource and
+// every family of the checklist, with KSM's default set.
+func TestEveryKSMResource(t *testing.T) {
+	checklist := ksmChecklist(t)
+	families := 0
+	for _, r := range All() {
+		families += len(r.Families())
+	}
+	resources := map[string]bool{}
+	for _, f := range checklist {
+		resources[f.resource] = true
+	}
+	if len(All()) != len(resources) || len(resources) != 39 {
+		t.Errorf("%d resources registered, KSM has %d (39 expected)", len(All()), len(resources))
+	}
+	if families != len(checklist) || families != 336 {
+		t.Errorf("%d families registered, KSM has %d (336 expected)", families, len(checklist))
+	}
+	nonDefault := []string{"clusterrolebindings", "clusterroles", "endpoints", "ingressclasses", "rolebindings", "roles", "serviceaccounts"}
+	for _, r := range All() {
+		if r.Default() == slices.Contains(nonDefault, r.Name()) {
+			t.Errorf("%s: default = %v", r.Name(), r.Default())
 		}
 	}
 }

@@ -14,13 +14,13 @@ type encoder struct {
 	labels  []prompb.Label
 	samples []prompb.Sample
 	counts  []int
-	index   map[*series.Label]int
+	index   map[series.Key]int
 	pb      []byte
 	out     []byte
 }
 
 func newEncoder() *encoder {
-	return &encoder{index: make(map[*series.Label]int)}
+	return &encoder{index: make(map[series.Key]int)}
 }
 
 // encode returns the snappy-compressed protobuf of a WriteRequest holding ss.
@@ -30,7 +30,7 @@ func (e *encoder) encode(ss []series.Sample) ([]byte, error) {
 	clear(e.index)
 	nLabels := 0
 	for _, s := range ss {
-		nLabels += len(s.Labels)
+		nLabels += s.Labels.Len()
 	}
 	// The arenas are sized up front so that they never move while TimeSeries
 	// point into them.
@@ -38,16 +38,17 @@ func (e *encoder) encode(ss []series.Sample) ([]byte, error) {
 	samples := grow(e.samples, len(ss))[:len(ss)]
 	ts, counts := e.req.Timeseries[:0], e.counts[:0]
 	for _, s := range ss {
-		if len(s.Labels) == 0 {
+		if s.Labels.IsEmpty() {
 			continue
 		}
-		if i, ok := e.index[&s.Labels[0]]; ok {
+		key := s.Labels.Key()
+		if i, ok := e.index[key]; ok {
 			counts[i]++
 			continue
 		}
-		e.index[&s.Labels[0]] = len(ts)
+		e.index[key] = len(ts)
 		start := len(labels)
-		for _, l := range s.Labels {
+		for l := range s.Labels.All() {
 			labels = append(labels, prompb.Label{Name: l.Name, Value: l.Value})
 		}
 		ts = append(ts, prompb.TimeSeries{Labels: labels[start:len(labels):len(labels)]})
@@ -59,10 +60,10 @@ func (e *encoder) encode(ss []series.Sample) ([]byte, error) {
 		off += counts[i]
 	}
 	for _, s := range ss {
-		if len(s.Labels) == 0 {
+		if s.Labels.IsEmpty() {
 			continue
 		}
-		i := e.index[&s.Labels[0]]
+		i := e.index[s.Labels.Key()]
 		ts[i].Samples = append(ts[i].Samples, prompb.Sample{Value: s.V, Timestamp: s.T})
 	}
 	e.req.Timeseries, e.labels, e.samples, e.counts = ts, labels, samples, counts

@@ -147,12 +147,7 @@ func (q *Queue) shardOf(ls series.Labels) int {
 	}
 	var h maphash.Hash
 	h.SetSeed(q.seed)
-	for _, l := range ls {
-		h.WriteString(l.Name)
-		h.WriteByte(0xff)
-		h.WriteString(l.Value)
-		h.WriteByte(0xff)
-	}
+	ls.Hash(&h)
 	return int(h.Sum64() % uint64(len(q.shards)))
 }
 

@@ -86,11 +86,11 @@ func startQueue(t *testing.T, rcv *receiver, cfg QueueConfig) (*Queue, *promethe
 }
 
 func labels(kv ...string) series.Labels {
-	ls := make(series.Labels, 0, len(kv)/2)
+	ls := make([]series.Label, 0, len(kv)/2)
 	for i := 0; i < len(kv); i += 2 {
 		ls = append(ls, series.Label{Name: kv[i], Value: kv[i+1]})
 	}
-	return ls
+	return series.FromPairs(ls)
 }
 
 func write(t *testing.T, q *Queue, ss []series.Sample) {

@@ -11,11 +11,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/kube-state-push/kube-state-push/agent"
+	"github.com/kube-state-push/kube-state-push/collectors"
 )
 
 // version and commit are set at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -25,11 +25,11 @@ var (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stderr io.Writer) int {
-	cfg, logLevel, logFormat, showVersion, err := parseFlags(args, stderr)
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, showVersion, printRBAC, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -41,7 +41,20 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kube-state-push", version, commit)
 		return 0
 	}
-	logger, err := newLogger(stderr, logLevel, logFormat)
+	if printRBAC {
+		names := cfg.Resources
+		if len(names) == 0 {
+			names = collectors.DefaultNames()
+		}
+		rs, err := collectors.Lookup(names)
+		if err != nil {
+			fmt.Fprintf(stderr, "kube-state-push: --resources: %v\n", err)
+			return 2
+		}
+		fmt.Fprint(stdout, collectors.RBACYAML(collectors.RBACRules(rs)))
+		return 0
+	}
+	logger, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		fmt.Fprintf(stderr, "kube-state-push: %v\n", err)
 		return 2
@@ -61,13 +74,21 @@ func run(args []string, stderr io.Writer) int {
 	return 0
 }
 
-func parseFlags(args []string, out io.Writer) (cfg agent.Config, level, format string, showVersion bool, err error) {
+func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion, printRBAC bool, err error) {
 	fs := flag.NewFlagSet("kube-state-push", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	var configFile string
+	fs.StringVar(&configFile, "config", "", "YAML file with the same options (keys as in kube-state-metrics, else the flag name with underscores); it overrides the flags.")
 	fs.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "Path to a kubeconfig file; without it the in-cluster configuration is used.")
-	fs.Func("resources", "Comma-separated resources to watch; replaces the default set (all resources). May be repeated.",
-		appendList(&cfg.Resources))
+	fs.Func("resources", "Comma-separated resources to watch; replaces the default set. May be repeated.", appendList(&cfg.Resources))
 	fs.Func("namespaces", "Comma-separated namespaces to watch; default all. May be repeated.", appendList(&cfg.Namespaces))
+	fs.Func("namespaces-denylist", "Comma-separated namespaces not to watch. May be repeated.", appendList(&cfg.NamespacesDenylist))
+	fs.Func("metric-allowlist", "Comma-separated regexes of metric families to keep; excludes --metric-denylist.", appendList(&cfg.MetricAllowlist))
+	fs.Func("metric-denylist", "Comma-separated regexes of metric families to drop; excludes --metric-allowlist.", appendList(&cfg.MetricDenylist))
+	fs.Func("metric-opt-in-list", "Comma-separated regexes of opt-in families to enable (kube_pod_nodeselectors, kube_persistentvolume_csi_attributes).", appendList(&cfg.MetricOptInList))
+	fs.Func("metric-labels-allowlist", "Kubernetes labels of the *_labels families, per resource: pods=[app,team-*],*=[*].", allowList(&cfg.LabelsAllowlist))
+	fs.Func("metric-annotations-allowlist", "Kubernetes annotations of the *_annotations families, per resource: pods=[owner],*=[*].", allowList(&cfg.AnnotationsAllowlist))
+	fs.BoolVar(&cfg.UseAPIServerCache, "use-apiserver-cache", false, "Serve lists from the apiserver's watch cache (resourceVersion=0) instead of etcd.")
 	fs.StringVar(&cfg.RemoteWriteURL, "remote-write-url", "", "Prometheus remote-write endpoint, e.g. https://host/api/v1/push (required).")
 	fs.DurationVar(&cfg.RemoteTimeout, "remote-timeout", 30*time.Second, "Timeout of one remote-write request.")
 	fs.IntVar(&cfg.MaxSamplesPerSend, "max-samples-per-send", 2000, "Most samples in one remote-write request.")
@@ -75,30 +96,49 @@ func parseFlags(args []string, out io.Writer) (cfg agent.Config, level, format s
 	fs.DurationVar(&cfg.FlushInterval, "flush-interval", 200*time.Millisecond, "Changes are handed to the sender at least this often.")
 	fs.DurationVar(&cfg.FlushDeadline, "flush-deadline", 10*time.Second, "On shutdown, how long to keep sending what is pending.")
 	fs.StringVar(&cfg.TelemetryAddress, "telemetry-address", ":8081", "Address of /metrics, /healthz and /readyz.")
-	fs.StringVar(&level, "log-level", "info", "Log level: debug, info, warn or error.")
-	fs.StringVar(&format, "log-format", "text", "Log format: text or json.")
+	fs.StringVar(&cfg.LogLevel, "log-level", "info", "Log level: debug, info, warn or error.")
+	fs.StringVar(&cfg.LogFormat, "log-format", "text", "Log format: text or json.")
 	fs.BoolVar(&showVersion, "version", false, "Print the version and exit.")
+	fs.BoolVar(&printRBAC, "print-rbac", false, "Print the RBAC rules (list and watch) the enabled resources need, and exit.")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(out, "Usage: kube-state-push --remote-write-url URL [flags]")
 			fs.SetOutput(out)
 			fs.PrintDefaults()
 		}
-		return cfg, "", "", false, err
+		return cfg, false, false, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, "", "", false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return cfg, false, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	return cfg, level, format, showVersion, nil
+	if configFile != "" {
+		if err := agent.LoadFile(configFile, &cfg); err != nil {
+			return cfg, false, false, err
+		}
+	}
+	return cfg, showVersion, printRBAC, nil
 }
 
 // appendList returns a flag function that appends the comma-separated values.
 func appendList(dst *[]string) func(string) error {
 	return func(v string) error {
-		for _, s := range strings.Split(v, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				*dst = append(*dst, s)
-			}
+		*dst = append(*dst, agent.SplitList(v)...)
+		return nil
+	}
+}
+
+// allowList returns a flag function that parses KSM's allowlist grammar.
+func allowList(dst *map[string][]string) func(string) error {
+	return func(v string) error {
+		m, err := agent.ParseAllowList(v)
+		if err != nil {
+			return err
+		}
+		if *dst == nil {
+			*dst = map[string][]string{}
+		}
+		for k, keys := range m {
+			(*dst)[k] = append((*dst)[k], keys...)
 		}
 		return nil
 	}

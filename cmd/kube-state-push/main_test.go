@@ -26,6 +26,10 @@ current-context: x
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	badConfig := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(badConfig, []byte("resources: [pods]\nresorces: [nodes]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	rw := "--remote-write-url=http://127.0.0.1:9/api/v1/write"
 	for _, c := range []struct {
@@ -44,11 +48,16 @@ current-context: x
 		{"unreachable apiserver", []string{rw, "--kubeconfig", unreachable}, 1, "cannot reach the apiserver at https://127.0.0.1:1"},
 		{"unknown flag", []string{"--no-such-flag"}, 2, "flag provided but not defined: -no-such-flag"},
 		{"bad duration", []string{rw, "--kubeconfig", unreachable, "--resend-interval", "0s"}, 2, "--resend-interval must be positive"},
+		{"bad allowlist", []string{rw, "--metric-labels-allowlist", "pods=[app"}, 2, `invalid value "pods=[app" for flag -metric-labels-allowlist: pods=[app: missing ]`},
+		{"allowlist of unknown resource", []string{rw, "--kubeconfig", unreachable, "--metric-labels-allowlist", "podz=[app]"}, 2, `--metric-labels-allowlist: unknown resource "podz"`},
+		{"allow and deny", []string{rw, "--kubeconfig", unreachable, "--metric-allowlist", "a", "--metric-denylist", "b"}, 2, "mutually exclusive"},
+		{"bad config key", []string{rw, "--config", badConfig}, 2, badConfig + `:2: unknown key "resorces"`},
+		{"missing config", []string{rw, "--config", filepath.Join(dir, "none.yaml")}, 2, "--config: open "},
 		{"bad log format", []string{rw, "--log-format", "xml"}, 2, `--log-format "xml": want text or json`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out bytes.Buffer
-			code := run(c.args, &out)
+			code := run(c.args, &out, &out)
 			if code != c.code {
 				t.Errorf("exit status %d, want %d; output:\n%s", code, c.code, out.String())
 			}
@@ -60,5 +69,26 @@ current-context: x
 				t.Errorf("stack trace in output:\n%s", out.String())
 			}
 		})
+	}
+}
+
+func TestPrintRBAC(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"--print-rbac", "--resources", "pods,deployments,roles"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	want := `rules:
+  - apiGroups: [""]
+    resources: [pods]
+    verbs: [list, watch]
+  - apiGroups: ["apps"]
+    resources: [deployments]
+    verbs: [list, watch]
+  - apiGroups: ["rbac.authorization.k8s.io"]
+    resources: [roles]
+    verbs: [list, watch]
+`
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
