@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/kube-state-push/kube-state-push/series"
 )
 
 // ScopeQuery returns the PromQL selector for every series of the resources
@@ -43,18 +41,18 @@ func scopeKinds(e Exposition) map[string]bool {
 // counterpart are extra, and Prometheus series of a family KSM does not
 // announce (among the kinds KSM covers) make an extra family. Values agree
 // when equal, both NaN, or, for a time-valued family, within tolerance.
-func Compare(e Exposition, prom []series.Series, tolerance time.Duration) Report {
+func Compare(e Exposition, prom []Series, tolerance time.Duration) Report {
 	tol := tolerance.Seconds()
 	kinds := scopeKinds(e)
-	promByKey := make(map[string]series.Series, len(prom))
+	promByKey := make(map[string]Series, len(prom))
 	for _, s := range prom {
-		promByKey[s.Labels.String()] = s
+		promByKey[s.Key()] = s
 	}
-	r := Report{Families: map[string]*FamilyDiff{}, ExtraFamilies: map[string][]series.Series{}}
+	r := Report{Families: map[string]*FamilyDiff{}, ExtraFamilies: map[string][]Series{}}
 	seen := make(map[string]bool, len(prom))
 	for _, name := range e.FamilyNames() {
 		for _, k := range e.Families[name] {
-			key := k.Labels.String()
+			key := k.Key()
 			if seen[key] {
 				// Two KSM series that differ only in empty labels are one series
 				// in Prometheus; the first sample wins there as here.
@@ -69,18 +67,18 @@ func Compare(e Exposition, prom []series.Series, tolerance time.Duration) Report
 				r.family(name).Missing = append(r.family(name).Missing, k)
 			case !sameValue(name, k.Value, p.Value, tol):
 				r.family(name).Differing = append(r.family(name).Differing,
-					ValueDiff{Labels: k.Labels, KSM: k.Value, Prometheus: p.Value})
+					ValueDiff{Key: key, KSM: k.Value, Prometheus: p.Value})
 			default:
 				r.Matched++
 			}
 		}
 	}
 	for _, p := range prom {
-		key := p.Labels.String()
+		key := p.Key()
 		if seen[key] {
 			continue
 		}
-		name := p.Labels.Get(series.MetricName)
+		name := p.Name
 		if _, ok := e.Families[name]; ok {
 			r.family(name).Extra = append(r.family(name).Extra, p)
 			continue

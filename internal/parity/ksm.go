@@ -11,8 +11,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-
-	"github.com/kube-state-push/kube-state-push/series"
 )
 
 // Exposition is one scrape of KSM: every family it announced (with a HELP or
@@ -20,7 +18,7 @@ import (
 // dropped.
 type Exposition struct {
 	// Families maps each announced family name to its series.
-	Families map[string][]series.Series
+	Families map[string][]Series
 }
 
 // Series returns the number of series in the exposition.
@@ -80,18 +78,18 @@ func ParseExposition(r io.Reader) (Exposition, error) {
 	if err != nil {
 		return Exposition{}, fmt.Errorf("parse exposition: %w", err)
 	}
-	e := Exposition{Families: make(map[string][]series.Series, len(mfs))}
+	e := Exposition{Families: make(map[string][]Series, len(mfs))}
 	for _, name := range announcedFamilies(text) {
-		e.Families[name] = []series.Series{}
+		e.Families[name] = []Series{}
 	}
 	for name, mf := range mfs {
-		ss := make([]series.Series, 0, len(mf.GetMetric()))
+		ss := make([]Series, 0, len(mf.GetMetric()))
 		for _, m := range mf.GetMetric() {
 			pairs := make(map[string]string, len(m.GetLabel()))
 			for _, lp := range m.GetLabel() {
 				pairs[lp.GetName()] = lp.GetValue()
 			}
-			ss = append(ss, series.Series{Labels: newLabels(name, pairs), Value: metricValue(m)})
+			ss = append(ss, newSeries(name, pairs, metricValue(m)))
 		}
 		e.Families[name] = ss
 	}

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/kube-state-push/kube-state-push/series"
 )
 
 // ksmText is a small KSM exposition: a family with no series, empty-valued
@@ -68,7 +66,7 @@ func mustParse(t *testing.T, text string) Exposition {
 	return e
 }
 
-func mustDecode(t *testing.T, body string) []series.Series {
+func mustDecode(t *testing.T, body string) []Series {
 	t.Helper()
 	ss, err := decodeVector(strings.NewReader(body))
 	if err != nil {
@@ -117,7 +115,7 @@ func TestDecodeVector(t *testing.T) {
 	if len(got) != 3 || !math.IsNaN(got[0].Value) || !math.IsInf(got[1].Value, 1) || got[2].Value != 0.25 {
 		t.Fatalf("decoded %v", got)
 	}
-	if s := got[0].Labels.String(); s != `kube_a_b{x="1"}` {
+	if s := got[0].Key(); s != `kube_a_b{x="1"}` {
 		t.Errorf("labels %s", s)
 	}
 	for _, bad := range []string{

@@ -10,15 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/kube-state-push/kube-state-push/series"
 )
 
 // QueryPrometheus runs an instant query at the current time against
 // baseURL's HTTP API and returns the vector it answers. A lookback above zero
 // overrides the server's lookback delta, so that series of objects that were
 // not marked stale (an agent that stopped) drop out sooner.
-func QueryPrometheus(ctx context.Context, client *http.Client, baseURL, query string, lookback time.Duration) ([]series.Series, error) {
+func QueryPrometheus(ctx context.Context, client *http.Client, baseURL, query string, lookback time.Duration) ([]Series, error) {
 	form := url.Values{"query": {query}}
 	if lookback > 0 {
 		form.Set("lookback_delta", lookback.String())
@@ -42,7 +40,7 @@ func QueryPrometheus(ctx context.Context, client *http.Client, baseURL, query st
 }
 
 // decodeVector decodes an /api/v1/query answer whose result is a vector.
-func decodeVector(r io.Reader) ([]series.Series, error) {
+func decodeVector(r io.Reader) ([]Series, error) {
 	var body struct {
 		Status    string `json:"status"`
 		ErrorType string `json:"errorType"`
@@ -64,7 +62,7 @@ func decodeVector(r io.Reader) ([]series.Series, error) {
 	if body.Data.ResultType != "vector" {
 		return nil, fmt.Errorf("result type %q, want vector", body.Data.ResultType)
 	}
-	out := make([]series.Series, 0, len(body.Data.Result))
+	out := make([]Series, 0, len(body.Data.Result))
 	for _, res := range body.Data.Result {
 		s, ok := res.Value[1].(string)
 		if !ok {
@@ -75,8 +73,7 @@ func decodeVector(r io.Reader) ([]series.Series, error) {
 		if err != nil {
 			return nil, fmt.Errorf("value of %v: %w", res.Metric, err)
 		}
-		name := res.Metric[series.MetricName]
-		out = append(out, series.Series{Labels: newLabels(name, res.Metric), Value: v})
+		out = append(out, newSeries(res.Metric["__name__"], res.Metric, v))
 	}
 	return out, nil
 }

@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/kube-state-push/kube-state-push/series"
 )
 
 // Report is the outcome of one comparison.
@@ -20,10 +18,10 @@ type Report struct {
 	// Families holds the differences of each KSM family that has any.
 	Families map[string]*FamilyDiff
 	// ExtraFamilies holds Prometheus's series of families KSM does not expose.
-	ExtraFamilies map[string][]series.Series
+	ExtraFamilies map[string][]Series
 	// DuplicateKSM holds KSM series whose label set repeats an earlier one's
 	// once empty labels are dropped; they are not counted.
-	DuplicateKSM []series.Series
+	DuplicateKSM []Series
 	// Tries is how many comparisons Run made before this one was kept.
 	Tries int
 }
@@ -31,16 +29,17 @@ type Report struct {
 // FamilyDiff is what differs in one family.
 type FamilyDiff struct {
 	// Missing are KSM series Prometheus does not hold.
-	Missing []series.Series
+	Missing []Series
 	// Extra are Prometheus series KSM does not expose.
-	Extra []series.Series
+	Extra []Series
 	// Differing are series both hold with different values.
 	Differing []ValueDiff
 }
 
 // ValueDiff is a series whose value differs.
 type ValueDiff struct {
-	Labels          series.Labels
+	// Key is the series' name and labels (Series.Key).
+	Key             string
 	KSM, Prometheus float64
 }
 
@@ -55,14 +54,14 @@ func (r *Report) family(name string) *FamilyDiff {
 
 func (r *Report) sort() {
 	for _, d := range r.Families {
-		series.Sort(d.Missing)
-		series.Sort(d.Extra)
-		slices.SortFunc(d.Differing, func(a, b ValueDiff) int { return a.Labels.Compare(b.Labels) })
+		sortSeries(d.Missing)
+		sortSeries(d.Extra)
+		slices.SortFunc(d.Differing, func(a, b ValueDiff) int { return strings.Compare(a.Key, b.Key) })
 	}
 	for _, ss := range r.ExtraFamilies {
-		series.Sort(ss)
+		sortSeries(ss)
 	}
-	series.Sort(r.DuplicateKSM)
+	sortSeries(r.DuplicateKSM)
 }
 
 // Percent is the share of KSM series Prometheus holds with the same value.
@@ -114,7 +113,7 @@ func (r Report) Write(w io.Writer, examples int) error {
 			fmt.Fprintf(&b, "  missing   %s\n", s)
 		}
 		for _, v := range d.Differing[:min(examples, len(d.Differing))] {
-			fmt.Fprintf(&b, "  differing %s ksm=%s prometheus=%s\n", v.Labels, fmtValue(v.KSM), fmtValue(v.Prometheus))
+			fmt.Fprintf(&b, "  differing %s ksm=%s prometheus=%s\n", v.Key, formatValue(v.KSM), formatValue(v.Prometheus))
 		}
 		for _, s := range d.Extra[:min(examples, len(d.Extra))] {
 			fmt.Fprintf(&b, "  extra     %s\n", s)
@@ -143,5 +142,3 @@ func (r Report) Write(w io.Writer, examples int) error {
 	}
 	return nil
 }
-
-func fmtValue(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

@@ -3,24 +3,67 @@ package parity
 import (
 	"math"
 	"slices"
+	"strconv"
 	"strings"
-
-	"github.com/kube-state-push/kube-state-push/series"
 )
 
-// newLabels builds a sorted label set from a metric name and label pairs,
-// leaving out labels whose value is empty (Prometheus drops them on ingest).
-func newLabels(name string, pairs map[string]string) series.Labels {
-	ls := make(series.Labels, 0, len(pairs)+1)
-	ls = append(ls, series.Label{Name: series.MetricName, Value: name})
+// Label is one label of a series.
+type Label struct {
+	Name, Value string
+}
+
+// Series is one sample as Prometheus stores it: metric name, labels sorted by
+// name without empty values, and value. The tool keeps its own type rather
+// than the agent's, so that the judge shares no code with what it judges.
+type Series struct {
+	Name   string
+	Labels []Label
+	Value  float64
+}
+
+// newSeries builds a series from a metric name and label pairs, leaving out
+// labels whose value is empty (Prometheus drops them on ingest) and __name__.
+func newSeries(name string, pairs map[string]string, value float64) Series {
+	ls := make([]Label, 0, len(pairs))
 	for k, v := range pairs {
-		if k == series.MetricName || v == "" {
+		if k == "__name__" || v == "" {
 			continue
 		}
-		ls = append(ls, series.Label{Name: k, Value: v})
+		ls = append(ls, Label{Name: k, Value: v})
 	}
-	slices.SortFunc(ls, func(a, b series.Label) int { return strings.Compare(a.Name, b.Name) })
-	return ls
+	slices.SortFunc(ls, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
+	return Series{Name: name, Labels: ls, Value: value}
+}
+
+// Key renders the name and labels as in the text format, name{a="b",...};
+// two series with the same key are the same series.
+func (s Series) Key() string {
+	var b strings.Builder
+	b.WriteString(s.Name)
+	if len(s.Labels) == 0 {
+		return b.String()
+	}
+	b.WriteByte('{')
+	for i, l := range s.Labels {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(l.Name)
+		b.WriteByte('=')
+		b.WriteString(strconv.Quote(l.Value))
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// String renders the series as a line of the text format.
+func (s Series) String() string { return s.Key() + " " + formatValue(s.Value) }
+
+func formatValue(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// sortSeries orders series by key.
+func sortSeries(ss []Series) {
+	slices.SortFunc(ss, func(a, b Series) int { return strings.Compare(a.Key(), b.Key()) })
 }
 
 // timeSuffixes end the names of families whose value is a point in time in
