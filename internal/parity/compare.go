@@ -9,20 +9,20 @@ import (
 )
 
 // ScopeQuery returns the PromQL selector for every series of the resources
-// the exposition covers: the names that start with kube_<kind>_ for each kind
+// the exposition covers: the names kube_<kind> and kube_<kind>_* for each kind
 // among its family names (self-metrics, kube_state_*, excluded). It fails when
 // the exposition names no resource.
 func ScopeQuery(e Exposition) (string, error) {
 	kinds := scopeKinds(e)
 	if len(kinds) == 0 {
-		return "", fmt.Errorf("exposition has no kube_<kind>_ family")
+		return "", fmt.Errorf("exposition has no kube_<kind> family")
 	}
 	names := make([]string, 0, len(kinds))
 	for k := range kinds {
 		names = append(names, regexp.QuoteMeta(k))
 	}
 	sort.Strings(names)
-	return fmt.Sprintf(`{__name__=~"kube_(%s)_.+"}`, strings.Join(names, "|")), nil
+	return fmt.Sprintf(`{__name__=~"kube_(%s)(_.+)?"}`, strings.Join(names, "|")), nil
 }
 
 // scopeKinds returns the resource tokens of the exposition's families.
@@ -51,6 +51,9 @@ func Compare(e Exposition, prom []Series, tolerance time.Duration) Report {
 	r := Report{Families: map[string]*FamilyDiff{}, ExtraFamilies: map[string][]Series{}}
 	seen := make(map[string]bool, len(prom))
 	for _, name := range e.FamilyNames() {
+		if len(e.Families[name]) == 0 {
+			r.EmptyFamilies = append(r.EmptyFamilies, name)
+		}
 		for _, k := range e.Families[name] {
 			key := k.Key()
 			if seen[key] {

@@ -22,6 +22,9 @@ type Report struct {
 	// DuplicateKSM holds KSM series whose label set repeats an earlier one's
 	// once empty labels are dropped; they are not counted.
 	DuplicateKSM []Series
+	// EmptyFamilies are the families KSM announces without any series: what
+	// the comparison could not check.
+	EmptyFamilies []string
 	// Tries is how many comparisons Run made before this one was kept.
 	Tries int
 }
@@ -136,6 +139,10 @@ func (r Report) Write(w io.Writer, examples int) error {
 		for _, s := range r.DuplicateKSM[:min(examples, len(r.DuplicateKSM))] {
 			fmt.Fprintf(&b, "  duplicate %s\n", s)
 		}
+	}
+	if len(r.EmptyFamilies) > 0 {
+		fmt.Fprintf(&b, "note: %d KSM families have no series, so nothing of them was compared: %s\n",
+			len(r.EmptyFamilies), strings.Join(r.EmptyFamilies, " "))
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write report: %w", err)

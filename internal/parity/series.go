@@ -96,15 +96,15 @@ func sameValue(family string, a, b, tolerance float64) bool {
 
 // resourceToken returns the part of a KSM family name that names its resource,
 // the singular kind after "kube_" (kube_pod_info → "pod",
-// kube_persistentvolumeclaim_info → "persistentvolumeclaim"), and false for
-// names that do not have that shape or are self-metrics (kube_state_*).
+// kube_persistentvolumeclaim_info → "persistentvolumeclaim", kube_limitrange →
+// "limitrange"), and false for other names and self-metrics (kube_state_*).
 func resourceToken(family string) (string, bool) {
 	rest, ok := strings.CutPrefix(family, "kube_")
 	if !ok {
 		return "", false
 	}
-	tok, _, ok := strings.Cut(rest, "_")
-	if !ok || tok == "" || tok == "state" {
+	tok, _, _ := strings.Cut(rest, "_")
+	if tok == "" || tok == "state" {
 		return "", false
 	}
 	return tok, true
