@@ -75,7 +75,8 @@ func fixtureChecks(ctx context.Context) []fixtureCheck {
 				return err
 			}
 			return expect("status", p.Status.Phase == v1.PodRunning && len(p.Status.ContainerStatuses) == 1 &&
-				p.Status.ContainerStatuses[0].RestartCount == 3, p.Status)
+				p.Status.ContainerStatuses[0].RestartCount == 3 && len(p.Status.InitContainerStatuses) == 2 &&
+				p.Status.InitContainerStatuses[1].RestartCount == 1, p.Status)
 		}},
 		{"claim data bound", func() error {
 			p, err := c.CoreV1().PersistentVolumeClaims(ns).Get(ctx, "data", get)
@@ -118,6 +119,13 @@ func fixtureChecks(ctx context.Context) []fixtureCheck {
 				return err
 			}
 			return expect("status", len(h.Status.Conditions) > 0, h.Status)
+		}},
+		{"hpa orphan keeps its patched metrics", func() error {
+			h, err := c.AutoscalingV2().HorizontalPodAutoscalers(ns).Get(ctx, "orphan", get)
+			if err != nil {
+				return err
+			}
+			return expect("status", len(h.Status.Conditions) > 0 && len(h.Status.CurrentMetrics) == 3, h.Status)
 		}},
 		{"quota computed", func() error {
 			q, err := c.CoreV1().ResourceQuotas("parity-other").Get(ctx, "quota", get)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/kube-state-push/kube-state-push/internal/parity"
 )
 
@@ -53,7 +55,13 @@ func TestParity(t *testing.T) {
 	// The runs share one Prometheus; each later run exposes a superset of the
 	// earlier one's series, so they go in this order.
 	for _, run := range runs {
-		if !t.Run(run.name, func(t *testing.T) { compareWithKSM(t, run.flags) }) {
+		ok := t.Run(run.name, func(t *testing.T) {
+			compareWithKSM(t, run.flags)
+			if run.flags == nil {
+				checkDetectsDifference(t)
+			}
+		})
+		if !ok {
 			t.Logf("%s failed; later runs go on", run.name)
 		}
 	}
@@ -64,20 +72,8 @@ func TestParity(t *testing.T) {
 func compareWithKSM(t *testing.T, flags []string) {
 	ksm := startKSM(t, flags...)
 	startAgentFlags(t, flags...)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	r, err := parity.Run(ctx, parity.Options{
-		KSMURL:        ksm.metricsURL,
-		PrometheusURL: env.promURL,
-		Tolerance:     2 * time.Second,
-		Lookback:      parityLookback,
-		// Enough tries to outlast the lookback, at 2 s apart.
-		Tries:    int(parityLookback/(2*time.Second)) + 3,
-		Interval: 2 * time.Second,
-	})
-	if err != nil {
-		t.Fatalf("compare: %v", err)
-	}
+	// Enough tries to outlast the lookback, at 2 s apart.
+	r := compareRun(t, ksm, int(parityLookback/(2*time.Second))+3)
 	var b strings.Builder
 	if err := r.Write(&b, 5); err != nil {
 		t.Fatal(err)
@@ -85,6 +81,47 @@ func compareWithKSM(t *testing.T, flags []string) {
 	t.Logf("KSM %s %v against the agent:\n%s", ksmVersion, flags, b.String())
 	if !r.OK() {
 		t.Errorf("parity %.2f%%, want 100%% and nothing extra", r.Percent())
+	}
+}
+
+// compareRun runs the comparison of ksm with Prometheus.
+func compareRun(t *testing.T, ksm *ksmProc, tries int) parity.Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r, err := parity.Run(ctx, parity.Options{
+		KSMURL:        ksm.metricsURL,
+		PrometheusURL: env.promURL,
+		Tolerance:     2 * time.Second,
+		Lookback:      parityLookback,
+		Tries:         tries,
+		Interval:      2 * time.Second,
+	})
+	if err != nil {
+		t.Fatalf("compare: %v", err)
+	}
+	return r
+}
+
+// checkDetectsDifference shows that the comparison can fail on the live
+// cluster: a second KSM that also emits namespace labels differs from the
+// running default-flags agent in kube_namespace_labels, one series per
+// namespace. (Other families may differ for a moment, as objects change.)
+func checkDetectsDifference(t *testing.T) {
+	ksm := startKSM(t, "--metric-labels-allowlist=namespaces=[team]")
+	r := compareRun(t, ksm, 1)
+	var b strings.Builder
+	_ = r.Write(&b, 3)
+	if r.OK() {
+		t.Fatalf("a KSM with a labels allowlist matched an agent without one:\n%s", b.String())
+	}
+	nss, err := env.client.CoreV1().Namespaces().List(testContext(t), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := r.Families["kube_namespace_labels"]
+	if d == nil || len(d.Missing) != len(nss.Items) || len(d.Extra) != 0 || len(d.Differing) != 0 {
+		t.Errorf("want %d kube_namespace_labels series missing, got:\n%s", len(nss.Items), b.String())
 	}
 }
 
