@@ -48,8 +48,8 @@ func ksmBinary() (string, error) {
 }
 
 // startKSM runs KSM against the cluster on free loopback ports with the given
-// flags and waits until its /metrics answers with the same number of series
-// twice in a row (its reflectors have listed). It is stopped, by its pid, when
+// flags and waits until its /metrics has answered with the same number of
+// series for a second (its reflectors have listed). It is stopped, by its pid, when
 // the test ends.
 func startKSM(t *testing.T, flags ...string) *ksmProc {
 	t.Helper()
@@ -83,7 +83,7 @@ func startKSM(t *testing.T, flags ...string) *ksmProc {
 			t.Logf("kube-state-metrics output:\n%s", k.out.String())
 		}
 	})
-	last := -1
+	last, since := -1, time.Now()
 	client := &http.Client{Timeout: 10 * time.Second}
 	eventually(t, 90*time.Second, "kube-state-metrics serving a stable exposition", func() error {
 		select {
@@ -96,11 +96,12 @@ func startKSM(t *testing.T, flags ...string) *ksmProc {
 		if err != nil {
 			return err
 		}
-		n := e.Series()
-		if n == 0 || n != last {
-			last = n
-			time.Sleep(time.Second)
+		if n := e.Series(); n == 0 || n != last {
+			last, since = n, time.Now()
 			return fmt.Errorf("%d series, not yet stable", n)
+		}
+		if time.Since(since) < time.Second {
+			return fmt.Errorf("%d series for less than a second", last)
 		}
 		return nil
 	})
