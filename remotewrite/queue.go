@@ -314,3 +314,33 @@ func (l *logLimiter) allow(key string) (int, bool) {
 	l.suppressed[key] = 0
 	return n, true
 }
+
+// Mark is the queue's progress at one moment: per shard, the samples accepted
+// so far.
+type Mark []int64
+
+// Mark returns the current progress; Reached(m) later reports whether every
+// sample accepted before the call has been sent or dropped.
+func (q *Queue) Mark() Mark {
+	m := make(Mark, len(q.shards))
+	for i, sh := range q.shards {
+		sh.mu.Lock()
+		m[i] = sh.accepted
+		sh.mu.Unlock()
+	}
+	return m
+}
+
+// Reached reports whether every sample accepted before m was taken has been
+// sent or dropped.
+func (q *Queue) Reached(m Mark) bool {
+	for i, sh := range q.shards {
+		sh.mu.Lock()
+		done := sh.finished >= m[i]
+		sh.mu.Unlock()
+		if !done {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,200 @@
+package agent
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/golang/snappy"
+
+	"github.com/kube-state-push/kube-state-push/series"
+)
+
+// WAL record types: the first byte of every record the agent writes.
+const (
+	// recSamples holds a batch of samples, self-contained: its own symbol table
+	// and label sets, so that any record can be read, compacted or dropped alone.
+	recSamples byte = 1
+	// recResendBegin and recResendEnd bracket a full resend: the samples between
+	// them cover every series that was live, which is how a restart learns them.
+	recResendBegin byte = 2
+	recResendEnd   byte = 3
+)
+
+// encodeSamples encodes a batch as a recSamples record: type byte, then snappy of
+//
+//	uvarint #symbols, each uvarint length + bytes
+//	uvarint #series, each: uvarint #labels, each uvarint name ref + uvarint value ref,
+//	                       uvarint #samples, each varint timestamp + 8 bytes float bits
+//
+// Samples of one series stay in their order; series are in order of first appearance.
+func encodeSamples(ss []series.Sample, buf []byte) []byte {
+	symbols := map[string]uint64{}
+	var symList []string
+	sym := func(s string) uint64 {
+		if i, ok := symbols[s]; ok {
+			return i
+		}
+		i := uint64(len(symList))
+		symbols[s] = i
+		symList = append(symList, s)
+		return i
+	}
+	type group struct {
+		labels  series.Labels
+		samples []series.Sample
+	}
+	index := map[series.Key]int{}
+	var groups []group
+	for _, s := range ss {
+		k := s.Labels.Key()
+		i, ok := index[k]
+		if !ok {
+			i = len(groups)
+			index[k] = i
+			groups = append(groups, group{labels: s.Labels})
+		}
+		groups[i].samples = append(groups[i].samples, s)
+	}
+	var body []byte
+	var refs []uint64
+	for _, g := range groups {
+		for l := range g.labels.All() {
+			refs = append(refs, sym(l.Name), sym(l.Value))
+		}
+	}
+	body = binary.AppendUvarint(body, uint64(len(symList)))
+	for _, s := range symList {
+		body = binary.AppendUvarint(body, uint64(len(s)))
+		body = append(body, s...)
+	}
+	body = binary.AppendUvarint(body, uint64(len(groups)))
+	r := 0
+	for _, g := range groups {
+		n := g.labels.Len()
+		body = binary.AppendUvarint(body, uint64(n))
+		for range n {
+			body = binary.AppendUvarint(body, refs[r])
+			body = binary.AppendUvarint(body, refs[r+1])
+			r += 2
+		}
+		body = binary.AppendUvarint(body, uint64(len(g.samples)))
+		for _, s := range g.samples {
+			body = binary.AppendVarint(body, s.T)
+			body = binary.LittleEndian.AppendUint64(body, math.Float64bits(s.V))
+		}
+	}
+	buf = append(buf[:0], recSamples)
+	return append(buf, snappy.Encode(nil, body)...)
+}
+
+var errBadRecord = errors.New("malformed samples record")
+
+// decodeSamples decodes a recSamples record. Each series gets one label set
+// shared by its samples.
+func decodeSamples(rec []byte) ([]series.Sample, error) {
+	if len(rec) == 0 || rec[0] != recSamples {
+		return nil, errBadRecord
+	}
+	body, err := snappy.Decode(nil, rec[1:])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errBadRecord, err)
+	}
+	d := decoder{b: body}
+	nsym := d.uvarint()
+	if nsym > uint64(len(body)) {
+		return nil, errBadRecord
+	}
+	symbols := make([]string, 0, nsym)
+	for range nsym {
+		symbols = append(symbols, d.str())
+	}
+	sym := func() string {
+		i := d.uvarint()
+		if i >= uint64(len(symbols)) {
+			d.err = errBadRecord
+			return ""
+		}
+		return symbols[i]
+	}
+	nser := d.uvarint()
+	var out []series.Sample
+	for i := uint64(0); i < nser && d.err == nil; i++ {
+		nl := d.uvarint()
+		if nl > uint64(len(body)) {
+			return nil, errBadRecord
+		}
+		ls := make([]series.Label, 0, nl)
+		for range nl {
+			name := sym()
+			ls = append(ls, series.Label{Name: name, Value: sym()})
+		}
+		labels := series.FromPairs(ls)
+		ns := d.uvarint()
+		if ns > uint64(len(body)) {
+			return nil, errBadRecord
+		}
+		for range ns {
+			t := d.varint()
+			v := math.Float64frombits(d.uint64())
+			out = append(out, series.Sample{Labels: labels, T: t, V: v})
+		}
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return out, nil
+}
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errBadRecord
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = errBadRecord
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) uint64() uint64 {
+	if d.err != nil || len(d.b) < 8 {
+		d.err = errBadRecord
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
+
+func (d *decoder) str() string {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.err = errBadRecord
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
