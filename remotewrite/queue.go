@@ -53,8 +53,6 @@ type Queue struct {
 	shards  []*shard
 	seed    maphash.Seed
 	limiter *logLimiter
-	// started is closed when Run has started the shards.
-	started chan struct{}
 }
 
 type shard struct {
@@ -80,7 +78,6 @@ func NewQueue(cfg QueueConfig, sender Sender, reg prometheus.Registerer, logger 
 		metrics: newQueueMetrics(reg),
 		seed:    maphash.MakeSeed(),
 		limiter: newLogLimiter(10 * time.Second),
-		started: make(chan struct{}),
 	}
 	// Channel slots hold sub-batches; the capacity in samples is enforced by
 	// counting below, the slots only bound the number of pieces.
@@ -187,7 +184,6 @@ func (q *Queue) Run(ctx context.Context) error {
 	for _, sh := range q.shards {
 		wg.Go(func() { q.runShard(ctx, sh) })
 	}
-	close(q.started)
 	wg.Wait()
 	return nil
 }
