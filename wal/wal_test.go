@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -217,23 +216,6 @@ func TestFaults(t *testing.T) {
 			})
 		}
 	}
-}
-
-func TestLockSameProcess(t *testing.T) {
-	dir := t.TempDir()
-	w := openT(t, dir, Options{})
-	_, err := Open(dir, Options{})
-	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), dir) {
-		t.Fatalf("second Open: %v; want ErrLocked naming %s", err, dir)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	w2, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatalf("Open after Close: %v", err)
-	}
-	w2.Close()
 }
 
 func TestMetrics(t *testing.T) {
