@@ -1,0 +1,394 @@
+package wal
+
+import (
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// The rewrite marker is the commit point of a Rewrite. The file "rewrite"
+// holds five big-endian fields: from, to (the replaced range), first, count
+// (the new segments first..first+count-1, written as NAME.tmp) and the CRC-32C
+// of the 32 bytes before it. It is itself written as rewrite.tmp, fsynced and
+// renamed. Without it, *.tmp files are an unfinished Rewrite and Open deletes
+// them; with it, Open finishes the Rewrite (renames the new segments into
+// place, removes the old ones, then the marker).
+const (
+	markerName = "rewrite"
+	markerSize = 36
+)
+
+// RewriteResult tells what a Rewrite did.
+type RewriteResult struct {
+	// Removed are the numbers of the segments replaced.
+	Removed []uint64
+	// Created are the new segments, in order.
+	Created []SegmentInfo
+	// RecordsIn and RecordsOut count the records read and written.
+	RecordsIn, RecordsOut int
+	// BytesIn and BytesOut count the segment bytes read and written.
+	BytesIn, BytesOut int64
+}
+
+// Rewrite replaces the closed segments numbered from..to (inclusive) with new
+// ones holding, in order, the records keep returns for each of their records;
+// it is the mechanism under compaction, keep decides what survives. keep must
+// not retain rec (the slice is reused) and may return slices of it; a nil
+// result drops the record. keep runs without any lock held: Append, Sync,
+// Readers and SaveCursor go on meanwhile.
+//
+// The new segments are numbered to+1, to+2, ... so they sort after the old
+// ones and before the next segment; Rewrite fails if those numbers run into
+// the next segment. A position or cursor inside the range no longer has its
+// segment, so a Reader started there begins at the first new segment (or the
+// next segment if keep dropped everything): it may see again records before
+// the position. Rewrite refuses a range an open Reader is in (ErrBusy), so a
+// live Reader never sees a record twice; rewrite ranges past the Readers.
+//
+// The switch is crash-safe: the new segments are written as *.tmp and
+// fsynced, then a marker file commits the switch, then the new segments are
+// renamed into place, the old ones removed and the marker removed, with the
+// directory fsynced at each step. A crash leaves the old segments or the new
+// ones, never both (Open finishes or undoes the switch). An error after the
+// commit point fails the WAL (ErrFailed) and stops its Readers; reopening it
+// finishes the switch.
+func (w *WAL) Rewrite(from, to uint64, keep func(rec []byte) [][]byte) (RewriteResult, error) {
+	w.maintMu.Lock()
+	defer w.maintMu.Unlock()
+	var res RewriteResult
+	inputs, limit, err := w.rewriteInputs(from, to)
+	if err != nil {
+		return res, err
+	}
+	out := &rewriteOutput{w: w, next: to + 1, limit: limit}
+	// keepFiles is set once the marker is written (the new files are then
+	// the data) or when a test hook stopped Rewrite where a crash would.
+	keepFiles := false
+	defer func() {
+		if err != nil && !keepFiles {
+			out.abort()
+		}
+	}()
+	for _, s := range inputs {
+		if err = out.copy(s, keep, &res); err != nil {
+			return res, err
+		}
+		res.Removed = append(res.Removed, s.Index)
+		res.BytesIn += s.Size
+	}
+	if err = out.finish(); err != nil {
+		return res, err
+	}
+	if err = w.opts.hook("written"); err != nil {
+		keepFiles = true
+		return res, err
+	}
+	m := rewriteMarker{from: from, to: to, first: to + 1, count: uint64(len(out.done))}
+	if err = w.commitRewrite(m, out.done, &keepFiles); err != nil {
+		return res, err
+	}
+	res.Created = out.done
+	for _, s := range out.done {
+		res.BytesOut += s.Size
+	}
+	w.log.Info("Rewrote WAL segments", "from", segmentName(from), "to", segmentName(to),
+		"records_in", res.RecordsIn, "records_out", res.RecordsOut, "bytes_in", res.BytesIn, "bytes_out", res.BytesOut)
+	return res, nil
+}
+
+// rewriteInputs returns the segments in [from, to] and the number the new
+// segments must stay below.
+func (w *WAL) rewriteInputs(from, to uint64) ([]SegmentInfo, uint64, error) {
+	w.stateMu.Lock()
+	defer w.stateMu.Unlock()
+	if err := w.readableLocked(); err != nil {
+		return nil, 0, err
+	}
+	active := w.segs[len(w.segs)-1].Index
+	if from > to || to >= active {
+		return nil, 0, fmt.Errorf("rewrite %s..%s: not a range of closed segments (active %s)",
+			segmentName(from), segmentName(to), segmentName(active))
+	}
+	var inputs []SegmentInfo
+	limit := active
+	for _, s := range w.segs {
+		if s.Index > to {
+			limit = s.Index
+			break
+		}
+		if s.Index >= from {
+			inputs = append(inputs, s)
+		}
+	}
+	if len(inputs) == 0 {
+		return nil, 0, fmt.Errorf("rewrite %s..%s: no segments in range", segmentName(from), segmentName(to))
+	}
+	return inputs, limit, w.errReaderInRange(from, to)
+}
+
+// commitRewrite makes the new segments replace the old ones. It holds mu and
+// stateMu throughout, so that Readers and Sync see the old segments or the
+// new ones, never a mix. It sets *committed once the marker is written.
+func (w *WAL) commitRewrite(m rewriteMarker, created []SegmentInfo, committed *bool) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stateMu.Lock()
+	defer w.stateMu.Unlock()
+	if err := w.readableLocked(); err != nil {
+		return err
+	}
+	if err := w.errReaderInRange(m.from, m.to); err != nil {
+		return err
+	}
+	if err := w.writeMarker(m); err != nil {
+		return err
+	}
+	// Committed: from here on, only going forward is right.
+	*committed = true
+	if err := w.opts.hook("committed"); err != nil {
+		return err
+	}
+	if err := rollForward(w.dir, m, w.opts.hook); err != nil {
+		if errors.Is(err, errHook) {
+			return err
+		}
+		w.broken = w.fail(fmt.Errorf("finish rewrite of %s..%s (reopen to finish it): %w", segmentName(m.from), segmentName(m.to), err))
+		return w.broken
+	}
+	w.segs = slices.DeleteFunc(w.segs, func(s SegmentInfo) bool { return s.Index >= m.from && s.Index <= m.to })
+	i, _ := slices.BinarySearchFunc(w.segs, m.first, func(s SegmentInfo, t uint64) int { return cmp.Compare(s.Index, t) })
+	w.segs = slices.Insert(w.segs, i, created...)
+	return nil
+}
+
+// errHook wraps the error of a test hook, so that rollForward's caller can
+// tell a simulated crash from a real failure.
+var errHook = errors.New("hook")
+
+type rewriteMarker struct{ from, to, first, count uint64 }
+
+// writeMarker durably creates the rewrite marker.
+func (w *WAL) writeMarker(m rewriteMarker) (err error) {
+	var b [markerSize]byte
+	for i, v := range []uint64{m.from, m.to, m.first, m.count} {
+		binary.BigEndian.PutUint64(b[8*i:], v)
+	}
+	binary.BigEndian.PutUint32(b[32:], crc32.Checksum(b[:32], castagnoli))
+	name := filepath.Join(w.dir, markerName)
+	if err := os.Remove(name + tmpSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("write rewrite marker: %w", err)
+	}
+	f, err := w.opts.create(name + tmpSuffix)
+	if err != nil {
+		return fmt.Errorf("write rewrite marker: %w", err)
+	}
+	n, err := f.Write(b[:])
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(name+tmpSuffix, name)
+	}
+	if err != nil {
+		_ = os.Remove(name + tmpSuffix)
+		return fmt.Errorf("write rewrite marker: %w", err)
+	}
+	return syncDir(w.dir)
+}
+
+// recoverRewrite finishes a Rewrite whose marker exists. It reports whether it
+// found one.
+func recoverRewrite(dir string) (bool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, markerName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read rewrite marker: %w", err)
+	}
+	if len(b) != markerSize || crc32.Checksum(b[:32], castagnoli) != binary.BigEndian.Uint32(b[32:]) {
+		return false, fmt.Errorf("rewrite marker %s is corrupt: cannot tell the old segments from the new", filepath.Join(dir, markerName))
+	}
+	var v [4]uint64
+	for i := range v {
+		v[i] = binary.BigEndian.Uint64(b[8*i:])
+	}
+	return true, rollForward(dir, rewriteMarker{from: v[0], to: v[1], first: v[2], count: v[3]}, nil)
+}
+
+// rollForward renames the new segments of a committed Rewrite into place,
+// removes the old ones and then the marker. Each step can be repeated, so a
+// crash in the middle is finished by the next Open.
+func rollForward(dir string, m rewriteMarker, hook func(string) error) error {
+	for n := m.first; n < m.first+m.count; n++ {
+		final := filepath.Join(dir, segmentName(n))
+		if err := os.Rename(final+tmpSuffix, final); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("rename segment %s: %w", segmentName(n), err)
+		}
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	if hook != nil {
+		if err := hook("renamed"); err != nil {
+			return fmt.Errorf("%w: %w", errHook, err)
+		}
+	}
+	segs, err := listSegments(dir)
+	if err != nil {
+		return err
+	}
+	for _, s := range segs {
+		if s.Index < m.from || s.Index > m.to {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, segmentName(s.Index))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove segment %s: %w", segmentName(s.Index), err)
+		}
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	if hook != nil {
+		if err := hook("removed"); err != nil {
+			return fmt.Errorf("%w: %w", errHook, err)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, markerName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove rewrite marker: %w", err)
+	}
+	return syncDir(dir)
+}
+
+// rewriteOutput writes the new segments of a Rewrite as NAME.tmp files.
+type rewriteOutput struct {
+	w     *WAL
+	next  uint64 // number of the next new segment
+	limit uint64 // new segments stay below this number
+	f     file
+	cur   SegmentInfo
+	buf   []byte
+	done  []SegmentInfo // finished new segments
+	files []string      // every file created, for abort
+}
+
+// copy passes the records of segment s through keep into the output.
+func (o *rewriteOutput) copy(s SegmentInfo, keep func([]byte) [][]byte, res *RewriteResult) error {
+	f, err := os.Open(filepath.Join(o.w.dir, segmentName(s.Index)))
+	if err != nil {
+		return fmt.Errorf("open segment %s: %w", segmentName(s.Index), err)
+	}
+	defer f.Close()
+	end, bad, err := scanRecords(f, s.Size, func(rec []byte) error {
+		res.RecordsIn++
+		for _, k := range keep(rec) {
+			if err := o.add(k); err != nil {
+				return err
+			}
+			res.RecordsOut++
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("rewrite segment %s: %w", segmentName(s.Index), err)
+	}
+	if bad != "" {
+		return &CorruptionError{Segment: s.Index, Offset: end, Reason: bad}
+	}
+	return nil
+}
+
+// add appends a record, starting a new segment when the current one is full.
+func (o *rewriteOutput) add(rec []byte) error {
+	if len(rec) == 0 || len(rec) > o.w.opts.MaxRecordSize {
+		return fmt.Errorf("%w: keep returned %d bytes, want 1..%d", ErrRecordSize, len(rec), o.w.opts.MaxRecordSize)
+	}
+	n := headerSize + int64(len(rec))
+	if o.f != nil && o.cur.Size > 0 && o.cur.Size+n > o.w.opts.SegmentSize {
+		if err := o.close(); err != nil {
+			return err
+		}
+	}
+	if o.f == nil {
+		if o.next >= o.limit {
+			return fmt.Errorf("rewrite: no segment numbers left below %s; rewrite a range that ends at a later segment", segmentName(o.limit))
+		}
+		name := filepath.Join(o.w.dir, segmentName(o.next)+tmpSuffix)
+		f, err := o.w.opts.create(name)
+		if err != nil {
+			return fmt.Errorf("create segment %s: %w", segmentName(o.next), err)
+		}
+		o.files = append(o.files, name)
+		o.f, o.cur = f, SegmentInfo{Index: o.next}
+		o.next++
+	}
+	o.buf = appendRecord(o.buf, rec)
+	o.cur.Size += n
+	if len(o.buf) >= bufferSize {
+		return o.flush()
+	}
+	return nil
+}
+
+func (o *rewriteOutput) flush() error {
+	n, err := o.f.Write(o.buf)
+	if err == nil && n < len(o.buf) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		return fmt.Errorf("write segment %s: %w", segmentName(o.cur.Index), err)
+	}
+	o.buf = o.buf[:0]
+	return nil
+}
+
+// close finishes the current new segment: written, fsynced and closed.
+func (o *rewriteOutput) close() error {
+	err := o.flush()
+	if err == nil {
+		if err = o.f.Sync(); err != nil {
+			err = fmt.Errorf("fsync segment %s: %w", segmentName(o.cur.Index), err)
+		}
+	}
+	if cerr := o.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close segment %s: %w", segmentName(o.cur.Index), cerr)
+	}
+	o.f = nil
+	if err == nil {
+		o.done = append(o.done, o.cur)
+	}
+	return err
+}
+
+// finish closes the last new segment and makes the new files durable.
+func (o *rewriteOutput) finish() error {
+	if o.f != nil {
+		if err := o.close(); err != nil {
+			return err
+		}
+	}
+	return syncDir(o.w.dir)
+}
+
+// abort removes the new segments of a Rewrite that did not commit.
+func (o *rewriteOutput) abort() {
+	if o.f != nil {
+		_ = o.f.Close()
+	}
+	for _, name := range o.files {
+		_ = os.Remove(name)
+	}
+}

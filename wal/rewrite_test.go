@@ -1,0 +1,311 @@
+package wal
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// rewriteFixture is a WAL of numbered records over many closed segments.
+type rewriteFixture struct {
+	dir  string
+	w    *WAL
+	recs [][]byte
+	pos  []Position
+	segs []SegmentInfo
+}
+
+func newRewriteFixture(t *testing.T, opts Options) *rewriteFixture {
+	fx := &rewriteFixture{dir: t.TempDir()}
+	opts.SegmentSize = 300
+	fx.w = openT(t, fx.dir, opts)
+	for i := range 80 {
+		fx.recs = append(fx.recs, []byte(strings.Repeat(string(rune('a'+i%26)), 20+i%13)))
+	}
+	fx.pos = appendSync(t, fx.w, fx.recs)
+	fx.segs = fx.w.Segments()
+	if len(fx.segs) < 8 {
+		t.Fatalf("got %d segments; want at least 8", len(fx.segs))
+	}
+	return fx
+}
+
+// split returns the records before, in and after the segments [from, to].
+func (fx *rewriteFixture) split(from, to uint64) (before, in, after [][]byte) {
+	for i, p := range fx.pos {
+		switch {
+		case p.Segment < from:
+			before = append(before, fx.recs[i])
+		case p.Segment <= to:
+			in = append(in, fx.recs[i])
+		default:
+			after = append(after, fx.recs[i])
+		}
+	}
+	return before, in, after
+}
+
+// thin keeps every third record and doubles every record starting with 'e',
+// so the test sees drops, keeps and expansion.
+func thin(n *int) func(rec []byte) [][]byte {
+	return func(rec []byte) [][]byte {
+		*n++
+		switch {
+		case rec[0] == 'e':
+			return [][]byte{rec, append(bytes.Clone(rec), '2')}
+		case *n%3 == 0:
+			return [][]byte{rec}
+		}
+		return nil
+	}
+}
+
+func thinned(recs [][]byte) [][]byte {
+	n := 0
+	keep := thin(&n)
+	var out [][]byte
+	for _, r := range recs {
+		out = append(out, keep(r)...)
+	}
+	return out
+}
+
+func concat(parts ...[][]byte) [][]byte {
+	var out [][]byte
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func TestRewrite(t *testing.T) {
+	fx := newRewriteFixture(t, Options{})
+	w := fx.w
+	from, to := fx.segs[1].Index, fx.segs[len(fx.segs)-3].Index
+	before, in, after := fx.split(from, to)
+	// A consumer's cursor inside the range, one before it and one after.
+	var inside, early, late Position
+	for _, p := range fx.pos {
+		switch {
+		case p.Segment == fx.segs[3].Index:
+			inside = p
+		case p.Segment == fx.segs[0].Index:
+			early = p
+		case p.Segment == fx.segs[len(fx.segs)-2].Index && late == Position{}:
+			late = p
+		}
+	}
+	for name, p := range map[string]Position{"inside": inside, "early": early, "late": late} {
+		if err := w.SaveCursor(name, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	n := 0
+	res, err := w.Rewrite(from, to, thin(&n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := concat(before, thinned(in), after)
+	got, pos := readAll(t, w, Position{})
+	sameRecords(t, got, want)
+	for i := 1; i < len(pos); i++ {
+		if pos[i].Compare(pos[i-1]) <= 0 {
+			t.Fatalf("positions not increasing: %v then %v", pos[i-1], pos[i])
+		}
+	}
+	if res.RecordsIn != len(in) || res.RecordsOut != len(thinned(in)) || len(res.Removed) != len(fx.segs)-3 {
+		t.Fatalf("result %+v; want %d records in, %d out, %d segments removed", res, len(in), len(thinned(in)), len(fx.segs)-3)
+	}
+	// The new segments sit between the untouched ones, bounded in size.
+	segs := w.Segments()
+	wantSegs := concat2(fx.segs[:1], res.Created, fx.segs[len(fx.segs)-2:])
+	wantSegs[len(wantSegs)-1].Size = segs[len(segs)-1].Size
+	if len(segs) != len(wantSegs) || len(res.Created) < 2 {
+		t.Fatalf("segments %v; want %v with at least 2 new", segs, wantSegs)
+	}
+	for i := range segs {
+		if segs[i] != wantSegs[i] {
+			t.Fatalf("segment %d: %v; want %v", i, segs[i], wantSegs[i])
+		}
+		if i > 0 && segs[i].Index <= segs[i-1].Index {
+			t.Fatalf("segment numbers out of order: %v", segs)
+		}
+	}
+	if res.Created[0].Index != to+1 {
+		t.Fatalf("first new segment %s; want %s", segmentName(res.Created[0].Index), segmentName(to+1))
+	}
+	for _, s := range res.Created {
+		if s.Size > 300 {
+			t.Fatalf("new segment %v is larger than SegmentSize", s)
+		}
+	}
+	// Cursors: inside the range resumes at the first new segment; the others
+	// are unaffected.
+	for name, want := range map[string][][]byte{
+		"inside": concat(thinned(in), after),
+		"early":  concat(fx.recs[indexOf(fx.pos, early)+1:len(before)], thinned(in), after),
+		"late":   fx.recs[indexOf(fx.pos, late)+1:],
+	} {
+		p, _, err := w.LoadCursor(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := readAll(t, w, p)
+		sameRecords(t, got, want)
+	}
+	// The switch survives a reopen, with nothing left over.
+	w.Close()
+	w = openT(t, fx.dir, Options{})
+	got, _ = readAll(t, w, Position{})
+	sameRecords(t, got, want)
+	for _, name := range dirFiles(t, fx.dir) {
+		if strings.HasSuffix(name, tmpSuffix) || name == markerName {
+			t.Fatalf("%s left behind", name)
+		}
+	}
+	// Rewriting the output again (a second compaction pass) works and keeps
+	// order.
+	last := res.Created[len(res.Created)-1].Index
+	res2, err := w.Rewrite(fx.segs[0].Index, last, func(rec []byte) [][]byte { return [][]byte{rec} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Created[0].Index != last+1 {
+		t.Fatalf("second pass starts at %s; want %s", segmentName(res2.Created[0].Index), segmentName(last+1))
+	}
+	got, _ = readAll(t, w, Position{})
+	sameRecords(t, got, want)
+}
+
+func concat2(parts ...[]SegmentInfo) []SegmentInfo {
+	var out []SegmentInfo
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func indexOf(pos []Position, p Position) int {
+	for i, q := range pos {
+		if q == p {
+			return i
+		}
+	}
+	panic("BUG: position not found")
+}
+
+func TestRewriteDropsEverything(t *testing.T) {
+	fx := newRewriteFixture(t, Options{})
+	from, to := fx.segs[0].Index, fx.segs[2].Index
+	if err := fx.w.SaveCursor("c", fx.pos[1]); err != nil {
+		t.Fatal(err)
+	}
+	res, err := fx.w.Rewrite(from, to, func([]byte) [][]byte { return nil })
+	if err != nil || len(res.Created) != 0 || len(res.Removed) != 3 {
+		t.Fatalf("Rewrite = %+v, %v; want 3 segments removed and none created", res, err)
+	}
+	_, _, after := fx.split(from, to)
+	got, _ := readAll(t, fx.w, Position{})
+	sameRecords(t, got, after)
+	p, _, _ := fx.w.LoadCursor("c")
+	got, _ = readAll(t, fx.w, p)
+	sameRecords(t, got, after)
+}
+
+func TestRewriteRefusals(t *testing.T) {
+	fx := newRewriteFixture(t, Options{})
+	w := fx.w
+	keepAll := func(rec []byte) [][]byte { return [][]byte{rec} }
+	active := fx.segs[len(fx.segs)-1].Index
+	for _, r := range [][2]uint64{{fx.segs[0].Index, active}, {fx.segs[3].Index, fx.segs[2].Index}, {active - 5, active - 1}} {
+		if _, err := w.Rewrite(r[0], r[1], keepAll); err == nil {
+			t.Fatalf("Rewrite(%s, %s) succeeded", segmentName(r[0]), segmentName(r[1]))
+		}
+	}
+	// An open Reader inside the range: refused, and nothing changes.
+	r, err := w.NewReader(fx.pos[len(fx.pos)/2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := fx.segs[0].Index, fx.segs[len(fx.segs)-2].Index
+	if _, err := w.Rewrite(from, to, keepAll); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Rewrite with a reader inside: %v; want ErrBusy", err)
+	}
+	if segs := w.Segments(); len(segs) != len(fx.segs) {
+		t.Fatalf("segments changed: %v", segs)
+	}
+	for _, name := range dirFiles(t, fx.dir) {
+		if strings.HasSuffix(name, tmpSuffix) {
+			t.Fatalf("refused Rewrite left %s", name)
+		}
+	}
+	r.Close()
+	if _, err := w.Rewrite(from, to, keepAll); err != nil {
+		t.Fatalf("Rewrite after the reader closed: %v", err)
+	}
+	// A Reader that reaches the range only after the switch sees the new
+	// segments, from their start.
+	got, _ := readAll(t, w, Position{})
+	sameRecords(t, got, fx.recs)
+}
+
+// TestRewriteCrash stops Rewrite at each stage, as a crash would, and checks
+// that reopening yields the old records or the new ones, never both.
+func TestRewriteCrash(t *testing.T) {
+	errCrash := errors.New("simulated crash")
+	for _, tc := range []struct {
+		stage   string
+		want    string // "old" or "new"
+		leftTmp bool   // the crash leaves *.tmp segments behind
+	}{
+		{"written", "old", true},
+		{"committed", "new", true},
+		{"renamed", "new", false},
+		{"removed", "new", false},
+	} {
+		t.Run(tc.stage, func(t *testing.T) {
+			fx := newRewriteFixture(t, Options{hook: func(stage string) error {
+				if stage == tc.stage {
+					return errCrash
+				}
+				return nil
+			}})
+			from, to := fx.segs[2].Index, fx.segs[5].Index
+			before, in, after := fx.split(from, to)
+			n := 0
+			if _, err := fx.w.Rewrite(from, to, thin(&n)); !errors.Is(err, errCrash) {
+				t.Fatalf("Rewrite: %v; want the simulated crash", err)
+			}
+			tmps := 0
+			for _, name := range dirFiles(t, fx.dir) {
+				if strings.HasSuffix(name, tmpSuffix) {
+					tmps++
+				}
+			}
+			if (tmps > 0) != tc.leftTmp {
+				t.Fatalf("%d temp files after the crash; want some: %v", tmps, tc.leftTmp)
+			}
+			fx.w.Close()
+
+			w := openT(t, fx.dir, Options{})
+			want := concat(before, in, after)
+			if tc.want == "new" {
+				want = concat(before, thinned(in), after)
+			}
+			got, _ := readAll(t, w, Position{})
+			sameRecords(t, got, want)
+			for _, name := range dirFiles(t, fx.dir) {
+				if _, ok := parseSegmentName(name); !ok && name != lockName {
+					t.Fatalf("reopen left %s", name)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(fx.dir, markerName)); !os.IsNotExist(err) {
+				t.Fatalf("marker still there: %v", err)
+			}
+		})
+	}
+}
