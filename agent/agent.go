@@ -68,12 +68,27 @@ func Run(ctx context.Context, cfg Config) error {
 
 	rwClient := remotewrite.NewClient(cfg.RemoteWriteURL, userAgent(cfg.Version), cfg.RemoteTimeout, nil)
 	queue := remotewrite.NewQueue(remotewrite.QueueConfig{MaxSamplesPerSend: cfg.MaxSamplesPerSend}, rwClient, reg, logger)
-	b := newBatcher(queue, cfg.FlushInterval, cfg.MaxSamplesPerSend, pendingLimit)
+	var writer BatchWriter = queue
+	var ws *walState
+	if cfg.WALDir != "" {
+		if ws, err = openWAL(&cfg, queue, reg, logger); err != nil {
+			return err
+		}
+		defer ws.close()
+		writer = ws.sink
+	} else {
+		logger.Warn("No --wal-dir: samples not yet sent are kept in memory only, and lost on restart")
+	}
+	b := newBatcher(writer, cfg.FlushInterval, cfg.MaxSamplesPerSend, pendingLimit)
 	m := newMetrics(reg, func() float64 { return float64(b.Pending()) })
 	snap := NewSnapshot(b, m)
+	if ws != nil {
+		snap.restore(ws.prev)
+		ws.prev = nil
+	}
 
 	namespaces, fieldSelector := watchNamespaces(&cfg)
-	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, queue: queue, metrics: m}
+	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, queue: queue, metrics: m, wal: ws}
 	for _, r := range resources {
 		watched, selector := []string{metav1.NamespaceAll}, ""
 		if r.Namespaced() {
@@ -106,6 +121,7 @@ type agent struct {
 	queue      *remotewrite.Queue
 	metrics    *metrics
 	reflectors []*cache.Reflector
+	wal        *walState // nil without --wal-dir
 	ready      atomic.Bool
 }
 
@@ -124,11 +140,14 @@ func (a *agent) run(ctx context.Context, reg *prometheus.Registry) error {
 
 	var sendWG, batchWG, watchWG sync.WaitGroup
 	sendWG.Go(func() { _ = a.queue.Run(sendCtx) })
+	if a.wal != nil {
+		sendWG.Go(func() { a.wal.run(sendCtx) })
+	}
 	batchWG.Go(func() { _ = a.batcher.Run(sendCtx) })
 	for _, r := range a.reflectors {
 		watchWG.Go(func() { r.RunWithContext(watchCtx) })
 	}
-	watchWG.Go(func() { a.resendLoop(watchCtx) })
+	watchWG.Go(func() { a.resendLoop(watchCtx, sendCtx) })
 	watchWG.Go(func() { a.waitReady(watchCtx, sendCtx) })
 
 	<-ctx.Done()
@@ -142,7 +161,9 @@ func (a *agent) run(ctx context.Context, reg *prometheus.Registry) error {
 	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.FlushDeadline)
 	err = a.batcher.Sync(flushCtx, flushCtx)
 	cancel()
-	if err != nil {
+	if err != nil && a.wal != nil {
+		a.logger.Warn("Flush deadline reached; samples not yet sent stay in the WAL for the next start", "err", err)
+	} else if err != nil {
 		a.logger.Warn("Flush deadline reached; dropping samples not yet sent", "err", err)
 	}
 	stopSending()
@@ -167,6 +188,9 @@ func (a *agent) waitReady(ctx, sendCtx context.Context) {
 		case <-t.C:
 		}
 	}
+	if n := a.snap.endVanished(); n > 0 {
+		a.logger.Info("Ended the series of objects deleted while the agent was down", "series", n)
+	}
 	a.logger.Info("Initial lists applied; waiting for the first full push")
 	if err := a.batcher.Sync(sendCtx, ctx); err != nil {
 		return
@@ -176,7 +200,7 @@ func (a *agent) waitReady(ctx, sendCtx context.Context) {
 	a.logger.Info("Ready: first full push delivered")
 }
 
-func (a *agent) resendLoop(ctx context.Context) {
+func (a *agent) resendLoop(ctx, sendCtx context.Context) {
 	t := time.NewTicker(a.cfg.ResendInterval)
 	defer t.Stop()
 	for {
@@ -184,8 +208,22 @@ func (a *agent) resendLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			a.snap.Resend()
 		}
+		if a.wal == nil {
+			a.snap.Resend()
+			continue
+		}
+		// In the WAL, markers bracket the resend so that a restart knows which
+		// series were live.
+		if err := a.batcher.flush(sendCtx); err != nil {
+			continue
+		}
+		a.wal.resendBegin()
+		a.snap.Resend()
+		if err := a.batcher.flush(sendCtx); err != nil {
+			continue
+		}
+		a.wal.resendEnd()
 	}
 }
 

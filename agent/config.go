@@ -40,6 +40,18 @@ type Config struct {
 	FlushInterval  time.Duration
 	FlushDeadline  time.Duration
 
+	// WALDir is the write-ahead log's directory; empty keeps pending samples
+	// in memory only.
+	WALDir string
+	// WALSyncInterval bounds how long an append may stay unsynced.
+	WALSyncInterval time.Duration
+	// WALMaxSize caps the WAL's bytes on disk; at the cap the backlog is
+	// compacted, then the oldest dropped.
+	WALMaxSize int64
+	// WALCompactResolution is how far apart compaction keeps repeated
+	// identical values of a series.
+	WALCompactResolution time.Duration
+
 	TelemetryAddress string
 	LogLevel         string
 	LogFormat        string
@@ -89,6 +101,17 @@ func (c *Config) validate() ([]collectors.Resource, error) {
 	} {
 		if d.v <= 0 {
 			return nil, configErrorf("%s must be positive, got %s", d.name, d.v)
+		}
+	}
+	if c.WALDir != "" {
+		if c.WALSyncInterval <= 0 {
+			return nil, configErrorf("--wal-sync-interval must be positive, got %s", c.WALSyncInterval)
+		}
+		if c.WALCompactResolution <= 0 {
+			return nil, configErrorf("--wal-compact-resolution must be positive, got %s", c.WALCompactResolution)
+		}
+		if c.WALMaxSize < 0 {
+			return nil, configErrorf("--wal-max-size must not be negative")
 		}
 	}
 	if c.MaxSamplesPerSend <= 0 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // LoadFile applies a YAML configuration file to c. Its keys are those of the
@@ -70,6 +71,17 @@ var fileKeys = map[string]func(*Config, *yaml.Node) error{
 	"resend_interval":        duration(func(c *Config) *time.Duration { return &c.ResendInterval }),
 	"flush_interval":         duration(func(c *Config) *time.Duration { return &c.FlushInterval }),
 	"flush_deadline":         duration(func(c *Config) *time.Duration { return &c.FlushDeadline }),
+	"wal_dir":                str(func(c *Config) *string { return &c.WALDir }),
+	"wal_sync_interval":      duration(func(c *Config) *time.Duration { return &c.WALSyncInterval }),
+	"wal_compact_resolution": duration(func(c *Config) *time.Duration { return &c.WALCompactResolution }),
+	"wal_max_size": func(c *Config, n *yaml.Node) error {
+		if n.Kind != yaml.ScalarNode {
+			return fmt.Errorf("want a size such as 1Gi")
+		}
+		v, err := ParseSize(n.Value)
+		c.WALMaxSize = v
+		return err
+	},
 }
 
 func decode[T any](field func(*Config) *T) func(*Config, *yaml.Node) error {
@@ -171,4 +183,16 @@ func unwrapYAML(err error) error {
 		return fmt.Errorf("%s", msg[i+2:])
 	}
 	return err
+}
+
+// ParseSize parses a size as a Kubernetes quantity: 1Gi, 512Mi, 100M, 1000000.
+func ParseSize(s string) (int64, error) {
+	q, err := resource.ParseQuantity(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q: want a size such as 1Gi or 512Mi", s)
+	}
+	if q.Sign() < 0 {
+		return 0, fmt.Errorf("%q: a size cannot be negative", s)
+	}
+	return q.Value(), nil
 }

@@ -45,6 +45,11 @@ type Snapshot struct {
 	// re-create under the same name) continues its timestamps in order.
 	ended       map[string]int64
 	endedPruned int64
+
+	// restored is what the WAL knew of series from before this start: their
+	// last timestamps, which new samples must follow, and which were live, so
+	// that the series of objects deleted meanwhile can be ended.
+	restored map[string]*prevSeries
 }
 
 // endedMemory is how long ended remembers a series: far longer than any clock
@@ -295,12 +300,48 @@ func (s *Snapshot) endLocked(base *[]series.Label, ls *liveSeries, now int64) {
 }
 
 // restartedLocked returns the last timestamp of a series that ended recently
-// with the same labels, or 0.
+// with the same labels, or that the WAL knew from before this start, or 0.
 func (s *Snapshot) restartedLocked(ls series.Labels) int64 {
-	if len(s.ended) == 0 {
+	if len(s.ended) == 0 && len(s.restored) == 0 {
 		return 0
 	}
-	return s.ended[ls.String()]
+	k := ls.String()
+	t := s.ended[k]
+	if p := s.restored[k]; p != nil {
+		p.seen = true
+		t = max(t, p.t)
+	}
+	return t
+}
+
+// Restore gives the snapshot what the WAL knew of the series from before this
+// start. Call it before the watches start.
+func (s *Snapshot) restore(prev map[string]*prevSeries) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.restored = prev
+}
+
+// endVanished ends the series that were live before this start and that no
+// object produces now: objects deleted while the agent was down. Call it once
+// every initial list is applied. It returns how many series it ended.
+func (s *Snapshot) endVanished() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now, n := s.now(), 0
+	for _, p := range s.restored {
+		if p.live && !p.seen {
+			t := max(now, p.t+1)
+			s.buf = append(s.buf, series.Sample{Labels: p.labels, T: t, V: series.StaleNaN})
+			n++
+			if len(s.buf) >= 4096 {
+				s.flushLocked()
+			}
+		}
+	}
+	s.restored = nil
+	s.flushLocked()
+	return n
 }
 
 func (s *Snapshot) flushLocked() {

@@ -47,4 +47,3 @@ func TestSamplesRecordRoundTrip(t *testing.T) {
 		}
 	}
 }
-

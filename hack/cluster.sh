@@ -37,7 +37,7 @@ log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  echo "usage: $0 up|down|status <state-dir>" >&2
+  echo "usage: $0 up|down|status|stop-receiver|start-receiver <state-dir>" >&2
   exit 2
 }
 
@@ -496,6 +496,28 @@ start_cluster() {
   trap - EXIT INT TERM
 }
 
+# cmd_receiver stop|start DIR: stops or starts again the Prometheus receiver of a running
+# cluster, on the same port and storage, to test receiver outages.
+cmd_receiver() {
+  set_state_dir "$2"
+  [ -f "$STATE/env" ] || die "no cluster in $STATE"
+  case $1 in
+    stop) stop_component prometheus ;;
+    start)
+      if is_running prometheus; then
+        log "prometheus is already running"
+        return 0
+      fi
+      PROMETHEUS_URL=$(sed -n 's/^PROMETHEUS_URL=//p' "$STATE/env")
+      PROMETHEUS_PORT=${PROMETHEUS_URL##*:}
+      BIN=$CACHE/bin
+      start_prometheus
+      wait_for prometheus 90 http_ok "$PROMETHEUS_URL/-/ready"
+      log "prometheus is ready again"
+      ;;
+  esac
+}
+
 cmd_up() {
   set_state_dir "$1" create
   KSP_NODES=${KSP_NODES:-3}
@@ -593,6 +615,8 @@ cmd_status() {
 [ $# -eq 2 ] || usage
 case $1 in
   up) cmd_up "$2" ;;
+  stop-receiver) cmd_receiver stop "$2" ;;
+  start-receiver) cmd_receiver start "$2" ;;
   down) cmd_down "$2" ;;
   status) cmd_status "$2" ;;
   *) usage ;;

@@ -95,6 +95,16 @@ func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion, pr
 	fs.DurationVar(&cfg.ResendInterval, "resend-interval", 30*time.Second, "Every live series is sent again this often.")
 	fs.DurationVar(&cfg.FlushInterval, "flush-interval", 200*time.Millisecond, "Changes are handed to the sender at least this often.")
 	fs.DurationVar(&cfg.FlushDeadline, "flush-deadline", 10*time.Second, "On shutdown, how long to keep sending what is pending.")
+	fs.StringVar(&cfg.WALDir, "wal-dir", "", "Directory of the write-ahead log; without it samples not yet sent are kept in memory only.")
+	fs.DurationVar(&cfg.WALSyncInterval, "wal-sync-interval", time.Second, "Appends are fsynced per flush, and at least this often.")
+	cfg.WALMaxSize = 1 << 30
+	fs.Func("wal-max-size", "Cap of the WAL on disk, as a Kubernetes quantity (default 1Gi); at the cap the backlog is compacted, then the oldest dropped.",
+		func(v string) error {
+			n, err := agent.ParseSize(v)
+			cfg.WALMaxSize = n
+			return err
+		})
+	fs.DurationVar(&cfg.WALCompactResolution, "wal-compact-resolution", 4*time.Minute, "Compaction keeps repeated identical values of a series this far apart (under the 5m lookback).")
 	fs.StringVar(&cfg.TelemetryAddress, "telemetry-address", ":8081", "Address of /metrics, /healthz and /readyz.")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "Log level: debug, info, warn or error.")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "Log format: text or json.")

@@ -1,0 +1,419 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kube-state-push/kube-state-push/remotewrite"
+	"github.com/kube-state-push/kube-state-push/series"
+	"github.com/kube-state-push/kube-state-push/wal"
+)
+
+// walSink is the BatchWriter in front of the WAL: every batch is appended and
+// made durable (one fsync per batch: the batcher hands one batch per flush)
+// before a sender may read it.
+type walSink struct {
+	w       *wal.WAL
+	logger  *slog.Logger
+	metrics *walMetrics
+
+	mu       sync.Mutex
+	last     wal.Position // after the last record appended and synced
+	unsynced bool
+	buf      []byte
+	senders  []*walSender
+}
+
+// position returns the position after the last record appended.
+func (s *walSink) position() wal.Position {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+
+// syncIfNeeded makes durable what an append left unsynced (a failed sync).
+func (s *walSink) syncIfNeeded() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unsynced && s.w.Sync() == nil {
+		s.unsynced = false
+	}
+}
+
+var _ BatchWriter = (*walSink)(nil)
+
+func (s *walSink) WriteBatch(_ context.Context, batch []series.Sample) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf = encodeSamples(batch, s.buf)
+	return s.appendLocked(s.buf)
+}
+
+// marker appends a resend marker record.
+func (s *walSink) marker(typ byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.appendLocked([]byte{typ})
+}
+
+func (s *walSink) appendLocked(rec []byte) error {
+	pos, err := s.w.Append(rec)
+	if err != nil {
+		return fmt.Errorf("wal append: %w", err)
+	}
+	s.unsynced = true
+	start := time.Now()
+	if err := s.w.Sync(); err != nil {
+		return fmt.Errorf("wal sync: %w", err)
+	}
+	s.unsynced = false
+	s.metrics.syncDuration.Observe(time.Since(start).Seconds())
+	s.last = pos
+	return nil
+}
+
+// Flush waits until every sender has delivered everything appended so far.
+func (s *walSink) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	target := s.last
+	s.mu.Unlock()
+	for _, snd := range s.senders {
+		if err := snd.waitAcked(ctx, target); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// walSender reads the WAL from its endpoint's cursor and feeds the endpoint's
+// queue in order. Its cursor advances, durably, only once the queue has sent
+// (2xx) or definitively dropped (4xx) everything before it: never on read.
+type walSender struct {
+	name    string
+	w       *wal.WAL
+	queue   *remotewrite.Queue
+	logger  *slog.Logger
+	metrics *walMetrics
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	acked   wal.Position
+	saved   wal.Position
+	read    wal.Position // after the last record handed to the queue
+	pending []inflight
+}
+
+// reading returns the position the sender has read up to.
+func (s *walSender) reading() wal.Position {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.read
+}
+
+// inflight is a record handed to the queue and not yet delivered.
+type inflight struct {
+	end    wal.Position // after the record
+	mark   remotewrite.Mark
+	oldest int64 // its oldest sample's timestamp, or 0
+	bytes  int64
+}
+
+func newWALSender(name string, w *wal.WAL, q *remotewrite.Queue, m *walMetrics, logger *slog.Logger) (*walSender, error) {
+	pos, _, err := w.LoadCursor(name)
+	if err != nil {
+		return nil, fmt.Errorf("load wal cursor %s: %w", name, err)
+	}
+	s := &walSender{name: name, w: w, queue: q, logger: logger, metrics: m, acked: pos, saved: pos}
+	s.cond = sync.NewCond(&s.mu)
+	return s, nil
+}
+
+// run feeds the queue until ctx is done.
+func (s *walSender) run(ctx context.Context) {
+	ackDone := make(chan struct{})
+	go func() { defer close(ackDone); s.ackLoop(ctx) }()
+	defer func() { <-ackDone }()
+	for ctx.Err() == nil {
+		s.mu.Lock()
+		from := s.acked
+		s.mu.Unlock()
+		if err := s.readFrom(ctx, from); err != nil && ctx.Err() == nil {
+			s.logger.Error("Reading the WAL failed; starting again from the last delivered position", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+func (s *walSender) readFrom(ctx context.Context, from wal.Position) error {
+	r, err := s.w.NewReader(from)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for {
+		for r.Next() {
+			rec := r.Record()
+			if len(rec) == 0 || rec[0] != recSamples {
+				s.track(inflight{end: r.Position(), mark: s.queue.Mark()})
+				continue
+			}
+			ss, err := decodeSamples(rec)
+			if err != nil {
+				s.metrics.badRecords.Inc()
+				s.logger.Error("Skipped a WAL record that cannot be decoded", "position", r.Position().String(), "err", err)
+				s.track(inflight{end: r.Position(), mark: s.queue.Mark()})
+				continue
+			}
+			oldest := int64(math.MaxInt64)
+			for _, x := range ss {
+				oldest = min(oldest, x.T)
+			}
+			if err := s.queue.WriteBatch(ctx, ss); err != nil {
+				return err
+			}
+			s.track(inflight{end: r.Position(), mark: s.queue.Mark(), oldest: oldest, bytes: int64(len(rec))})
+		}
+		if err := r.Err(); err != nil {
+			return err
+		}
+		if err := r.Wait(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *walSender) track(f inflight) {
+	s.mu.Lock()
+	s.pending = append(s.pending, f)
+	s.read = f.end
+	s.mu.Unlock()
+}
+
+// ackLoop advances the cursor past delivered records and saves it at most once
+// a second, and once more on the way out.
+func (s *walSender) ackLoop(ctx context.Context) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	lastSave := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			s.advance()
+			s.save()
+			return
+		case <-tick.C:
+		}
+		s.advance()
+		if time.Since(lastSave) >= time.Second {
+			s.save()
+			lastSave = time.Now()
+		}
+	}
+}
+
+func (s *walSender) advance() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for n < len(s.pending) && s.queue.Reached(s.pending[n].mark) {
+		if s.pending[n].end.Compare(s.acked) > 0 {
+			s.acked = s.pending[n].end
+		}
+		n++
+	}
+	if n > 0 {
+		s.pending = append(s.pending[:0], s.pending[n:]...)
+		s.cond.Broadcast()
+	}
+	var bytes int64
+	oldest := int64(0)
+	for _, p := range s.pending {
+		bytes += p.bytes
+		if oldest == 0 && p.oldest != 0 {
+			oldest = p.oldest
+		}
+	}
+	s.metrics.backlogRecords.WithLabelValues(s.name).Set(float64(len(s.pending)))
+	s.metrics.backlogBytes.WithLabelValues(s.name).Set(float64(bytes))
+	s.metrics.oldestUnacked.WithLabelValues(s.name).Set(float64(oldest) / 1000)
+}
+
+func (s *walSender) save() {
+	s.mu.Lock()
+	acked, saved := s.acked, s.saved
+	s.mu.Unlock()
+	if acked == saved {
+		return
+	}
+	if err := s.w.SaveCursor(s.name, acked); err != nil {
+		s.logger.Error("Saving the WAL cursor failed", "endpoint", s.name, "err", err)
+		return
+	}
+	s.mu.Lock()
+	s.saved = acked
+	s.mu.Unlock()
+}
+
+// position returns the acknowledged position.
+func (s *walSender) position() wal.Position {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acked
+}
+
+// waitAcked blocks until the cursor reaches p or ctx is done.
+func (s *walSender) waitAcked(ctx context.Context, p wal.Position) error {
+	stop := context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	})
+	defer stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.acked.Compare(p) < 0 {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.cond.Wait()
+	}
+	return nil
+}
+
+// walMetrics are the WAL's delivery figures on the telemetry endpoint.
+type walMetrics struct {
+	backlogRecords *prometheus.GaugeVec
+	backlogBytes   *prometheus.GaugeVec
+	oldestUnacked  *prometheus.GaugeVec
+	badRecords     prometheus.Counter
+	syncDuration   prometheus.Histogram
+	compactions    prometheus.Counter
+	compactedOut   prometheus.Counter
+	droppedSamples prometheus.Counter
+	droppedBytes   prometheus.Counter
+	repairs        prometheus.Gauge
+}
+
+func newWALMetrics(reg prometheus.Registerer) *walMetrics {
+	m := &walMetrics{
+		backlogRecords: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "kube_state_push_wal_backlog_records",
+			Help: "WAL records read for an endpoint and not yet delivered.",
+		}, []string{"endpoint"}),
+		backlogBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "kube_state_push_wal_backlog_bytes",
+			Help: "Bytes of the WAL records read for an endpoint and not yet delivered.",
+		}, []string{"endpoint"}),
+		oldestUnacked: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "kube_state_push_wal_oldest_unacked_timestamp_seconds",
+			Help: "Timestamp of the oldest sample not yet delivered to an endpoint, or 0.",
+		}, []string{"endpoint"}),
+		badRecords: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kube_state_push_wal_undecodable_records_total",
+			Help: "WAL records skipped because they could not be decoded.",
+		}),
+		syncDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "kube_state_push_wal_append_sync_duration_seconds",
+			Help:    "Duration of the fsync that makes a batch durable.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}),
+		compactions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kube_state_push_wal_compactions_total",
+			Help: "Compactions run because the WAL reached --wal-max-size.",
+		}),
+		compactedOut: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kube_state_push_wal_compacted_samples_total",
+			Help: "Repeated identical resends thinned out by compaction.",
+		}),
+		droppedSamples: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kube_state_push_wal_dropped_samples_total",
+			Help: "Samples dropped, oldest first, because the WAL stayed at --wal-max-size after compaction.",
+		}),
+		droppedBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kube_state_push_wal_dropped_bytes_total",
+			Help: "WAL bytes dropped, oldest first, because the WAL stayed at --wal-max-size after compaction.",
+		}),
+		repairs: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kube_state_push_wal_repairs",
+			Help: "Segments cut at a torn or corrupt record when the WAL was opened.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.backlogRecords, m.backlogBytes, m.oldestUnacked, m.badRecords, m.syncDuration,
+			m.compactions, m.compactedOut, m.droppedSamples, m.droppedBytes, m.repairs)
+	}
+	return m
+}
+
+// prevSeries is what the WAL says of a series from before this start.
+type prevSeries struct {
+	labels series.Labels
+	t      int64 // its last timestamp
+	live   bool  // not ended, and seen in or after the last complete resend
+	seen   bool  // produced again since this start
+}
+
+// scanWAL reads the whole WAL once and returns every series in it, by label
+// string, with its last timestamp and whether it was live: its last sample is
+// not a staleness marker and it was sent in or after the last complete resend
+// (which covers every live series), or there is no complete resend at all.
+func scanWAL(w *wal.WAL) (map[string]*prevSeries, error) {
+	r, err := w.NewReader(wal.Position{})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	type seen struct {
+		*prevSeries
+		record int
+		stale  bool
+	}
+	all := map[string]*seen{}
+	record, begin, complete := 0, -1, -1
+	for r.Next() {
+		record++
+		rec := r.Record()
+		switch {
+		case len(rec) == 1 && rec[0] == recResendBegin:
+			begin = record
+		case len(rec) == 1 && rec[0] == recResendEnd:
+			if begin >= 0 {
+				complete, begin = begin, -1
+			}
+		default:
+			ss, err := decodeSamples(rec)
+			if err != nil {
+				continue
+			}
+			for _, x := range ss {
+				k := x.Labels.String()
+				e := all[k]
+				if e == nil {
+					e = &seen{prevSeries: &prevSeries{labels: x.Labels}}
+					all[k] = e
+				}
+				e.t = max(e.t, x.T)
+				e.record = record
+				e.stale = series.IsStaleNaN(x.V)
+			}
+		}
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]*prevSeries, len(all))
+	for k, e := range all {
+		e.live = !e.stale && (complete < 0 || e.record >= complete)
+		out[k] = e.prevSeries
+	}
+	return out, nil
+}

@@ -1,0 +1,274 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kube-state-push/kube-state-push/remotewrite"
+	"github.com/kube-state-push/kube-state-push/series"
+	"github.com/kube-state-push/kube-state-push/wal"
+)
+
+// walState is the WAL between the batcher and the remote-write queue, with its
+// sender, its space management (truncation, compaction, drops) and what it
+// knew at start.
+type walState struct {
+	w          *wal.WAL
+	sink       *walSink
+	sender     *walSender
+	prev       map[string]*prevSeries
+	metrics    *walMetrics
+	logger     *slog.Logger
+	maxSize    int64
+	resolution time.Duration
+	syncEvery  time.Duration
+
+	mu            sync.Mutex
+	beginPending  wal.Position // start of the resend in progress
+	completeBegin wal.Position // start of the last complete resend
+}
+
+func openWAL(cfg *Config, q *remotewrite.Queue, reg prometheus.Registerer, logger *slog.Logger) (*walState, error) {
+	w, err := wal.Open(cfg.WALDir, wal.Options{Registerer: reg, Logger: logger.With("component", "wal")})
+	if err != nil {
+		return nil, fmt.Errorf("--wal-dir: %w", err)
+	}
+	m := newWALMetrics(reg)
+	m.repairs.Set(float64(len(w.Repairs())))
+	for _, r := range w.Repairs() {
+		logger.Warn("WAL repaired at open: a torn or corrupt tail was cut", "repair", fmt.Sprintf("%+v", r))
+	}
+	start := time.Now()
+	prev, err := scanWAL(w)
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("read wal: %w", err)
+	}
+	live := 0
+	for _, p := range prev {
+		if p.live {
+			live++
+		}
+	}
+	sender, err := newWALSender("default", w, q, m, logger)
+	if err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	logger.Info("WAL opened", "dir", cfg.WALDir, "bytes", w.Size(), "series_known", len(prev), "series_live", live,
+		"cursor", sender.position().String(), "scan", time.Since(start).Round(time.Millisecond))
+	ws := &walState{
+		w: w, sender: sender, prev: prev, metrics: m, logger: logger,
+		maxSize: cfg.WALMaxSize, resolution: cfg.WALCompactResolution, syncEvery: cfg.WALSyncInterval,
+	}
+	ws.sink = &walSink{w: w, logger: logger, metrics: m, senders: []*walSender{sender}}
+	return ws, nil
+}
+
+// run sends from the WAL and manages its space until ctx is done.
+func (ws *walState) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { ws.sender.run(ctx) })
+	wg.Go(func() { ws.maintain(ctx) })
+	wg.Wait()
+}
+
+func (ws *walState) close() {
+	if err := ws.w.Close(); err != nil {
+		ws.logger.Error("Closing the WAL failed", "err", err)
+	}
+}
+
+// resendBegin and resendEnd bracket a full resend in the WAL.
+func (ws *walState) resendBegin() {
+	ws.mu.Lock()
+	ws.beginPending = ws.sink.position()
+	ws.mu.Unlock()
+	if err := ws.sink.marker(recResendBegin); err != nil {
+		ws.logger.Error("Writing a WAL marker failed", "err", err)
+	}
+}
+
+func (ws *walState) resendEnd() {
+	if err := ws.sink.marker(recResendEnd); err != nil {
+		ws.logger.Error("Writing a WAL marker failed", "err", err)
+		return
+	}
+	ws.mu.Lock()
+	ws.completeBegin = ws.beginPending
+	ws.mu.Unlock()
+}
+
+// maintain syncs at least every --wal-sync-interval, removes what every
+// endpoint has acknowledged (keeping the last complete resend, which tells a
+// restart which series are live), and keeps the WAL under --wal-max-size.
+func (ws *walState) maintain(ctx context.Context) {
+	syncTick := time.NewTicker(ws.syncEvery)
+	defer syncTick.Stop()
+	spaceTick := time.NewTicker(5 * time.Second)
+	defer spaceTick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-syncTick.C:
+			ws.sink.syncIfNeeded()
+		case <-spaceTick.C:
+			ws.truncate()
+			if ws.maxSize > 0 && ws.w.Size() >= ws.maxSize {
+				ws.compact()
+				ws.dropOldest()
+			}
+		}
+	}
+}
+
+func (ws *walState) truncate() {
+	ws.mu.Lock()
+	keep := ws.completeBegin
+	ws.mu.Unlock()
+	if p := ws.sender.position(); p.Compare(keep) < 0 {
+		keep = p
+	}
+	if err := ws.w.TruncateBefore(keep); err != nil {
+		ws.logger.Error("Removing delivered WAL segments failed", "err", err)
+	}
+}
+
+// compactRange returns the closed segments compaction may rewrite: after the
+// one the sender reads, and before the last complete resend.
+func (ws *walState) compactRange() (from, to uint64, ok bool) {
+	ws.mu.Lock()
+	limit := ws.completeBegin.Segment
+	ws.mu.Unlock()
+	reading := ws.sender.reading().Segment
+	first := true
+	for _, s := range ws.w.Segments() {
+		if s.Active || s.Index >= limit {
+			break
+		}
+		if s.Index <= reading {
+			continue
+		}
+		if first {
+			from, first = s.Index, false
+		}
+		to, ok = s.Index, true
+	}
+	return from, to, ok
+}
+
+// compact thins the backlog: per series it keeps every value transition and
+// staleness marker, and of repeated identical values one per
+// --wal-compact-resolution.
+func (ws *walState) compact() {
+	from, to, ok := ws.compactRange()
+	if !ok {
+		return
+	}
+	type last struct {
+		bits uint64
+		kept int64
+	}
+	state := map[string]*last{}
+	res := ws.resolution.Milliseconds()
+	thinned := 0
+	var buf []byte
+	keep := func(rec []byte) [][]byte {
+		if len(rec) == 0 || rec[0] != recSamples {
+			return [][]byte{rec}
+		}
+		ss, err := decodeSamples(rec)
+		if err != nil {
+			return [][]byte{rec}
+		}
+		out := ss[:0]
+		for _, x := range ss {
+			k := x.Labels.String()
+			l := state[k]
+			bits := math.Float64bits(x.V)
+			switch {
+			case l == nil:
+				state[k] = &last{bits: bits, kept: x.T}
+			case bits != l.bits || series.IsStaleNaN(x.V) || x.T-l.kept >= res:
+				l.bits, l.kept = bits, x.T
+			default:
+				thinned++
+				continue
+			}
+			out = append(out, x)
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		buf = encodeSamples(out, buf)
+		return [][]byte{buf}
+	}
+	before := ws.w.Size()
+	r, err := ws.w.Rewrite(from, to, keep)
+	if err != nil {
+		ws.logger.Warn("Compacting the WAL failed", "err", err)
+		return
+	}
+	ws.metrics.compactions.Inc()
+	ws.metrics.compactedOut.Add(float64(thinned))
+	ws.logger.Warn("WAL reached --wal-max-size: compacted the backlog", "segments", len(r.Removed),
+		"samples_thinned", thinned, "bytes_before", before, "bytes_after", ws.w.Size())
+}
+
+// dropOldest removes the oldest segments while the WAL is still over its
+// cap, counting the samples lost.
+func (ws *walState) dropOldest() {
+	segs := ws.w.Segments()
+	size := ws.w.Size()
+	reading := ws.sender.reading().Segment
+	k := 0
+	for k < len(segs)-1 && size >= ws.maxSize {
+		size -= segs[k].Size
+		k++
+	}
+	if k == 0 {
+		return
+	}
+	// The sender finishes the segment it reads; what lies between it and the
+	// cut is lost.
+	samples, bytes := 0, int64(0)
+	for _, s := range segs[:k] {
+		if s.Index > reading {
+			samples += ws.countSamples(s)
+			bytes += s.Size
+		}
+	}
+	if err := ws.w.TruncateBefore(segs[k].Start()); err != nil {
+		ws.logger.Error("Dropping the oldest WAL segments failed", "err", err)
+		return
+	}
+	ws.metrics.droppedSamples.Add(float64(samples))
+	ws.metrics.droppedBytes.Add(float64(bytes))
+	ws.logger.Error("WAL still over --wal-max-size after compaction: dropped the oldest backlog",
+		"samples", samples, "bytes", bytes, "segments", k)
+}
+
+func (ws *walState) countSamples(s wal.SegmentInfo) int {
+	r, err := ws.w.NewReader(s.Start())
+	if err != nil {
+		return 0
+	}
+	defer r.Close()
+	n := 0
+	for r.Next() {
+		if r.Position().Segment != s.Index {
+			break
+		}
+		if ss, err := decodeSamples(r.Record()); err == nil {
+			n += len(ss)
+		}
+	}
+	return n
+}
