@@ -3,9 +3,11 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -52,6 +54,14 @@ func startAgent(t *testing.T, extra ...string) *agentProc {
 // the agent's default resources can be tested.
 func startAgentFlags(t *testing.T, extra ...string) *agentProc {
 	t.Helper()
+	a := launchAgent(t, extra...)
+	a.waitReady(t)
+	return a
+}
+
+// launchAgent starts the agent without waiting for it to be ready.
+func launchAgent(t *testing.T, extra ...string) *agentProc {
+	t.Helper()
 	port, err := freePort()
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +89,12 @@ func startAgentFlags(t *testing.T, extra ...string) *agentProc {
 			t.Logf("agent output:\n%s", a.out.String())
 		}
 	})
+	return a
+}
+
+// waitReady waits until /readyz answers 200.
+func (a *agentProc) waitReady(t *testing.T) {
+	t.Helper()
 	eventually(t, 90*time.Second, "agent ready", func() error {
 		select {
 		case err := <-a.done:
@@ -86,17 +102,22 @@ func startAgentFlags(t *testing.T, extra ...string) *agentProc {
 			return fmt.Errorf("agent exited: %v\n%s", err, a.out.String())
 		default:
 		}
-		resp, err := http.Get("http://" + a.telemetry + "/readyz")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("readyz: %s", resp.Status)
-		}
-		return nil
+		return a.readyErr()
 	})
-	return a
+}
+
+// readyErr is nil when /readyz answers 200.
+func (a *agentProc) readyErr() error {
+	resp, err := http.Get("http://" + a.telemetry + "/readyz")
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("readyz: %s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	return nil
 }
 
 // stop sends SIGTERM and expects a clean exit within the flush deadline.
@@ -128,4 +149,17 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// kill9 kills the agent with SIGKILL and waits for it to be gone.
+func (a *agentProc) kill9(t *testing.T) {
+	t.Helper()
+	if err := a.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill agent: %v", err)
+	}
+	select {
+	case <-a.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("agent still running 10s after SIGKILL")
+	}
 }

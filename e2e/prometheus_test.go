@@ -40,10 +40,13 @@ func (s promSample) String() string {
 	return b.String()
 }
 
-// query runs an instant PromQL query against the receiver.
-func query(q string) ([]promSample, error) {
+// query runs an instant PromQL query against the receiver, now.
+func query(q string) ([]promSample, error) { return queryAt(q, time.Now()) }
+
+// queryAt runs an instant PromQL query at time at.
+func queryAt(q string, at time.Time) ([]promSample, error) {
 	resp, err := http.Get(env.promURL + "/api/v1/query?query=" + url.QueryEscape(q) +
-		"&time=" + strconv.FormatFloat(float64(time.Now().UnixMilli())/1000, 'f', 3, 64))
+		"&time=" + strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64))
 	if err != nil {
 		return nil, err
 	}
