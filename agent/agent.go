@@ -232,14 +232,20 @@ func (a *agent) listenTelemetry(reg *prometheus.Registry) (*http.Server, error) 
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		msg, code := "ok", http.StatusOK
 		switch {
 		case a.ready.Load():
-			_, _ = w.Write([]byte("ok\n"))
 		case !a.snap.Synced():
-			http.Error(w, "waiting for the initial list of every resource", http.StatusServiceUnavailable)
+			msg, code = "waiting for the initial list of every resource", http.StatusServiceUnavailable
 		default:
-			http.Error(w, "waiting for the first full push to the receiver", http.StatusServiceUnavailable)
+			msg, code = "waiting for the first full push to the receiver", http.StatusServiceUnavailable
 		}
+		if a.wal != nil {
+			msg += "\n" + a.wal.status()
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(code)
+		_, _ = w.Write([]byte(msg + "\n"))
 	})
 	ln, err := net.Listen("tcp", a.cfg.TelemetryAddress)
 	if err != nil {

@@ -234,17 +234,28 @@ func (s *walSender) advance() {
 		s.pending = append(s.pending[:0], s.pending[n:]...)
 		s.cond.Broadcast()
 	}
-	var bytes int64
-	oldest := int64(0)
+	records, bytes, oldest := s.backlogLocked()
+	s.metrics.backlogRecords.WithLabelValues(s.name).Set(float64(records))
+	s.metrics.backlogBytes.WithLabelValues(s.name).Set(float64(bytes))
+	s.metrics.oldestUnacked.WithLabelValues(s.name).Set(float64(oldest) / 1000)
+}
+
+// backlog returns the records and bytes read and not yet delivered, and the
+// oldest timestamp among them (0 when none).
+func (s *walSender) backlog() (records int, bytes, oldest int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.backlogLocked()
+}
+
+func (s *walSender) backlogLocked() (records int, bytes, oldest int64) {
 	for _, p := range s.pending {
 		bytes += p.bytes
 		if oldest == 0 && p.oldest != 0 {
 			oldest = p.oldest
 		}
 	}
-	s.metrics.backlogRecords.WithLabelValues(s.name).Set(float64(len(s.pending)))
-	s.metrics.backlogBytes.WithLabelValues(s.name).Set(float64(bytes))
-	s.metrics.oldestUnacked.WithLabelValues(s.name).Set(float64(oldest) / 1000)
+	return len(s.pending), bytes, oldest
 }
 
 func (s *walSender) save() {

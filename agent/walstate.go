@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/kube-state-push/kube-state-push/remotewrite"
 	"github.com/kube-state-push/kube-state-push/series"
@@ -271,4 +272,24 @@ func (ws *walState) countSamples(s wal.SegmentInfo) int {
 		}
 	}
 	return n
+}
+
+// status is the WAL's line on /readyz: backlog, repairs, compactions, drops.
+func (ws *walState) status() string {
+	records, bytes, oldest := ws.sender.backlog()
+	old := "none"
+	if oldest > 0 {
+		old = time.UnixMilli(oldest).UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("wal: backlog_records=%d backlog_bytes=%d oldest_unacked=%s wal_bytes=%d repairs=%d compactions=%d dropped_samples=%d",
+		records, bytes, old, ws.w.Size(), len(ws.w.Repairs()),
+		int(counterOf(ws.metrics.compactions)), int(counterOf(ws.metrics.droppedSamples)))
+}
+
+func counterOf(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		return 0
+	}
+	return m.GetCounter().GetValue()
 }
