@@ -77,11 +77,10 @@ func (w *WAL) Rewrite(from, to uint64, keep func(rec []byte) [][]byte) (RewriteR
 		}
 	}()
 	for _, s := range inputs {
-		if err = out.copy(s, keep, &res); err != nil {
+		if err = out.copy(s.Index, keep, &res); err != nil {
 			return res, err
 		}
 		res.Removed = append(res.Removed, s.Index)
-		res.BytesIn += s.Size
 	}
 	if err = out.finish(); err != nil {
 		return res, err
@@ -285,14 +284,19 @@ type rewriteOutput struct {
 	files []string      // every file created, for abort
 }
 
-// copy passes the records of segment s through keep into the output.
-func (o *rewriteOutput) copy(s SegmentInfo, keep func([]byte) [][]byte, res *RewriteResult) error {
-	f, err := os.Open(filepath.Join(o.w.dir, segmentName(s.Index)))
+// copy passes the records of closed segment i through keep into the output.
+func (o *rewriteOutput) copy(i uint64, keep func([]byte) [][]byte, res *RewriteResult) error {
+	f, err := os.Open(filepath.Join(o.w.dir, segmentName(i)))
 	if err != nil {
-		return fmt.Errorf("open segment %s: %w", segmentName(s.Index), err)
+		return fmt.Errorf("open segment %s: %w", segmentName(i), err)
 	}
 	defer f.Close()
-	end, bad, err := scanRecords(f, s.Size, func(rec []byte) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat segment %s: %w", segmentName(i), err)
+	}
+	res.BytesIn += fi.Size()
+	end, bad, err := scanRecords(f, fi.Size(), func(rec []byte) error {
 		res.RecordsIn++
 		for _, k := range keep(rec) {
 			if err := o.add(k); err != nil {
@@ -303,10 +307,10 @@ func (o *rewriteOutput) copy(s SegmentInfo, keep func([]byte) [][]byte, res *Rew
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("rewrite segment %s: %w", segmentName(s.Index), err)
+		return fmt.Errorf("rewrite segment %s: %w", segmentName(i), err)
 	}
 	if bad != "" {
-		return &CorruptionError{Segment: s.Index, Offset: end, Reason: bad}
+		return &CorruptionError{Segment: i, Offset: end, Reason: bad}
 	}
 	return nil
 }
