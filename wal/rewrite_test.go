@@ -50,6 +50,44 @@ func (fx *rewriteFixture) split(from, to uint64) (before, in, after [][]byte) {
 	return before, in, after
 }
 
+// firstPos returns the position after the first record of segment i.
+func (fx *rewriteFixture) firstPos(i uint64) Position {
+	for _, p := range fx.pos {
+		if p.Segment == i {
+			return p
+		}
+	}
+	panic("BUG: no such segment")
+}
+
+// lastPos returns the position after the last record of segment i.
+func (fx *rewriteFixture) lastPos(i uint64) Position {
+	var last Position
+	for _, p := range fx.pos {
+		if p.Segment == i {
+			last = p
+		}
+	}
+	return last
+}
+
+// thinnedFrom returns what thin, run over the records of [from, to], keeps
+// of those in segment k and later.
+func (fx *rewriteFixture) thinnedFrom(from, to, k uint64) [][]byte {
+	n := 0
+	keep := thin(&n)
+	var out [][]byte
+	for i, p := range fx.pos {
+		if p.Segment >= from && p.Segment <= to {
+			kept := keep(fx.recs[i])
+			if p.Segment >= k {
+				out = append(out, kept...)
+			}
+		}
+	}
+	return out
+}
+
 // thin keeps every third record and doubles every record starting with 'e',
 // so the test sees drops, keeps and expansion.
 func thin(n *int) func(rec []byte) [][]byte {
@@ -88,19 +126,16 @@ func TestRewrite(t *testing.T) {
 	w := fx.w
 	from, to := fx.segs[1].Index, fx.segs[len(fx.segs)-3].Index
 	before, in, after := fx.split(from, to)
-	// A consumer's cursor inside the range, one before it and one after.
-	var inside, early, late Position
-	for _, p := range fx.pos {
-		switch {
-		case p.Segment == fx.segs[3].Index:
-			inside = p
-		case p.Segment == fx.segs[0].Index:
-			early = p
-		case p.Segment == fx.segs[len(fx.segs)-2].Index && late == Position{}:
-			late = p
-		}
+	// Consumers' cursors: in the middle of a segment of the range, at the end
+	// of one, at the end of the range, before it and after it.
+	cursors := map[string]Position{
+		"mid":      fx.firstPos(fx.segs[3].Index),
+		"segEnd":   fx.lastPos(fx.segs[2].Index),
+		"rangeEnd": fx.lastPos(to),
+		"early":    fx.firstPos(fx.segs[0].Index),
+		"late":     fx.firstPos(fx.segs[len(fx.segs)-2].Index),
 	}
-	for name, p := range map[string]Position{"inside": inside, "early": early, "late": late} {
+	for name, p := range cursors {
 		if err := w.SaveCursor(name, p); err != nil {
 			t.Fatal(err)
 		}
@@ -145,16 +180,24 @@ func TestRewrite(t *testing.T) {
 			t.Fatalf("new segment %v is larger than SegmentSize", s)
 		}
 	}
-	// Cursors: inside the range resumes at the first new segment; the others
-	// are unaffected.
+	// Cursors inside the range move to the new segments: to before the
+	// records kept from their segment, or after them at its end. The others
+	// stay.
+	early := indexOf(fx.pos, cursors["early"])
 	for name, want := range map[string][][]byte{
-		"inside": concat(thinned(in), after),
-		"early":  concat(fx.recs[indexOf(fx.pos, early)+1:len(before)], thinned(in), after),
-		"late":   fx.recs[indexOf(fx.pos, late)+1:],
+		"mid":      concat(fx.thinnedFrom(from, to, fx.segs[3].Index), after),
+		"segEnd":   concat(fx.thinnedFrom(from, to, fx.segs[3].Index), after),
+		"rangeEnd": after,
+		"early":    concat(fx.recs[early+1:len(before)], thinned(in), after),
+		"late":     fx.recs[indexOf(fx.pos, cursors["late"])+1:],
 	} {
 		p, _, err := w.LoadCursor(name)
 		if err != nil {
 			t.Fatal(err)
+		}
+		moved := p != cursors[name]
+		if inRange := cursors[name].Segment >= from && cursors[name].Segment <= to; moved != inRange || p.Segment >= from && p.Segment <= to {
+			t.Fatalf("cursor %s went from %v to %v", name, cursors[name], p)
 		}
 		got, _ := readAll(t, w, p)
 		sameRecords(t, got, want)
@@ -278,6 +321,10 @@ func TestRewriteCrash(t *testing.T) {
 			}})
 			from, to := fx.segs[2].Index, fx.segs[5].Index
 			before, in, after := fx.split(from, to)
+			cursor := fx.lastPos(fx.segs[3].Index)
+			if err := fx.w.SaveCursor("c", cursor); err != nil {
+				t.Fatal(err)
+			}
 			n := 0
 			if _, err := fx.w.Rewrite(from, to, thin(&n)); !errors.Is(err, errCrash) {
 				t.Fatalf("Rewrite: %v; want the simulated crash", err)
@@ -295,13 +342,21 @@ func TestRewriteCrash(t *testing.T) {
 
 			w := openT(t, fx.dir, Options{})
 			want := concat(before, in, after)
+			wantFromCursor := fx.recs[indexOf(fx.pos, cursor)+1:]
 			if tc.want == "new" {
 				want = concat(before, thinned(in), after)
+				wantFromCursor = concat(fx.thinnedFrom(from, to, fx.segs[4].Index), after)
 			}
 			got, _ := readAll(t, w, Position{})
 			sameRecords(t, got, want)
+			p, _, err := w.LoadCursor("c")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ = readAll(t, w, p)
+			sameRecords(t, got, wantFromCursor)
 			for _, name := range dirFiles(t, fx.dir) {
-				if _, ok := parseSegmentName(name); !ok && name != lockName {
+				if _, ok := parseSegmentName(name); !ok && name != lockName && name != cursorPrefix+"c" {
 					t.Fatalf("reopen left %s", name)
 				}
 			}
