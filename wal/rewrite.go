@@ -26,8 +26,8 @@ type RewriteResult struct {
 // ones holding, in order, the records keep returns for each of their records;
 // it is the mechanism under compaction, keep decides what survives. keep must
 // not retain rec (the slice is reused) and may return slices of it; a nil
-// result drops the record. keep runs without any lock held: Append, Sync,
-// Readers and SaveCursor go on meanwhile.
+// result drops the record. Append, Sync, Readers and SaveCursor go on while
+// keep runs; TruncateBefore and Close wait for Rewrite to return.
 //
 // The new segments are numbered to+1, to+2, ... so they sort after the old
 // ones and before the next segment (Rewrite fails if those numbers run into
