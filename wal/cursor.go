@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Cursor files. The cursor of consumer NAME is the file cursor-NAME, 20 bytes:
@@ -37,12 +38,7 @@ func (w *WAL) SaveCursor(name string, p Position) error {
 	if shut {
 		return ErrClosed
 	}
-	final := filepath.Join(w.dir, cursorPrefix+name)
-	if err := w.writeCursor(final+tmpSuffix, p); err != nil {
-		return fmt.Errorf("save cursor %s: %w", name, err)
-	}
-	if err := os.Rename(final+tmpSuffix, final); err != nil {
-		_ = os.Remove(final + tmpSuffix)
+	if err := writeCursorFile(w.opts.create, w.dir, name, p); err != nil {
 		return fmt.Errorf("save cursor %s: %w", name, err)
 	}
 	if err := syncDir(w.dir); err != nil {
@@ -51,9 +47,12 @@ func (w *WAL) SaveCursor(name string, p Position) error {
 	return nil
 }
 
-// writeCursor writes and fsyncs the temporary cursor file; on error it
-// removes it.
-func (w *WAL) writeCursor(tmp string, p Position) (err error) {
+// writeCursorFile writes the cursor to a temporary file, fsyncs it and
+// renames it over the cursor file; the caller fsyncs the directory. On error
+// the temporary file is removed and the old cursor is untouched.
+func writeCursorFile(create func(string) (file, error), dir, name string, p Position) (err error) {
+	final := filepath.Join(dir, cursorPrefix+name)
+	tmp := final + tmpSuffix
 	var b [cursorSize]byte
 	binary.BigEndian.PutUint64(b[0:8], p.Segment)
 	binary.BigEndian.PutUint64(b[8:16], uint64(p.Offset))
@@ -61,26 +60,27 @@ func (w *WAL) writeCursor(tmp string, p Position) (err error) {
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	f, err := w.opts.create(tmp)
+	f, err := create(tmp)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			_ = os.Remove(tmp)
-		}
-	}()
 	n, err := f.Write(b[:])
 	if err == nil && n < len(b) {
 		err = io.ErrShortWrite
 	}
-	if err != nil {
-		return err
+	if err == nil {
+		err = f.Sync()
 	}
-	return f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, final)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+	}
+	return err
 }
 
 // LoadCursor returns the position last saved for consumer name, and false if
@@ -89,7 +89,11 @@ func (w *WAL) LoadCursor(name string) (Position, bool, error) {
 	if err := checkCursorName(name); err != nil {
 		return Position{}, false, err
 	}
-	b, err := os.ReadFile(filepath.Join(w.dir, cursorPrefix+name))
+	return readCursorFile(w.dir, name)
+}
+
+func readCursorFile(dir, name string) (Position, bool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, cursorPrefix+name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return Position{}, false, nil
 	}
@@ -101,6 +105,22 @@ func (w *WAL) LoadCursor(name string) (Position, bool, error) {
 	}
 	p := Position{Segment: binary.BigEndian.Uint64(b[0:8]), Offset: int64(binary.BigEndian.Uint64(b[8:16]))}
 	return p, true, nil
+}
+
+// cursorNames lists the consumers that have a cursor in dir.
+func cursorNames(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list cursors: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		name, ok := strings.CutPrefix(e.Name(), cursorPrefix)
+		if ok && checkCursorName(name) == nil {
+			names = append(names, name)
+		}
+	}
+	return names, nil
 }
 
 func checkCursorName(name string) error {

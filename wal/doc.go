@@ -39,7 +39,8 @@
 // one mutex, held during Sync's fsync, so appends wait for an fsync in
 // progress; the intended use is one writer goroutine appending each batch and
 // calling Sync per flush. Readers run on other goroutines, one goroutine per
-// Reader, and wait for the writer only briefly. Rewrite and TruncateBefore
-// run one at a time; Rewrite's keep function runs with no lock held, and only
-// its final switch holds up Append, Sync and Readers.
+// Reader, and wait for the writer only briefly. Rewrite, TruncateBefore and
+// Close run one at a time; Append, Sync, Readers and SaveCursor go on while
+// Rewrite reads and writes, and only its final switch (a few renames and
+// directory fsyncs) holds them up.
 package wal

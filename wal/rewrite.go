@@ -2,27 +2,12 @@ package wal
 
 import (
 	"cmp"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
-)
-
-// The rewrite marker is the commit point of a Rewrite. The file "rewrite"
-// holds five big-endian fields: from, to (the replaced range), first, count
-// (the new segments first..first+count-1, written as NAME.tmp) and the CRC-32C
-// of the 32 bytes before it. It is itself written as rewrite.tmp, fsynced and
-// renamed. Without it, *.tmp files are an unfinished Rewrite and Open deletes
-// them; with it, Open finishes the Rewrite (renames the new segments into
-// place, removes the old ones, then the marker).
-const (
-	markerName = "rewrite"
-	markerSize = 36
 )
 
 // RewriteResult tells what a Rewrite did.
@@ -41,24 +26,29 @@ type RewriteResult struct {
 // ones holding, in order, the records keep returns for each of their records;
 // it is the mechanism under compaction, keep decides what survives. keep must
 // not retain rec (the slice is reused) and may return slices of it; a nil
-// result drops the record. keep runs without any lock held: Append, Sync,
-// Readers and SaveCursor go on meanwhile.
+// result drops the record. Append, Sync, Readers and SaveCursor go on while
+// keep runs; TruncateBefore and Close wait for Rewrite to return.
 //
 // The new segments are numbered to+1, to+2, ... so they sort after the old
-// ones and before the next segment; Rewrite fails if those numbers run into
-// the next segment. A position or cursor inside the range no longer has its
-// segment, so a Reader started there begins at the first new segment (or the
-// next segment if keep dropped everything): it may see again records before
-// the position. Rewrite refuses a range an open Reader is in (ErrBusy), so a
-// live Reader never sees a record twice; rewrite ranges past the Readers.
+// ones and before the next segment (Rewrite fails if those numbers run into
+// the next segment), and positions keep their order. Saved cursors inside the
+// range move with the records: a cursor at the end of a replaced segment to
+// just after the records kept from it, any other cursor in that segment to
+// just before them, so its consumer may see that one segment's kept records
+// again but misses none. Any other position inside the range no longer has
+// its segment: a Reader started there begins at the first new segment (or
+// the next segment if keep dropped everything). Rewrite refuses a range an
+// open Reader is in (ErrBusy), so a live Reader never sees a record twice:
+// rewrite ranges the Readers have not reached, or have passed.
 //
 // The switch is crash-safe: the new segments are written as *.tmp and
 // fsynced, then a marker file commits the switch, then the new segments are
-// renamed into place, the old ones removed and the marker removed, with the
-// directory fsynced at each step. A crash leaves the old segments or the new
-// ones, never both (Open finishes or undoes the switch). An error after the
-// commit point fails the WAL (ErrFailed) and stops its Readers; reopening it
-// finishes the switch.
+// renamed into place, the cursors moved, the old segments removed and the
+// marker removed, with the directory fsynced after each step. A crash leaves
+// the old segments or the new ones, never both: Open deletes the *.tmp files
+// of a Rewrite without a marker and finishes one with a marker. An error
+// after the commit point fails the WAL (ErrFailed) and stops its Readers;
+// reopening it finishes the switch.
 func (w *WAL) Rewrite(from, to uint64, keep func(rec []byte) [][]byte) (RewriteResult, error) {
 	w.maintMu.Lock()
 	defer w.maintMu.Unlock()
@@ -77,11 +67,10 @@ func (w *WAL) Rewrite(from, to uint64, keep func(rec []byte) [][]byte) (RewriteR
 		}
 	}()
 	for _, s := range inputs {
-		if err = out.copy(s, keep, &res); err != nil {
+		if err = out.copy(s.Index, keep, &res); err != nil {
 			return res, err
 		}
 		res.Removed = append(res.Removed, s.Index)
-		res.BytesIn += s.Size
 	}
 	if err = out.finish(); err != nil {
 		return res, err
@@ -90,7 +79,7 @@ func (w *WAL) Rewrite(from, to uint64, keep func(rec []byte) [][]byte) (RewriteR
 		keepFiles = true
 		return res, err
 	}
-	m := rewriteMarker{from: from, to: to, first: to + 1, count: uint64(len(out.done))}
+	m := &rewriteMarker{from: from, to: to, first: to + 1, count: uint64(len(out.done)), inputs: out.maps}
 	if err = w.commitRewrite(m, out.done, &keepFiles); err != nil {
 		return res, err
 	}
@@ -136,7 +125,9 @@ func (w *WAL) rewriteInputs(from, to uint64) ([]SegmentInfo, uint64, error) {
 // commitRewrite makes the new segments replace the old ones. It holds mu and
 // stateMu throughout, so that Readers and Sync see the old segments or the
 // new ones, never a mix. It sets *committed once the marker is written.
-func (w *WAL) commitRewrite(m rewriteMarker, created []SegmentInfo, committed *bool) error {
+func (w *WAL) commitRewrite(m *rewriteMarker, created []SegmentInfo, committed *bool) error {
+	w.cursorMu.Lock() // cursors move in rollForward
+	defer w.cursorMu.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.stateMu.Lock()
@@ -155,7 +146,7 @@ func (w *WAL) commitRewrite(m rewriteMarker, created []SegmentInfo, committed *b
 	if err := w.opts.hook("committed"); err != nil {
 		return err
 	}
-	if err := rollForward(w.dir, m, w.opts.hook); err != nil {
+	if err := rollForward(w.dir, m, w.opts.create, w.opts.hook); err != nil {
 		if errors.Is(err, errHook) {
 			return err
 		}
@@ -168,111 +159,6 @@ func (w *WAL) commitRewrite(m rewriteMarker, created []SegmentInfo, committed *b
 	return nil
 }
 
-// errHook wraps the error of a test hook, so that rollForward's caller can
-// tell a simulated crash from a real failure.
-var errHook = errors.New("hook")
-
-type rewriteMarker struct{ from, to, first, count uint64 }
-
-// writeMarker durably creates the rewrite marker.
-func (w *WAL) writeMarker(m rewriteMarker) (err error) {
-	var b [markerSize]byte
-	for i, v := range []uint64{m.from, m.to, m.first, m.count} {
-		binary.BigEndian.PutUint64(b[8*i:], v)
-	}
-	binary.BigEndian.PutUint32(b[32:], crc32.Checksum(b[:32], castagnoli))
-	name := filepath.Join(w.dir, markerName)
-	if err := os.Remove(name + tmpSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("write rewrite marker: %w", err)
-	}
-	f, err := w.opts.create(name + tmpSuffix)
-	if err != nil {
-		return fmt.Errorf("write rewrite marker: %w", err)
-	}
-	n, err := f.Write(b[:])
-	if err == nil && n < len(b) {
-		err = io.ErrShortWrite
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(name+tmpSuffix, name)
-	}
-	if err != nil {
-		_ = os.Remove(name + tmpSuffix)
-		return fmt.Errorf("write rewrite marker: %w", err)
-	}
-	return syncDir(w.dir)
-}
-
-// recoverRewrite finishes a Rewrite whose marker exists. It reports whether it
-// found one.
-func recoverRewrite(dir string) (bool, error) {
-	b, err := os.ReadFile(filepath.Join(dir, markerName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read rewrite marker: %w", err)
-	}
-	if len(b) != markerSize || crc32.Checksum(b[:32], castagnoli) != binary.BigEndian.Uint32(b[32:]) {
-		return false, fmt.Errorf("rewrite marker %s is corrupt: cannot tell the old segments from the new", filepath.Join(dir, markerName))
-	}
-	var v [4]uint64
-	for i := range v {
-		v[i] = binary.BigEndian.Uint64(b[8*i:])
-	}
-	return true, rollForward(dir, rewriteMarker{from: v[0], to: v[1], first: v[2], count: v[3]}, nil)
-}
-
-// rollForward renames the new segments of a committed Rewrite into place,
-// removes the old ones and then the marker. Each step can be repeated, so a
-// crash in the middle is finished by the next Open.
-func rollForward(dir string, m rewriteMarker, hook func(string) error) error {
-	for n := m.first; n < m.first+m.count; n++ {
-		final := filepath.Join(dir, segmentName(n))
-		if err := os.Rename(final+tmpSuffix, final); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("rename segment %s: %w", segmentName(n), err)
-		}
-	}
-	if err := syncDir(dir); err != nil {
-		return err
-	}
-	if hook != nil {
-		if err := hook("renamed"); err != nil {
-			return fmt.Errorf("%w: %w", errHook, err)
-		}
-	}
-	segs, err := listSegments(dir)
-	if err != nil {
-		return err
-	}
-	for _, s := range segs {
-		if s.Index < m.from || s.Index > m.to {
-			continue
-		}
-		if err := os.Remove(filepath.Join(dir, segmentName(s.Index))); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("remove segment %s: %w", segmentName(s.Index), err)
-		}
-	}
-	if err := syncDir(dir); err != nil {
-		return err
-	}
-	if hook != nil {
-		if err := hook("removed"); err != nil {
-			return fmt.Errorf("%w: %w", errHook, err)
-		}
-	}
-	if err := os.Remove(filepath.Join(dir, markerName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove rewrite marker: %w", err)
-	}
-	return syncDir(dir)
-}
-
 // rewriteOutput writes the new segments of a Rewrite as NAME.tmp files.
 type rewriteOutput struct {
 	w     *WAL
@@ -283,16 +169,31 @@ type rewriteOutput struct {
 	buf   []byte
 	done  []SegmentInfo // finished new segments
 	files []string      // every file created, for abort
+	maps  []segmentMap  // where each input's records went
 }
 
-// copy passes the records of segment s through keep into the output.
-func (o *rewriteOutput) copy(s SegmentInfo, keep func([]byte) [][]byte, res *RewriteResult) error {
-	f, err := os.Open(filepath.Join(o.w.dir, segmentName(s.Index)))
+// position returns the position after the last record written so far.
+func (o *rewriteOutput) position() Position {
+	if o.f == nil {
+		return Position{Segment: o.next}
+	}
+	return Position{Segment: o.cur.Index, Offset: o.cur.Size}
+}
+
+// copy passes the records of closed segment i through keep into the output.
+func (o *rewriteOutput) copy(i uint64, keep func([]byte) [][]byte, res *RewriteResult) error {
+	f, err := os.Open(filepath.Join(o.w.dir, segmentName(i)))
 	if err != nil {
-		return fmt.Errorf("open segment %s: %w", segmentName(s.Index), err)
+		return fmt.Errorf("open segment %s: %w", segmentName(i), err)
 	}
 	defer f.Close()
-	end, bad, err := scanRecords(f, s.Size, func(rec []byte) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat segment %s: %w", segmentName(i), err)
+	}
+	res.BytesIn += fi.Size()
+	sm := segmentMap{index: i, size: fi.Size(), start: o.position()}
+	end, bad, err := scanRecords(f, fi.Size(), func(rec []byte) error {
 		res.RecordsIn++
 		for _, k := range keep(rec) {
 			if err := o.add(k); err != nil {
@@ -303,11 +204,13 @@ func (o *rewriteOutput) copy(s SegmentInfo, keep func([]byte) [][]byte, res *Rew
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("rewrite segment %s: %w", segmentName(s.Index), err)
+		return fmt.Errorf("rewrite segment %s: %w", segmentName(i), err)
 	}
 	if bad != "" {
-		return &CorruptionError{Segment: s.Index, Offset: end, Reason: bad}
+		return &CorruptionError{Segment: i, Offset: end, Reason: bad}
 	}
+	sm.end = o.position()
+	o.maps = append(o.maps, sm)
 	return nil
 }
 

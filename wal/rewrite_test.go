@@ -2,11 +2,13 @@ package wal
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // rewriteFixture is a WAL of numbered records over many closed segments.
@@ -48,6 +50,44 @@ func (fx *rewriteFixture) split(from, to uint64) (before, in, after [][]byte) {
 	return before, in, after
 }
 
+// firstPos returns the position after the first record of segment i.
+func (fx *rewriteFixture) firstPos(i uint64) Position {
+	for _, p := range fx.pos {
+		if p.Segment == i {
+			return p
+		}
+	}
+	panic("BUG: no such segment")
+}
+
+// lastPos returns the position after the last record of segment i.
+func (fx *rewriteFixture) lastPos(i uint64) Position {
+	var last Position
+	for _, p := range fx.pos {
+		if p.Segment == i {
+			last = p
+		}
+	}
+	return last
+}
+
+// thinnedFrom returns what thin, run over the records of [from, to], keeps
+// of those in segment k and later.
+func (fx *rewriteFixture) thinnedFrom(from, to, k uint64) [][]byte {
+	n := 0
+	keep := thin(&n)
+	var out [][]byte
+	for i, p := range fx.pos {
+		if p.Segment >= from && p.Segment <= to {
+			kept := keep(fx.recs[i])
+			if p.Segment >= k {
+				out = append(out, kept...)
+			}
+		}
+	}
+	return out
+}
+
 // thin keeps every third record and doubles every record starting with 'e',
 // so the test sees drops, keeps and expansion.
 func thin(n *int) func(rec []byte) [][]byte {
@@ -86,19 +126,16 @@ func TestRewrite(t *testing.T) {
 	w := fx.w
 	from, to := fx.segs[1].Index, fx.segs[len(fx.segs)-3].Index
 	before, in, after := fx.split(from, to)
-	// A consumer's cursor inside the range, one before it and one after.
-	var inside, early, late Position
-	for _, p := range fx.pos {
-		switch {
-		case p.Segment == fx.segs[3].Index:
-			inside = p
-		case p.Segment == fx.segs[0].Index:
-			early = p
-		case p.Segment == fx.segs[len(fx.segs)-2].Index && late == Position{}:
-			late = p
-		}
+	// Consumers' cursors: in the middle of a segment of the range, at the end
+	// of one, at the end of the range, before it and after it.
+	cursors := map[string]Position{
+		"mid":      fx.firstPos(fx.segs[3].Index),
+		"segEnd":   fx.lastPos(fx.segs[2].Index),
+		"rangeEnd": fx.lastPos(to),
+		"early":    fx.firstPos(fx.segs[0].Index),
+		"late":     fx.firstPos(fx.segs[len(fx.segs)-2].Index),
 	}
-	for name, p := range map[string]Position{"inside": inside, "early": early, "late": late} {
+	for name, p := range cursors {
 		if err := w.SaveCursor(name, p); err != nil {
 			t.Fatal(err)
 		}
@@ -143,16 +180,24 @@ func TestRewrite(t *testing.T) {
 			t.Fatalf("new segment %v is larger than SegmentSize", s)
 		}
 	}
-	// Cursors: inside the range resumes at the first new segment; the others
-	// are unaffected.
+	// Cursors inside the range move to the new segments: to before the
+	// records kept from their segment, or after them at its end. The others
+	// stay.
+	early := indexOf(fx.pos, cursors["early"])
 	for name, want := range map[string][][]byte{
-		"inside": concat(thinned(in), after),
-		"early":  concat(fx.recs[indexOf(fx.pos, early)+1:len(before)], thinned(in), after),
-		"late":   fx.recs[indexOf(fx.pos, late)+1:],
+		"mid":      concat(fx.thinnedFrom(from, to, fx.segs[3].Index), after),
+		"segEnd":   concat(fx.thinnedFrom(from, to, fx.segs[3].Index), after),
+		"rangeEnd": after,
+		"early":    concat(fx.recs[early+1:len(before)], thinned(in), after),
+		"late":     fx.recs[indexOf(fx.pos, cursors["late"])+1:],
 	} {
 		p, _, err := w.LoadCursor(name)
 		if err != nil {
 			t.Fatal(err)
+		}
+		moved := p != cursors[name]
+		if inRange := cursors[name].Segment >= from && cursors[name].Segment <= to; moved != inRange || p.Segment >= from && p.Segment <= to {
+			t.Fatalf("cursor %s went from %v to %v", name, cursors[name], p)
 		}
 		got, _ := readAll(t, w, p)
 		sameRecords(t, got, want)
@@ -276,6 +321,10 @@ func TestRewriteCrash(t *testing.T) {
 			}})
 			from, to := fx.segs[2].Index, fx.segs[5].Index
 			before, in, after := fx.split(from, to)
+			cursor := fx.lastPos(fx.segs[3].Index)
+			if err := fx.w.SaveCursor("c", cursor); err != nil {
+				t.Fatal(err)
+			}
 			n := 0
 			if _, err := fx.w.Rewrite(from, to, thin(&n)); !errors.Is(err, errCrash) {
 				t.Fatalf("Rewrite: %v; want the simulated crash", err)
@@ -293,13 +342,21 @@ func TestRewriteCrash(t *testing.T) {
 
 			w := openT(t, fx.dir, Options{})
 			want := concat(before, in, after)
+			wantFromCursor := fx.recs[indexOf(fx.pos, cursor)+1:]
 			if tc.want == "new" {
 				want = concat(before, thinned(in), after)
+				wantFromCursor = concat(fx.thinnedFrom(from, to, fx.segs[4].Index), after)
 			}
 			got, _ := readAll(t, w, Position{})
 			sameRecords(t, got, want)
+			p, _, err := w.LoadCursor("c")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ = readAll(t, w, p)
+			sameRecords(t, got, wantFromCursor)
 			for _, name := range dirFiles(t, fx.dir) {
-				if _, ok := parseSegmentName(name); !ok && name != lockName {
+				if _, ok := parseSegmentName(name); !ok && name != lockName && name != cursorPrefix+"c" {
 					t.Fatalf("reopen left %s", name)
 				}
 			}
@@ -308,4 +365,87 @@ func TestRewriteCrash(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRewriteConcurrent compacts closed segments (keeping every record) while
+// a writer appends and a reader tails the WAL; both must see every record
+// once, in order.
+func TestRewriteConcurrent(t *testing.T) {
+	w := openT(t, t.TempDir(), Options{SegmentSize: 1000})
+	recs := makeRecords(13, 3000, 100)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	written := make(chan error, 1)
+	go func() {
+		for i := 0; i < len(recs); i += 5 {
+			if _, err := w.Append(recs[i:min(i+5, len(recs))]...); err != nil {
+				written <- err
+				return
+			}
+			if err := w.Sync(); err != nil {
+				written <- err
+				return
+			}
+		}
+		written <- nil
+	}()
+	read := make(chan [][]byte, 1)
+	go func() {
+		r, err := w.NewReader(Position{})
+		if err != nil {
+			t.Error(err)
+			read <- nil
+			return
+		}
+		defer r.Close()
+		var got [][]byte
+		for len(got) < len(recs) {
+			for r.Next() {
+				got = append(got, bytes.Clone(r.Record()))
+			}
+			if r.Err() != nil || len(got) >= len(recs) {
+				break
+			}
+			if err := r.Wait(ctx); err != nil {
+				break
+			}
+		}
+		if r.Err() != nil {
+			t.Error(r.Err())
+		}
+		read <- got
+	}()
+	keepAll := func(rec []byte) [][]byte { return [][]byte{rec} }
+	rewrites, busy := 0, 0
+	var werr error
+	for done := false; !done; {
+		select {
+		case werr = <-written:
+			done = true
+		default:
+		}
+		segs := w.Segments()
+		if len(segs) < 3 {
+			continue
+		}
+		_, err := w.Rewrite(segs[0].Index, segs[len(segs)-2].Index, keepAll)
+		switch {
+		case err == nil:
+			rewrites++
+		case errors.Is(err, ErrBusy):
+			busy++
+		default:
+			t.Fatalf("Rewrite: %v", err)
+		}
+	}
+	if werr != nil {
+		t.Fatal(werr)
+	}
+	sameRecords(t, <-read, recs)
+	got, _ := readAll(t, w, Position{})
+	sameRecords(t, got, recs)
+	if rewrites == 0 {
+		t.Fatalf("no Rewrite succeeded (%d busy)", busy)
+	}
+	t.Logf("%d rewrites, %d refused while the reader was inside", rewrites, busy)
 }

@@ -404,6 +404,9 @@ func (w *WAL) roll() error {
 	if err != nil {
 		return w.fail(fmt.Errorf("close segment %s: %w", segmentName(w.seg), err))
 	}
+	w.stateMu.Lock()
+	w.segs[len(w.segs)-1].Size = w.written // final: records of this Append call included
+	w.stateMu.Unlock()
 	if err := w.startSegment(nextLive(w.seg)); err != nil {
 		return w.fail(err)
 	}

@@ -143,6 +143,11 @@ func TestUnsyncedRecordsAreNotRead(t *testing.T) {
 	if n != 3 || r.Err() != nil || r.Position() != p {
 		t.Fatalf("after Sync: %d records, err %v, position %v; want 3, nil, %v", n, r.Err(), r.Position(), p)
 	}
+	for _, s := range w.Segments() {
+		if fi, err := os.Stat(segmentPath(w.dir, s.Index)); err != nil || fi.Size() != s.Size {
+			t.Fatalf("segment %v: file %v, %v", s, fi, err)
+		}
+	}
 }
 
 func TestFaults(t *testing.T) {
