@@ -259,4 +259,3 @@ func BenchmarkWALSendPath(b *testing.B) {
 	b.ReportMetric(float64(len(batch))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 	b.ReportMetric(float64(bytes)/float64(len(batch)), "bytes/sample")
 }
-
