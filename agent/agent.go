@@ -125,11 +125,16 @@ type agent struct {
 	ready      atomic.Bool
 }
 
-func (a *agent) run(ctx context.Context, reg *prometheus.Registry) error {
+func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 	srv, err := a.listenTelemetry(reg)
 	if err != nil {
 		return err
 	}
+	// A failure of the pipeline itself (the WAL cannot be written) stops the
+	// agent like a signal does, and Run returns it: a restart reopens and
+	// repairs the WAL.
+	ctx, fail := context.WithCancelCause(parent)
+	defer fail(nil)
 
 	// watchCtx ends the watches, the resends and the batcher's ticks; sendCtx
 	// ends the queue, after the flush deadline.
@@ -143,7 +148,12 @@ func (a *agent) run(ctx context.Context, reg *prometheus.Registry) error {
 	if a.wal != nil {
 		sendWG.Go(func() { a.wal.run(sendCtx) })
 	}
-	batchWG.Go(func() { _ = a.batcher.Run(sendCtx) })
+	batchWG.Go(func() {
+		if err := a.batcher.Run(sendCtx); err != nil && sendCtx.Err() == nil {
+			a.logger.Error("Handing samples on failed; stopping", "err", err)
+			fail(err)
+		}
+	})
 	for _, r := range a.reflectors {
 		watchWG.Go(func() { r.RunWithContext(watchCtx) })
 	}
@@ -173,6 +183,9 @@ func (a *agent) run(ctx context.Context, reg *prometheus.Registry) error {
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
 	a.logger.Info("Stopped")
+	if err := context.Cause(ctx); err != nil && parent.Err() == nil {
+		return err
+	}
 	return nil
 }
 
