@@ -192,14 +192,7 @@ func TestChangesVisibleWithin2s(t *testing.T) {
 		t.Fatal(err)
 	}
 	took = eventually(t, changeWithin, "deleted pod's series gone", func() error {
-		res, err := query(`{namespace="e2e-changes",pod="waiting"}`)
-		if err != nil {
-			return err
-		}
-		if len(res) > 0 {
-			return fmt.Errorf("%d series still answer, e.g. %v", len(res), res[0])
-		}
-		return nil
+		return noSeries(`{namespace="e2e-changes",pod="waiting"}`)
 	})
 	t.Logf("deleted pod's series gone after %s", took)
 	if v := a.metric("kube_state_push_remote_write_samples_dropped_total"); v != 0 {

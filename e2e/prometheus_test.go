@@ -125,3 +125,15 @@ func scrapeCounter(metricsURL, prefix string) (float64, error) {
 	}
 	return sum, nil
 }
+
+// noSeries is nil when the selector matches no series now: they have ended.
+func noSeries(selector string) error {
+	res, err := query(selector)
+	if err != nil {
+		return err
+	}
+	if len(res) > 0 {
+		return fmt.Errorf("%d series still answer, e.g. %v", len(res), res[0])
+	}
+	return nil
+}

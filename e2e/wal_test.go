@@ -190,11 +190,7 @@ func TestKill9(t *testing.T) {
 			int(time.Since(churnStart).Seconds())+2), 5)
 	})
 	eventually(t, 10*time.Second, "pod deleted while the agent was down is ended", func() error {
-		res, err := query(`{namespace="e2e-kill",pod="a"}`)
-		if err != nil || len(res) != 0 {
-			return fmt.Errorf("%d series still answer: %v", len(res), err)
-		}
-		return nil
+		return noSeries(`{namespace="e2e-kill",pod="a"}`)
 	})
 
 	// 2. While the receiver is down: changes, kill -9, a delete while down,
@@ -218,11 +214,7 @@ func TestKill9(t *testing.T) {
 	checkAt(t, `kube_pod_status_phase{namespace="e2e-kill",pod="c",phase="Pending"}`, goneWhileUp.Add(-time.Second), 1)
 	for _, p := range []string{"c", "d"} {
 		eventually(t, 10*time.Second, "pod "+p+" ended", func() error {
-			res, err := query(fmt.Sprintf(`{namespace="e2e-kill",pod=%q}`, p))
-			if err != nil || len(res) != 0 {
-				return fmt.Errorf("%d series still answer: %v", len(res), err)
-			}
-			return nil
+			return noSeries(fmt.Sprintf(`{namespace="e2e-kill",pod=%q}`, p))
 		})
 	}
 	checkAt(t, `{namespace="e2e-kill",pod="c"}`, goneWhileUp.Add(time.Second), -1)
