@@ -10,6 +10,7 @@ type queueMetrics struct {
 	sendDuration   prometheus.Histogram
 	pending        prometheus.Gauge
 	lag            prometheus.Histogram
+	shards         prometheus.Gauge
 }
 
 func newQueueMetrics(reg prometheus.Registerer) *queueMetrics {
@@ -44,9 +45,13 @@ func newQueueMetrics(reg prometheus.Registerer) *queueMetrics {
 			Help:    "Time from a sample's timestamp (the event or resend that produced it) to its delivery.",
 			Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300},
 		}),
+		shards: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kube_state_push_remote_write_shards",
+			Help: "Parallel senders of the remote-write queue.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.samplesSent, m.bytesSent, m.requests, m.samplesDropped, m.sendDuration, m.pending, m.lag)
+		reg.MustRegister(m.samplesSent, m.bytesSent, m.requests, m.samplesDropped, m.sendDuration, m.pending, m.lag, m.shards)
 	}
 	return m
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kube-state-push/kube-state-push/series"
 )
@@ -22,23 +21,29 @@ type Sender interface {
 
 // QueueConfig tunes a Queue.
 type QueueConfig struct {
-	// Shards is the number of parallel senders.
-	Shards int
+	// MinShards and MaxShards bound the number of parallel senders; the queue
+	// starts at MinShards and adapts to throughput and backlog.
+	MinShards, MaxShards int
 	// MaxSamplesPerSend caps the samples of one request.
 	MaxSamplesPerSend int
 	// Capacity is the number of samples each shard buffers before WriteBatch blocks.
 	Capacity int
 	// MinBackoff and MaxBackoff bound the wait between retries.
 	MinBackoff, MaxBackoff time.Duration
+	// ReshardInterval is how often the shard count is reconsidered.
+	ReshardInterval time.Duration
 }
 
-// DefaultQueueConfig is used for zero fields of a QueueConfig.
+// DefaultQueueConfig is used for zero fields of a QueueConfig: Prometheus's
+// defaults, but for a larger minimum of shards, as a full resend is a burst.
 var DefaultQueueConfig = QueueConfig{
-	Shards:            4,
+	MinShards:         2,
+	MaxShards:         50,
 	MaxSamplesPerSend: 2000,
-	Capacity:          20000,
-	MinBackoff:        50 * time.Millisecond,
+	Capacity:          10000,
+	MinBackoff:        30 * time.Millisecond,
 	MaxBackoff:        5 * time.Second,
+	ReshardInterval:   10 * time.Second,
 }
 
 // Queue sends samples through parallel shards. A series always goes through the
@@ -50,173 +55,15 @@ type Queue struct {
 	sender  Sender
 	logger  *slog.Logger
 	metrics *queueMetrics
-	shards  []*shard
 	seed    maphash.Seed
 	limiter *logLimiter
-}
+	stats   sendStats
 
-type shard struct {
-	ch  chan []series.Sample
-	enc *encoder
-
-	mu       sync.Mutex
-	cond     *sync.Cond
-	accepted int64 // samples handed to this shard
-	finished int64 // samples sent or dropped
-}
-
-// NewQueue returns a queue that sends through sender. Run starts it.
-func NewQueue(cfg QueueConfig, sender Sender, reg prometheus.Registerer, logger *slog.Logger) *Queue {
-	cfg = withDefaults(cfg)
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	q := &Queue{
-		cfg:     cfg,
-		sender:  sender,
-		logger:  logger,
-		metrics: newQueueMetrics(reg),
-		seed:    maphash.MakeSeed(),
-		limiter: newLogLimiter(10 * time.Second),
-	}
-	// Channel slots hold sub-batches; the capacity in samples is enforced by
-	// counting below, the slots only bound the number of pieces.
-	for range cfg.Shards {
-		s := &shard{ch: make(chan []series.Sample, 64), enc: newEncoder()}
-		s.cond = sync.NewCond(&s.mu)
-		q.shards = append(q.shards, s)
-	}
-	return q
-}
-
-func withDefaults(c QueueConfig) QueueConfig {
-	d := DefaultQueueConfig
-	if c.Shards <= 0 {
-		c.Shards = d.Shards
-	}
-	if c.MaxSamplesPerSend <= 0 {
-		c.MaxSamplesPerSend = d.MaxSamplesPerSend
-	}
-	if c.Capacity <= 0 {
-		c.Capacity = d.Capacity
-	}
-	if c.MinBackoff <= 0 {
-		c.MinBackoff = d.MinBackoff
-	}
-	if c.MaxBackoff <= 0 {
-		c.MaxBackoff = d.MaxBackoff
-	}
-	return c
-}
-
-// WriteBatch spreads batch over the shards by series. It blocks while a shard
-// is full, until ctx is done.
-func (q *Queue) WriteBatch(ctx context.Context, batch []series.Sample) error {
-	parts := make([][]series.Sample, len(q.shards))
-	for _, s := range batch {
-		i := q.shardOf(s.Labels)
-		parts[i] = append(parts[i], s)
-	}
-	for i, p := range parts {
-		if len(p) == 0 {
-			continue
-		}
-		sh := q.shards[i]
-		sh.mu.Lock()
-		sh.accepted += int64(len(p))
-		sh.mu.Unlock()
-		q.metrics.pending.Add(float64(len(p)))
-		select {
-		case sh.ch <- p:
-		case <-ctx.Done():
-			q.finish(sh, len(p))
-			q.metrics.pending.Sub(float64(len(p)))
-			q.metrics.samplesDropped.WithLabelValues("shutdown").Add(float64(len(p)))
-			return ctx.Err()
-		}
-	}
-	return nil
-}
-
-func (q *Queue) shardOf(ls series.Labels) int {
-	if len(q.shards) == 1 {
-		return 0
-	}
-	var h maphash.Hash
-	h.SetSeed(q.seed)
-	ls.Hash(&h)
-	return int(h.Sum64() % uint64(len(q.shards)))
-}
-
-// Flush blocks until every sample accepted before the call has been sent or
-// dropped, or ctx is done.
-func (q *Queue) Flush(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() {
-		for _, sh := range q.shards {
-			sh.mu.Lock()
-			sh.cond.Broadcast()
-			sh.mu.Unlock()
-		}
-	})
-	defer stop()
-	for _, sh := range q.shards {
-		sh.mu.Lock()
-		target := sh.accepted
-		for sh.finished < target && ctx.Err() == nil {
-			sh.cond.Wait()
-		}
-		sh.mu.Unlock()
-	}
-	return ctx.Err()
-}
-
-func (q *Queue) finish(sh *shard, n int) {
-	sh.mu.Lock()
-	sh.finished += int64(n)
-	sh.cond.Broadcast()
-	sh.mu.Unlock()
-}
-
-// Run sends until ctx is done, then returns once every shard has stopped. A
-// request in flight when ctx ends is aborted and its samples counted as dropped.
-func (q *Queue) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for _, sh := range q.shards {
-		wg.Go(func() { q.runShard(ctx, sh) })
-	}
-	wg.Wait()
-	return nil
-}
-
-func (q *Queue) runShard(ctx context.Context, sh *shard) {
-	var buf []series.Sample
-	for {
-		if len(buf) == 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case p := <-sh.ch:
-				buf = p
-			}
-		}
-	fill:
-		for len(buf) < q.cfg.MaxSamplesPerSend {
-			select {
-			case p := <-sh.ch:
-				buf = append(buf, p...)
-			default:
-				break fill
-			}
-		}
-		n := min(len(buf), q.cfg.MaxSamplesPerSend)
-		q.send(ctx, sh, buf[:n])
-		q.metrics.pending.Sub(float64(n))
-		q.finish(sh, n)
-		buf = buf[n:]
-		if len(buf) == 0 {
-			buf = nil
-		}
-	}
+	// mu guards the shard set: WriteBatch holds it for reading, a reshard for
+	// writing while it drains the old shards and starts the new ones.
+	mu     sync.RWMutex
+	shards []*shard
+	epoch  int
 }
 
 // send delivers one request's samples, retrying what is worth retrying.
@@ -235,8 +82,11 @@ func (q *Queue) send(ctx context.Context, sh *shard, ss []series.Sample) {
 	for {
 		start := time.Now()
 		err := q.sender.Store(ctx, body)
-		q.metrics.sendDuration.Observe(time.Since(start).Seconds())
+		took := time.Since(start)
+		q.metrics.sendDuration.Observe(took.Seconds())
 		if err == nil {
+			q.stats.sent.Add(int64(len(ss)))
+			q.stats.sentTime.Add(took.Nanoseconds())
 			q.metrics.requests.WithLabelValues("success").Inc()
 			q.metrics.samplesSent.Add(float64(len(ss)))
 			q.metrics.bytesSent.Add(float64(len(body)))
@@ -265,6 +115,7 @@ func (q *Queue) send(ctx context.Context, sh *shard, ss []series.Sample) {
 			return
 		}
 		q.metrics.requests.WithLabelValues("retried").Inc()
+		q.stats.failures.Add(1)
 		wait := bo.NextBackOff()
 		if rerr.RetryAfter > wait {
 			wait = rerr.RetryAfter
@@ -309,34 +160,4 @@ func (l *logLimiter) allow(key string) (int, bool) {
 	n := l.suppressed[key]
 	l.suppressed[key] = 0
 	return n, true
-}
-
-// Mark is the queue's progress at one moment: per shard, the samples accepted
-// so far.
-type Mark []int64
-
-// Mark returns the current progress; Reached(m) later reports whether every
-// sample accepted before the call has been sent or dropped.
-func (q *Queue) Mark() Mark {
-	m := make(Mark, len(q.shards))
-	for i, sh := range q.shards {
-		sh.mu.Lock()
-		m[i] = sh.accepted
-		sh.mu.Unlock()
-	}
-	return m
-}
-
-// Reached reports whether every sample accepted before m was taken has been
-// sent or dropped.
-func (q *Queue) Reached(m Mark) bool {
-	for i, sh := range q.shards {
-		sh.mu.Lock()
-		done := sh.finished >= m[i]
-		sh.mu.Unlock()
-		if !done {
-			return false
-		}
-	}
-	return true
 }

@@ -107,7 +107,7 @@ func write(t *testing.T, q *Queue, ss []series.Sample) {
 
 func TestRequestFormat(t *testing.T) {
 	rcv := &receiver{t: t}
-	q, _ := startQueue(t, rcv, QueueConfig{Shards: 1})
+	q, _ := startQueue(t, rcv, QueueConfig{MinShards: 1, MaxShards: 1})
 	a := labels("__name__", "kube_pod_info", "namespace", "ns", "pod", "p")
 	write(t, q, []series.Sample{
 		{Labels: a, T: 1000, V: 1},
@@ -150,7 +150,7 @@ func TestRequestFormat(t *testing.T) {
 
 func TestMaxSamplesPerSendAndOrder(t *testing.T) {
 	rcv := &receiver{t: t}
-	q, _ := startQueue(t, rcv, QueueConfig{Shards: 3, MaxSamplesPerSend: 7})
+	q, _ := startQueue(t, rcv, QueueConfig{MinShards: 3, MaxShards: 3, MaxSamplesPerSend: 7})
 	var in []series.Sample
 	sets := []series.Labels{labels("__name__", "a"), labels("__name__", "b"), labels("__name__", "c"), labels("__name__", "d")}
 	for i := range 50 {
@@ -208,7 +208,7 @@ func TestRetriesAndDrops(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rcv := &receiver{t: t, answer: c.answer}
-			q, reg := startQueue(t, rcv, QueueConfig{Shards: 1})
+			q, reg := startQueue(t, rcv, QueueConfig{MinShards: 1, MaxShards: 1})
 			ls := labels("__name__", "x")
 			write(t, q, []series.Sample{{Labels: ls, T: 1, V: 1}, {Labels: ls, T: 2, V: 2}})
 			if got := metricValue(t, reg, "kube_state_push_remote_write_samples_sent_total", ""); got != c.wantSent {
@@ -274,4 +274,81 @@ func BenchmarkEncode(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(ss))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 	b.ReportMetric(float64(size), "bytes/req")
+}
+
+// slowSender stores after a delay, recording every sample it was given.
+type slowSender struct {
+	delay time.Duration
+	mu    sync.Mutex
+	last  map[string]int64
+	n     int
+	bad   int
+}
+
+func (s *slowSender) Store(_ context.Context, body []byte) error {
+	time.Sleep(s.delay)
+	pb, err := snappy.Decode(nil, body)
+	if err != nil {
+		return err
+	}
+	var wr prompb.WriteRequest
+	if err := wr.Unmarshal(pb); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ts := range wr.Timeseries {
+		k := ts.Labels[1].Value
+		for _, x := range ts.Samples {
+			if prev, ok := s.last[k]; ok && x.Timestamp <= prev {
+				s.bad++
+			}
+			s.last[k] = x.Timestamp
+			s.n++
+		}
+	}
+	return nil
+}
+
+// With a slow receiver and a steady inflow the queue adds shards, and every
+// series keeps its order through the resharding.
+func TestReshardKeepsOrder(t *testing.T) {
+	snd := &slowSender{delay: 20 * time.Millisecond, last: map[string]int64{}}
+	reg := prometheus.NewRegistry()
+	q := NewQueue(QueueConfig{MinShards: 1, MaxShards: 8, MaxSamplesPerSend: 100, ReshardInterval: 200 * time.Millisecond}, snd, reg, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = q.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	sets := make([]series.Labels, 200)
+	for i := range sets {
+		sets[i] = labels("__name__", "m", "pod", fmt.Sprint("p", i))
+	}
+	total, maxShards := 0, 0.0
+	for round := range int64(60) {
+		var batch []series.Sample
+		for _, ls := range sets {
+			batch = append(batch, series.Sample{Labels: ls, T: round, V: float64(round)})
+		}
+		total += len(batch)
+		if err := q.WriteBatch(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		maxShards = max(maxShards, metricValue(t, reg, "kube_state_push_remote_write_shards", ""))
+		time.Sleep(30 * time.Millisecond)
+	}
+	flushCtx, fcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer fcancel()
+	if err := q.Flush(flushCtx); err != nil {
+		t.Fatal(err)
+	}
+	if maxShards < 2 {
+		t.Errorf("shards stayed at %v under load", maxShards)
+	}
+	snd.mu.Lock()
+	defer snd.mu.Unlock()
+	if snd.n != total || snd.bad != 0 {
+		t.Errorf("received %d of %d samples, %d out of order", snd.n, total, snd.bad)
+	}
 }

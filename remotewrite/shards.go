@@ -1,0 +1,328 @@
+package remotewrite
+
+import (
+	"context"
+	"hash/maphash"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kube-state-push/kube-state-push/series"
+)
+
+// shard sends the samples of the series that hash to it, in order, one
+// request at a time.
+type shard struct {
+	enc *encoder
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	buf      []series.Sample // accepted, not yet taken for a request
+	closed   bool            // no more samples: drain and stop
+	accepted int64           // samples handed to this shard
+	finished int64           // samples sent or dropped
+}
+
+func newShard() *shard {
+	s := &shard{enc: newEncoder()}
+	s.cond = sync.NewCond(&s.mu)
+	return s
+}
+
+// sendStats measure throughput for resharding.
+type sendStats struct {
+	in       atomic.Int64 // samples accepted
+	sentTime atomic.Int64 // nanoseconds spent in successful requests
+	sent     atomic.Int64 // samples in successful requests
+	failures atomic.Int64 // failed attempts
+}
+
+// NewQueue returns a queue that sends through sender. Run starts it.
+func NewQueue(cfg QueueConfig, sender Sender, reg prometheus.Registerer, logger *slog.Logger) *Queue {
+	cfg = withDefaults(cfg)
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	q := &Queue{
+		cfg:     cfg,
+		sender:  sender,
+		logger:  logger,
+		metrics: newQueueMetrics(reg),
+		seed:    maphash.MakeSeed(),
+		limiter: newLogLimiter(10 * time.Second),
+	}
+	for range cfg.MinShards {
+		q.shards = append(q.shards, newShard())
+	}
+	q.metrics.shards.Set(float64(len(q.shards)))
+	return q
+}
+
+func withDefaults(c QueueConfig) QueueConfig {
+	d := DefaultQueueConfig
+	if c.MinShards <= 0 {
+		c.MinShards = d.MinShards
+	}
+	if c.MaxShards <= 0 {
+		c.MaxShards = max(d.MaxShards, c.MinShards)
+	}
+	c.MaxShards = max(c.MaxShards, c.MinShards)
+	if c.ReshardInterval <= 0 {
+		c.ReshardInterval = d.ReshardInterval
+	}
+	if c.MaxSamplesPerSend <= 0 {
+		c.MaxSamplesPerSend = d.MaxSamplesPerSend
+	}
+	if c.Capacity <= 0 {
+		c.Capacity = max(d.Capacity, c.MaxSamplesPerSend)
+	}
+	if c.MinBackoff <= 0 {
+		c.MinBackoff = d.MinBackoff
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = d.MaxBackoff
+	}
+	return c
+}
+
+// WriteBatch spreads batch over the shards by series. It blocks while a shard
+// is full (Capacity samples), until ctx is done.
+func (q *Queue) WriteBatch(ctx context.Context, batch []series.Sample) error {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	parts := make([][]series.Sample, len(q.shards))
+	for _, s := range batch {
+		i := q.shardOf(s.Labels)
+		parts[i] = append(parts[i], s)
+	}
+	q.stats.in.Add(int64(len(batch)))
+	for i, p := range parts {
+		if len(p) == 0 {
+			continue
+		}
+		if err := q.put(ctx, q.shards[i], p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (q *Queue) put(ctx context.Context, sh *shard, p []series.Sample) error {
+	stop := context.AfterFunc(ctx, func() {
+		sh.mu.Lock()
+		sh.cond.Broadcast()
+		sh.mu.Unlock()
+	})
+	defer stop()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for len(sh.buf) > 0 && len(sh.buf)+len(p) > q.cfg.Capacity && ctx.Err() == nil {
+		sh.cond.Wait()
+	}
+	if err := ctx.Err(); err != nil {
+		q.metrics.samplesDropped.WithLabelValues("shutdown").Add(float64(len(p)))
+		return err
+	}
+	sh.buf = append(sh.buf, p...)
+	sh.accepted += int64(len(p))
+	q.metrics.pending.Add(float64(len(p)))
+	sh.cond.Broadcast()
+	return nil
+}
+
+func (q *Queue) shardOf(ls series.Labels) int {
+	if len(q.shards) == 1 {
+		return 0
+	}
+	var h maphash.Hash
+	h.SetSeed(q.seed)
+	ls.Hash(&h)
+	return int(h.Sum64() % uint64(len(q.shards)))
+}
+
+// Run sends until ctx is done, adapting the number of shards, then returns once
+// every shard has stopped. A request in flight when ctx ends is aborted and its
+// samples counted as dropped.
+func (q *Queue) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	q.mu.RLock()
+	for _, sh := range q.shards {
+		wg.Go(func() { q.runShard(ctx, sh) })
+	}
+	q.mu.RUnlock()
+	t := time.NewTicker(q.cfg.ReshardInterval)
+	defer t.Stop()
+	var shardWG *sync.WaitGroup = &wg
+	for {
+		select {
+		case <-ctx.Done():
+			shardWG.Wait()
+			return nil
+		case <-t.C:
+		}
+		if n := q.desiredShards(); n != q.numShards() {
+			shardWG = q.reshard(ctx, shardWG, n)
+		}
+	}
+}
+
+func (q *Queue) numShards() int {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	return len(q.shards)
+}
+
+// desiredShards works out, from the last interval, how many shards keep up
+// with the incoming samples with room to spare: incoming rate times the time a
+// sample takes to send, plus what the backlog needs to drain in one interval.
+// It keeps the count while requests fail (more shards would not help) and
+// while the change is small.
+func (q *Queue) desiredShards() int {
+	in, sent, sentTime, failures := q.stats.in.Swap(0), q.stats.sent.Swap(0), q.stats.sentTime.Swap(0), q.stats.failures.Swap(0)
+	current := q.numShards()
+	if failures > 0 || sent == 0 {
+		return current
+	}
+	perSample := float64(sentTime) / float64(sent) // ns of one shard's time per sample
+	interval := float64(q.cfg.ReshardInterval.Nanoseconds())
+	backlog := 0.0
+	q.mu.RLock()
+	for _, sh := range q.shards {
+		sh.mu.Lock()
+		backlog += float64(len(sh.buf))
+		sh.mu.Unlock()
+	}
+	q.mu.RUnlock()
+	need := (float64(in) + backlog) * perSample / interval * 1.3
+	desired := int(math.Ceil(need))
+	desired = min(max(desired, q.cfg.MinShards), q.cfg.MaxShards)
+	if d := float64(desired - current); math.Abs(d) < 0.3*float64(current) && desired >= q.cfg.MinShards {
+		return current
+	}
+	return desired
+}
+
+// reshard drains the current shards (keeping every series' order) and starts
+// n new ones. WriteBatch waits meanwhile.
+func (q *Queue) reshard(ctx context.Context, old *sync.WaitGroup, n int) *sync.WaitGroup {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, sh := range q.shards {
+		sh.mu.Lock()
+		sh.closed = true
+		sh.cond.Broadcast()
+		sh.mu.Unlock()
+	}
+	old.Wait()
+	q.logger.Info("Resharding remote write", "from", len(q.shards), "to", n)
+	q.shards = q.shards[:0]
+	for range n {
+		q.shards = append(q.shards, newShard())
+	}
+	q.epoch++
+	q.metrics.shards.Set(float64(n))
+	wg := &sync.WaitGroup{}
+	for _, sh := range q.shards {
+		wg.Go(func() { q.runShard(ctx, sh) })
+	}
+	return wg
+}
+
+// runShard sends the shard's samples until it is closed and drained, or ctx
+// is done.
+func (q *Queue) runShard(ctx context.Context, sh *shard) {
+	stop := context.AfterFunc(ctx, func() {
+		sh.mu.Lock()
+		sh.cond.Broadcast()
+		sh.mu.Unlock()
+	})
+	defer stop()
+	for {
+		sh.mu.Lock()
+		for len(sh.buf) == 0 && !sh.closed && ctx.Err() == nil {
+			sh.cond.Wait()
+		}
+		if ctx.Err() != nil || len(sh.buf) == 0 {
+			sh.mu.Unlock()
+			return
+		}
+		n := min(len(sh.buf), q.cfg.MaxSamplesPerSend)
+		batch := make([]series.Sample, n)
+		copy(batch, sh.buf[:n])
+		clear(sh.buf[:n])
+		sh.buf = sh.buf[n:]
+		if len(sh.buf) == 0 {
+			sh.buf = nil
+		}
+		sh.cond.Broadcast()
+		sh.mu.Unlock()
+
+		q.send(ctx, sh, batch)
+		q.metrics.pending.Sub(float64(n))
+		sh.mu.Lock()
+		sh.finished += int64(n)
+		sh.cond.Broadcast()
+		sh.mu.Unlock()
+	}
+}
+
+// Mark is the queue's progress at one moment: the shard set and, per shard,
+// the samples accepted so far.
+type Mark struct {
+	epoch  int
+	counts []int64
+}
+
+// Mark returns the current progress; Reached(m) later reports whether every
+// sample accepted before the call has been sent or dropped.
+func (q *Queue) Mark() Mark {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	m := Mark{epoch: q.epoch, counts: make([]int64, len(q.shards))}
+	for i, sh := range q.shards {
+		sh.mu.Lock()
+		m.counts[i] = sh.accepted
+		sh.mu.Unlock()
+	}
+	return m
+}
+
+// Reached reports whether every sample accepted before m was taken has been
+// sent or dropped. A reshard drains every shard, so marks from before one are
+// reached.
+func (q *Queue) Reached(m Mark) bool {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if m.epoch != q.epoch {
+		return true
+	}
+	for i, sh := range q.shards {
+		sh.mu.Lock()
+		done := sh.finished >= m.counts[i]
+		sh.mu.Unlock()
+		if !done {
+			return false
+		}
+	}
+	return true
+}
+
+// Flush blocks until every sample accepted before the call has been sent or
+// dropped, or ctx is done.
+func (q *Queue) Flush(ctx context.Context) error {
+	m := q.Mark()
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for !q.Reached(m) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
