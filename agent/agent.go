@@ -25,7 +25,6 @@ import (
 	"k8s.io/klog/v2"
 
 	ksp "github.com/kube-state-push/kube-state-push/collectors"
-	"github.com/kube-state-push/kube-state-push/remotewrite"
 )
 
 // pendingLimit bounds the samples waiting between the snapshot and the queue.
@@ -66,18 +65,27 @@ func Run(ctx context.Context, cfg Config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	rwClient := remotewrite.NewClient(cfg.RemoteWriteURL, userAgent(cfg.Version), cfg.RemoteTimeout, nil)
-	queue := remotewrite.NewQueue(remotewrite.QueueConfig{MaxSamplesPerSend: cfg.MaxSamplesPerSend}, rwClient, reg, logger)
-	var writer BatchWriter = queue
+	var endpoints []*endpoint
+	for _, spec := range endpointSpecs(&cfg) {
+		endpoints = append(endpoints, newEndpoint(spec, cfg.Version, reg, logger))
+	}
+	var writer BatchWriter
+	var fan *fanout
 	var ws *walState
-	if cfg.WALDir != "" {
-		if ws, err = openWAL(&cfg, queue, reg, logger); err != nil {
+	switch {
+	case cfg.WALDir != "":
+		if ws, err = openWAL(&cfg, endpoints, reg, logger); err != nil {
 			return err
 		}
 		defer ws.close()
 		writer = ws.sink
-	} else {
+	case len(endpoints) == 1:
 		logger.Warn("No --wal-dir: samples not yet sent are kept in memory only, and lost on restart")
+		writer = endpoints[0].queue
+	default:
+		logger.Warn("No --wal-dir: samples not yet sent are kept in memory only, and lost on restart")
+		fan = newFanout(endpoints, reg, logger)
+		writer = fan
 	}
 	b := newBatcher(writer, cfg.FlushInterval, cfg.MaxSamplesPerSend, pendingLimit)
 	m := newMetrics(reg, func() float64 { return float64(b.Pending()) })
@@ -88,7 +96,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	namespaces, fieldSelector := watchNamespaces(&cfg)
-	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, queue: queue, metrics: m, wal: ws}
+	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, endpoints: endpoints, fanout: fan, metrics: m, wal: ws}
 	for _, r := range resources {
 		watched, selector := []string{metav1.NamespaceAll}, ""
 		if r.Namespaced() {
@@ -108,8 +116,12 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	warnIfUnreachable(ctx, cfg.RemoteWriteURL, logger)
+	shown := make([]string, len(endpoints))
+	for i, spec := range endpointSpecs(&cfg) {
+		shown[i] = spec.shown
+	}
 	logger.Info("Starting", "version", cfg.Version, "resources", len(resources), "watches", len(a.reflectors),
-		"remote_write_url", redactURL(cfg.RemoteWriteURL))
+		"remote_write", shown)
 	return a.run(ctx, reg)
 }
 
@@ -118,7 +130,8 @@ type agent struct {
 	logger     *slog.Logger
 	snap       *Snapshot
 	batcher    *batcher
-	queue      *remotewrite.Queue
+	endpoints  []*endpoint
+	fanout     *fanout // several endpoints without a WAL
 	metrics    *metrics
 	reflectors []*cache.Reflector
 	wal        *walState // nil without --wal-dir
@@ -144,7 +157,12 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 	defer stopSending()
 
 	var sendWG, batchWG, watchWG sync.WaitGroup
-	sendWG.Go(func() { _ = a.queue.Run(sendCtx) })
+	for _, ep := range a.endpoints {
+		sendWG.Go(func() { _ = ep.queue.Run(sendCtx) })
+	}
+	if a.fanout != nil {
+		sendWG.Go(func() { a.fanout.run(sendCtx) })
+	}
 	if a.wal != nil {
 		sendWG.Go(func() { a.wal.run(sendCtx) })
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/kube-state-push/kube-state-push/remotewrite"
 	"github.com/kube-state-push/kube-state-push/series"
 	"github.com/kube-state-push/kube-state-push/wal"
 )
@@ -22,7 +21,7 @@ import (
 type walState struct {
 	w          *wal.WAL
 	sink       *walSink
-	sender     *walSender
+	senders    []*walSender // one per endpoint
 	prev       map[string]*prevSeries
 	metrics    *walMetrics
 	logger     *slog.Logger
@@ -35,7 +34,7 @@ type walState struct {
 	completeBegin wal.Position // start of the last complete resend
 }
 
-func openWAL(cfg *Config, q *remotewrite.Queue, reg prometheus.Registerer, logger *slog.Logger) (*walState, error) {
+func openWAL(cfg *Config, endpoints []*endpoint, reg prometheus.Registerer, logger *slog.Logger) (*walState, error) {
 	w, err := wal.Open(cfg.WALDir, wal.Options{Registerer: reg, Logger: logger.With("component", "wal")})
 	if err != nil {
 		return nil, fmt.Errorf("--wal-dir: %w", err)
@@ -57,25 +56,31 @@ func openWAL(cfg *Config, q *remotewrite.Queue, reg prometheus.Registerer, logge
 			live++
 		}
 	}
-	sender, err := newWALSender("default", w, q, m, logger)
-	if err != nil {
-		_ = w.Close()
-		return nil, err
+	var senders []*walSender
+	for _, ep := range endpoints {
+		s, err := newWALSender(ep.name, w, ep.queue, m, logger.With("endpoint", ep.name))
+		if err != nil {
+			_ = w.Close()
+			return nil, err
+		}
+		senders = append(senders, s)
 	}
 	logger.Info("WAL opened", "dir", cfg.WALDir, "bytes", w.Size(), "series_known", len(prev), "series_live", live,
-		"cursor", sender.position().String(), "scan", time.Since(start).Round(time.Millisecond))
+		"endpoints", len(senders), "scan", time.Since(start).Round(time.Millisecond))
 	ws := &walState{
-		w: w, sender: sender, prev: prev, metrics: m, logger: logger,
+		w: w, senders: senders, prev: prev, metrics: m, logger: logger,
 		maxSize: cfg.WALMaxSize, resolution: cfg.WALCompactResolution, syncEvery: cfg.WALSyncInterval,
 	}
-	ws.sink = &walSink{w: w, logger: logger, metrics: m, senders: []*walSender{sender}}
+	ws.sink = &walSink{w: w, logger: logger, metrics: m, senders: senders}
 	return ws, nil
 }
 
 // run sends from the WAL and manages its space until ctx is done.
 func (ws *walState) run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Go(func() { ws.sender.run(ctx) })
+	for _, s := range ws.senders {
+		wg.Go(func() { s.run(ctx) })
+	}
 	wg.Go(func() { ws.maintain(ctx) })
 	wg.Wait()
 }
@@ -134,12 +139,25 @@ func (ws *walState) truncate() {
 	ws.mu.Lock()
 	keep := ws.completeBegin
 	ws.mu.Unlock()
-	if p := ws.sender.position(); p.Compare(keep) < 0 {
-		keep = p
+	for _, s := range ws.senders {
+		if p := s.position(); p.Compare(keep) < 0 {
+			keep = p
+		}
 	}
 	if err := ws.w.TruncateBefore(keep); err != nil {
 		ws.logger.Error("Removing delivered WAL segments failed", "err", err)
 	}
+}
+
+// slowestReader returns the read position of the sender furthest behind.
+func (ws *walState) slowestReader() wal.Position {
+	var p wal.Position
+	for i, s := range ws.senders {
+		if r := s.reading(); i == 0 || r.Compare(p) < 0 {
+			p = r
+		}
+	}
+	return p
 }
 
 // compactRange returns the closed segments compaction may rewrite: after the
@@ -148,7 +166,7 @@ func (ws *walState) compactRange() (from, to uint64, ok bool) {
 	ws.mu.Lock()
 	limit := ws.completeBegin.Segment
 	ws.mu.Unlock()
-	reading := ws.sender.reading().Segment
+	reading := ws.slowestReader().Segment
 	first := true
 	for _, s := range ws.w.Segments() {
 		if s.Active || s.Index >= limit {
@@ -228,7 +246,7 @@ func (ws *walState) compact() {
 func (ws *walState) dropOldest() {
 	segs := ws.w.Segments()
 	size := ws.w.Size()
-	reading := ws.sender.reading().Segment
+	reading := ws.slowestReader().Segment
 	k := 0
 	for k < len(segs)-1 && size >= ws.maxSize {
 		size -= segs[k].Size
@@ -276,7 +294,16 @@ func (ws *walState) countSamples(s wal.SegmentInfo) int {
 
 // status is the WAL's line on /readyz: backlog, repairs, compactions, drops.
 func (ws *walState) status() string {
-	records, bytes, oldest := ws.sender.backlog()
+	var records int
+	var bytes, oldest int64
+	for _, s := range ws.senders {
+		r, b, o := s.backlog()
+		records += r
+		bytes += b
+		if o > 0 && (oldest == 0 || o < oldest) {
+			oldest = o
+		}
+	}
 	old := "none"
 	if oldest > 0 {
 		old = time.UnixMilli(oldest).UTC().Format(time.RFC3339)

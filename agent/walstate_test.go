@@ -117,7 +117,7 @@ func TestCompaction(t *testing.T) {
 		t.Fatalf("only %d segments; the test wants many", n)
 	}
 	sender := &walSender{}
-	ws := &walState{w: w, sender: sender, metrics: newWALMetrics(nil), logger: slog.New(slog.DiscardHandler),
+	ws := &walState{w: w, senders: []*walSender{sender}, metrics: newWALMetrics(nil), logger: slog.New(slog.DiscardHandler),
 		resolution: 4 * time.Minute, completeBegin: wal.Position{Segment: end.Segment}}
 	before := w.Size()
 	ws.compact()
@@ -191,7 +191,7 @@ func TestDropOldest(t *testing.T) {
 	for i := range int64(300) {
 		appendSamples(t, w, series.Sample{Labels: ls, T: i, V: float64(i)})
 	}
-	ws := &walState{w: w, sender: &walSender{}, metrics: newWALMetrics(nil), logger: slog.New(slog.DiscardHandler),
+	ws := &walState{w: w, senders: []*walSender{{}}, metrics: newWALMetrics(nil), logger: slog.New(slog.DiscardHandler),
 		maxSize: w.Size() / 2}
 	inFirst := ws.countSamples(w.Segments()[0])
 	ws.dropOldest()

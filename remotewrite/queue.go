@@ -32,6 +32,9 @@ type QueueConfig struct {
 	MinBackoff, MaxBackoff time.Duration
 	// ReshardInterval is how often the shard count is reconsidered.
 	ReshardInterval time.Duration
+	// Transform, when set, rewrites each sample's labels before it is queued
+	// (external labels, write_relabel_configs); keep false drops the sample.
+	Transform func(series.Labels) (ls series.Labels, keep bool)
 }
 
 // DefaultQueueConfig is used for zero fields of a QueueConfig: Prometheus's

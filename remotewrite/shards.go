@@ -92,6 +92,9 @@ func withDefaults(c QueueConfig) QueueConfig {
 // WriteBatch spreads batch over the shards by series. It blocks while a shard
 // is full (Capacity samples), until ctx is done.
 func (q *Queue) WriteBatch(ctx context.Context, batch []series.Sample) error {
+	if q.cfg.Transform != nil {
+		batch = q.transform(batch)
+	}
 	q.mu.RLock()
 	defer q.mu.RUnlock()
 	parts := make([][]series.Sample, len(q.shards))
@@ -109,6 +112,22 @@ func (q *Queue) WriteBatch(ctx context.Context, batch []series.Sample) error {
 		}
 	}
 	return nil
+}
+
+// transform applies QueueConfig.Transform, into a new slice: the caller's
+// batch may be shared with other endpoints.
+func (q *Queue) transform(batch []series.Sample) []series.Sample {
+	out := make([]series.Sample, 0, len(batch))
+	for _, s := range batch {
+		ls, keep := q.cfg.Transform(s.Labels)
+		if !keep {
+			q.metrics.samplesDropped.WithLabelValues("relabel").Inc()
+			continue
+		}
+		s.Labels = ls
+		out = append(out, s)
+	}
+	return out
 }
 
 func (q *Queue) put(ctx context.Context, sh *shard, p []series.Sample) error {
