@@ -1,0 +1,141 @@
+package remotewrite
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang/snappy"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/prompb"
+
+	"github.com/kube-state-push/kube-state-push/series"
+)
+
+// faultyReceiver answers each request according to a script of faults, then
+// accepts: it records every accepted sample per series, in arrival order.
+type faultyReceiver struct {
+	t      *testing.T
+	mu     sync.Mutex
+	faults []string // consumed one per request: "500", "429", "400", "timeout", "reset", "ok"
+	got    map[string][]int64
+	seen   int
+}
+
+func (f *faultyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	fault := "ok"
+	if len(f.faults) > 0 {
+		fault, f.faults = f.faults[0], f.faults[1:]
+	}
+	f.seen++
+	f.mu.Unlock()
+	switch fault {
+	case "500":
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	case "429":
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "slow down", http.StatusTooManyRequests)
+		return
+	case "400":
+		http.Error(w, "out of order sample for series x", http.StatusBadRequest)
+		return
+	case "timeout":
+		time.Sleep(700 * time.Millisecond) // longer than the client timeout
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case "reset":
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			f.t.Error("cannot hijack")
+			return
+		}
+		conn, _, _ := hj.Hijack()
+		if tcp, ok := conn.(*net.TCPConn); ok {
+			_ = tcp.SetLinger(0) // RST instead of FIN
+		}
+		_ = conn.Close()
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	pb, err := snappy.Decode(nil, body)
+	if err != nil {
+		f.t.Errorf("snappy: %v", err)
+		return
+	}
+	var wr prompb.WriteRequest
+	if err := wr.Unmarshal(pb); err != nil {
+		f.t.Errorf("unmarshal: %v", err)
+		return
+	}
+	f.mu.Lock()
+	for _, ts := range wr.Timeseries {
+		k := ts.Labels[len(ts.Labels)-1].Value
+		for _, s := range ts.Samples {
+			f.got[k] = append(f.got[k], s.Timestamp)
+		}
+	}
+	f.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// A receiver that fails in every way in turn: 5xx, 429 with Retry-After,
+// timeouts and connection resets are retried until accepted; a 400 drops its
+// request, counted; every series arrives in order.
+func TestFaultyReceiver(t *testing.T) {
+	rcv := &faultyReceiver{t: t, got: map[string][]int64{},
+		faults: []string{"500", "500", "429", "timeout", "reset", "ok", "400", "500", "reset", "timeout"}}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	reg := prometheus.NewRegistry()
+	q := NewQueue(QueueConfig{MinShards: 1, MaxShards: 1, MaxSamplesPerSend: 10, MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond},
+		NewClient(srv.URL, "test", 300*time.Millisecond, nil), reg, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = q.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	const rounds = 10
+	for round := range int64(rounds) {
+		var batch []series.Sample
+		for i := range 5 {
+			batch = append(batch, series.Sample{Labels: labels("__name__", "m", "s", fmt.Sprint(i)), T: round, V: 1})
+		}
+		if err := q.WriteBatch(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fctx, fcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer fcancel()
+	if err := q.Flush(fctx); err != nil {
+		t.Fatal(err)
+	}
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	total := 0
+	for k, ts := range rcv.got {
+		for i := 1; i < len(ts); i++ {
+			if ts[i] <= ts[i-1] {
+				t.Errorf("series %s out of order: %v", k, ts)
+			}
+		}
+		total += len(ts)
+	}
+	// 50 samples in requests of 10: one request hit the 400 and was dropped.
+	if dropped := metricValue(t, reg, "kube_state_push_remote_write_samples_dropped_total", "http_400"); dropped != 10 {
+		t.Errorf("dropped %v samples on 400, want 10", dropped)
+	}
+	if total != 40 {
+		t.Errorf("received %d samples, want 40 (50 less the 10 refused)", total)
+	}
+	if retried := metricValue(t, reg, "kube_state_push_remote_write_requests_total", "retried"); retried != 8 {
+		t.Errorf("%v retries, want 8 (500, 500, 429, timeout, reset, 500, reset, timeout)", retried)
+	}
+}
