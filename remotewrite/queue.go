@@ -2,22 +2,22 @@ package remotewrite
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"hash/maphash"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kube-state-push/kube-state-push/series"
 )
 
-// Sender stores one encoded write request; *Client is the real one.
+// Sender stores one encoded write request holding msg; *Client is the real
+// one. It returns what a 2.0 receiver reported as written, and the errors
+// Client.Store documents.
 type Sender interface {
-	Store(ctx context.Context, body []byte) error
+	Store(ctx context.Context, body []byte, msg ProtobufMessage) (WriteStats, error)
 }
 
 // QueueConfig tunes a Queue.
@@ -30,34 +30,62 @@ type QueueConfig struct {
 	Capacity int
 	// MinBackoff and MaxBackoff bound the wait between retries.
 	MinBackoff, MaxBackoff time.Duration
+	// ProtobufMessage is the message sent: MessageV1 (also for "") or
+	// MessageV2. With MessageV2, a receiver that answers 415, or 2xx without
+	// the Written headers, makes the queue send the same samples again as 1.0
+	// and keep to 1.0 for the rest of the process.
+	ProtobufMessage ProtobufMessage
+	// Metadata returns a family's type, help and unit. With 2.0 it goes with
+	// every series; with 1.0 in separate requests (see MetadataSendInterval).
+	// Nil sends no metadata.
+	Metadata MetadataFunc
+	// MetadataSendInterval is how often, with 1.0, the metadata of every family
+	// sent so far is sent again (Prometheus's metadata_config.send_interval);
+	// a family is also sent as soon as its first samples are. Negative sends no
+	// 1.0 metadata (metadata_config.send: false); 2.0 still carries it.
+	MetadataSendInterval time.Duration
+	// MaxMetadataPerSend caps the families of one 1.0 metadata request
+	// (metadata_config.max_samples_per_send).
+	MaxMetadataPerSend int
 }
 
 // DefaultQueueConfig is used for zero fields of a QueueConfig.
 var DefaultQueueConfig = QueueConfig{
-	Shards:            4,
-	MaxSamplesPerSend: 2000,
-	Capacity:          20000,
-	MinBackoff:        50 * time.Millisecond,
-	MaxBackoff:        5 * time.Second,
+	Shards:               4,
+	MaxSamplesPerSend:    2000,
+	Capacity:             20000,
+	MinBackoff:           50 * time.Millisecond,
+	MaxBackoff:           5 * time.Second,
+	ProtobufMessage:      MessageV1,
+	MetadataSendInterval: time.Minute,
+	MaxMetadataPerSend:   2000,
 }
 
 // Queue sends samples through parallel shards. A series always goes through the
 // same shard and each shard sends in order, retrying a failed request until it
 // succeeds, is refused for good (4xx), or the queue stops, so per series the
-// receiver sees samples in the order given.
+// receiver sees samples in the order given, also across a fallback from 2.0
+// to 1.0 (the request is sent again as 1.0 before the shard goes on).
 type Queue struct {
-	cfg     QueueConfig
-	sender  Sender
-	logger  *slog.Logger
-	metrics *queueMetrics
-	shards  []*shard
-	seed    maphash.Seed
-	limiter *logLimiter
+	cfg      QueueConfig
+	sender   Sender
+	logger   *slog.Logger
+	metrics  *queueMetrics
+	shards   []*shard
+	seed     maphash.Seed
+	limiter  *logLimiter
+	fellBack atomic.Bool
+	families *familySet // nil when no 1.0 metadata is sent
 }
 
 type shard struct {
-	ch  chan []series.Sample
-	enc *encoder
+	ch   chan []series.Sample
+	enc  *encoder
+	enc2 *encoderV2 // nil unless 2.0 is configured
+	// seen and lastName are the families this shard has reported to
+	// Queue.families; only the shard goroutine uses them.
+	seen     map[string]struct{}
+	lastName string
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -67,10 +95,14 @@ type shard struct {
 
 // NewQueue returns a queue that sends through sender. Run starts it.
 func NewQueue(cfg QueueConfig, sender Sender, reg prometheus.Registerer, logger *slog.Logger) *Queue {
-	cfg = withDefaults(cfg)
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if err := cfg.ProtobufMessage.Validate(); err != nil {
+		logger.Error("Sending Remote-Write 1.0", "err", err)
+		cfg.ProtobufMessage = MessageV1
+	}
+	cfg = withDefaults(cfg)
 	q := &Queue{
 		cfg:     cfg,
 		sender:  sender,
@@ -82,11 +114,27 @@ func NewQueue(cfg QueueConfig, sender Sender, reg prometheus.Registerer, logger 
 	// Channel slots hold sub-batches; the capacity in samples is enforced by
 	// counting below, the slots only bound the number of pieces.
 	for range cfg.Shards {
-		s := &shard{ch: make(chan []series.Sample, 64), enc: newEncoder()}
+		s := &shard{ch: make(chan []series.Sample, 64), enc: newEncoder(), seen: map[string]struct{}{}}
+		if cfg.ProtobufMessage == MessageV2 {
+			s.enc2 = newEncoderV2(cfg.Metadata)
+		}
 		s.cond = sync.NewCond(&s.mu)
 		q.shards = append(q.shards, s)
 	}
+	if cfg.Metadata != nil && cfg.MetadataSendInterval > 0 {
+		q.families = newFamilySet()
+	}
+	q.metrics.setMessage(cfg.ProtobufMessage)
 	return q
+}
+
+// ProtobufMessage returns the message the queue sends now: the configured one,
+// or MessageV1 after a fallback.
+func (q *Queue) ProtobufMessage() ProtobufMessage {
+	if q.cfg.ProtobufMessage == MessageV2 && !q.fellBack.Load() {
+		return MessageV2
+	}
+	return MessageV1
 }
 
 func withDefaults(c QueueConfig) QueueConfig {
@@ -105,6 +153,15 @@ func withDefaults(c QueueConfig) QueueConfig {
 	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = d.MaxBackoff
+	}
+	if c.ProtobufMessage == "" {
+		c.ProtobufMessage = d.ProtobufMessage
+	}
+	if c.MetadataSendInterval == 0 {
+		c.MetadataSendInterval = d.MetadataSendInterval
+	}
+	if c.MaxMetadataPerSend <= 0 {
+		c.MaxMetadataPerSend = d.MaxMetadataPerSend
 	}
 	return c
 }
@@ -177,12 +234,16 @@ func (q *Queue) finish(sh *shard, n int) {
 	sh.mu.Unlock()
 }
 
-// Run sends until ctx is done, then returns once every shard has stopped. A
-// request in flight when ctx ends is aborted and its samples counted as dropped.
+// Run sends until ctx is done, then returns once every shard (and the 1.0
+// metadata sender) has stopped. A request in flight when ctx ends is aborted
+// and its samples counted as dropped.
 func (q *Queue) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, sh := range q.shards {
 		wg.Go(func() { q.runShard(ctx, sh) })
+	}
+	if q.families != nil {
+		wg.Go(func() { q.runMetadata(ctx) })
 	}
 	wg.Wait()
 	return nil
@@ -217,98 +278,6 @@ func (q *Queue) runShard(ctx context.Context, sh *shard) {
 			buf = nil
 		}
 	}
-}
-
-// send delivers one request's samples, retrying what is worth retrying.
-func (q *Queue) send(ctx context.Context, sh *shard, ss []series.Sample) {
-	body, err := sh.enc.encode(ss)
-	if err != nil {
-		q.metrics.samplesDropped.WithLabelValues("encode").Add(float64(len(ss)))
-		q.logger.Error("Dropped samples that could not be encoded", "samples", len(ss), "err", err)
-		return
-	}
-	bo := backoff.NewExponentialBackOff(
-		backoff.WithInitialInterval(q.cfg.MinBackoff),
-		backoff.WithMaxInterval(q.cfg.MaxBackoff),
-		backoff.WithMaxElapsedTime(0),
-	)
-	for {
-		start := time.Now()
-		err := q.sender.Store(ctx, body)
-		q.metrics.sendDuration.Observe(time.Since(start).Seconds())
-		if err == nil {
-			q.metrics.requests.WithLabelValues("success").Inc()
-			q.metrics.samplesSent.Add(float64(len(ss)))
-			q.metrics.bytesSent.Add(float64(len(body)))
-			now := time.Now().UnixMilli()
-			for _, s := range ss {
-				q.metrics.lag.Observe(float64(now-s.T) / 1000)
-			}
-			return
-		}
-		if ctx.Err() != nil {
-			q.metrics.samplesDropped.WithLabelValues("shutdown").Add(float64(len(ss)))
-			return
-		}
-		var rerr *RecoverableError
-		if !errors.As(err, &rerr) {
-			code := "other"
-			var serr *StatusError
-			if errors.As(err, &serr) {
-				code = fmt.Sprint(serr.Code)
-			}
-			q.metrics.requests.WithLabelValues("dropped").Inc()
-			q.metrics.samplesDropped.WithLabelValues("http_" + code).Add(float64(len(ss)))
-			if n, ok := q.limiter.allow("drop"); ok {
-				q.logger.Error("Receiver refused samples; dropped them", "samples", len(ss), "err", err, "suppressed", n)
-			}
-			return
-		}
-		q.metrics.requests.WithLabelValues("retried").Inc()
-		wait := bo.NextBackOff()
-		if rerr.RetryAfter > wait {
-			wait = rerr.RetryAfter
-		}
-		if n, ok := q.limiter.allow("retry"); ok {
-			q.logger.Warn("Failed to send samples, retrying", "samples", len(ss), "err", err, "backoff", wait, "suppressed", n)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			q.metrics.samplesDropped.WithLabelValues("shutdown").Add(float64(len(ss)))
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// logLimiter lets one log line per key through per interval and counts the rest.
-type logLimiter struct {
-	mu         sync.Mutex
-	interval   time.Duration
-	last       map[string]time.Time
-	suppressed map[string]int
-}
-
-func newLogLimiter(interval time.Duration) *logLimiter {
-	return &logLimiter{interval: interval, last: map[string]time.Time{}, suppressed: map[string]int{}}
-}
-
-// allow reports whether a line for key may be logged now, and how many were
-// suppressed since the last one.
-func (l *logLimiter) allow(key string) (int, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	if now.Sub(l.last[key]) < l.interval {
-		l.suppressed[key]++
-		return 0, false
-	}
-	l.last[key] = now
-	n := l.suppressed[key]
-	l.suppressed[key] = 0
-	return n, true
 }
 
 // Mark is the queue's progress at one moment: per shard, the samples accepted
