@@ -77,7 +77,7 @@ func TestRealPrometheus3ReceivesV2(t *testing.T) {
 		t.Errorf("receiver appended %v samples without metadata, want 10 (kube_pod_unknown_family)", got)
 	}
 	want := map[string][2]string{
-		"kube_pod_info":                            {"gauge", ""},
+		"kube_pod_info": {"gauge", ""},
 		"kube_pod_container_status_restarts_total": {"counter", ""},
 		"kube_pod_start_time":                      {"gauge", "seconds"},
 		"kube_pod_unknown_family":                  {"", ""},
