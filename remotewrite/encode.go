@@ -1,13 +1,15 @@
 package remotewrite
 
 import (
+	"fmt"
+
 	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/prompb"
 
 	"github.com/kube-state-push/kube-state-push/series"
 )
 
-// encoder builds compressed WriteRequests, reusing its buffers between calls.
+// encoder builds compressed Remote-Write 1.0 WriteRequests, reusing its buffers between calls.
 // It is not safe for concurrent use: each shard has its own.
 type encoder struct {
 	req     prompb.WriteRequest
@@ -67,12 +69,22 @@ func (e *encoder) encode(ss []series.Sample) ([]byte, error) {
 		ts[i].Samples = append(ts[i].Samples, prompb.Sample{Value: s.V, Timestamp: s.T})
 	}
 	e.req.Timeseries, e.labels, e.samples, e.counts = ts, labels, samples, counts
+	return e.compress(&e.req)
+}
 
-	size := e.req.Size()
+// encodeMetadata returns the snappy-compressed protobuf of a WriteRequest that
+// holds only md, as Prometheus sends 1.0 metadata. The result is valid until
+// the next call.
+func (e *encoder) encodeMetadata(md []prompb.MetricMetadata) ([]byte, error) {
+	return e.compress(&prompb.WriteRequest{Metadata: md})
+}
+
+func (e *encoder) compress(req *prompb.WriteRequest) ([]byte, error) {
+	size := req.Size()
 	e.pb = grow(e.pb, size)[:size]
-	n, err := e.req.MarshalToSizedBuffer(e.pb)
+	n, err := req.MarshalToSizedBuffer(e.pb)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("marshal 1.0 request: %w", err)
 	}
 	e.out = snappy.Encode(e.out[:cap(e.out)], e.pb[size-n:])
 	return e.out, nil

@@ -11,6 +11,10 @@ type queueMetrics struct {
 	pending        prometheus.Gauge
 	lag            prometheus.Histogram
 	shards         prometheus.Gauge
+	unconfirmed    prometheus.Counter
+	message        *prometheus.GaugeVec
+	metadataSent   prometheus.Counter
+	metadataDrop   prometheus.Counter
 }
 
 func newQueueMetrics(reg prometheus.Registerer) *queueMetrics {
@@ -25,7 +29,7 @@ func newQueueMetrics(reg prometheus.Registerer) *queueMetrics {
 		}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kube_state_push_remote_write_requests_total",
-			Help: "Remote-write requests by result: success, retried (failed and retried: 5xx, 429, network) or dropped (refused with another 4xx).",
+			Help: "Remote-write requests by result: success, retried (failed and retried: 5xx, 429, network), dropped (refused with another 4xx) or fallback (a 2.0 request the receiver did not take, sent again as 1.0).",
 		}, []string{"result"}),
 		samplesDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kube_state_push_remote_write_samples_dropped_total",
@@ -49,9 +53,37 @@ func newQueueMetrics(reg prometheus.Registerer) *queueMetrics {
 			Name: "kube_state_push_remote_write_shards",
 			Help: "Parallel senders of the remote-write queue.",
 		}),
+		unconfirmed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kube_state_push_remote_write_samples_unconfirmed_total",
+			Help: "Samples of 2.0 requests answered with 2xx that the receiver did not count in X-Prometheus-Remote-Write-Samples-Written (a receiver that wrote less than it accepted).",
+		}),
+		message: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "kube_state_push_remote_write_protobuf_message",
+			Help: "1 for the Remote-Write protobuf message in use (prometheus.WriteRequest = 1.0, io.prometheus.write.v2.Request = 2.0), 0 for the other.",
+		}, []string{"protobuf_message"}),
+		metadataSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kube_state_push_remote_write_metadata_sent_total",
+			Help: "Family metadata entries the receiver accepted in 1.0 metadata requests (2.0 carries metadata with every series).",
+		}),
+		metadataDrop: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kube_state_push_remote_write_metadata_dropped_total",
+			Help: "Family metadata entries of 1.0 metadata requests the receiver refused (4xx).",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.samplesSent, m.bytesSent, m.requests, m.samplesDropped, m.sendDuration, m.pending, m.lag, m.shards)
+		reg.MustRegister(m.samplesSent, m.bytesSent, m.requests, m.samplesDropped, m.sendDuration, m.pending, m.lag,
+			m.unconfirmed, m.message, m.metadataSent, m.metadataDrop, m.shards)
 	}
 	return m
+}
+
+// setMessage records msg as the protobuf message in use.
+func (m *queueMetrics) setMessage(msg ProtobufMessage) {
+	for _, v := range []ProtobufMessage{MessageV1, MessageV2} {
+		x := 0.0
+		if v == msg {
+			x = 1
+		}
+		m.message.WithLabelValues(string(v)).Set(x)
+	}
 }

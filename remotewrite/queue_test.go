@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -15,19 +16,39 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/prometheus/prompb"
+	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 
 	"github.com/kube-state-push/kube-state-push/series"
+)
+
+// v2Mode is how a test receiver treats a request with the 2.0 Content-Type.
+type v2Mode int
+
+const (
+	// v2Accept decodes it and answers with the Written headers, as Prometheus 3 does.
+	v2Accept v2Mode = iota
+	// v2Reject answers 415 Unsupported Media Type.
+	v2Reject
+	// v2Ignore decodes it as a 1.0 WriteRequest, whatever the Content-Type, and
+	// answers 204 without Written headers, as Prometheus 2.x and VictoriaMetrics do.
+	v2Ignore
 )
 
 // receiver is a test remote-write endpoint that decodes every request.
 type receiver struct {
 	t      *testing.T
 	mu     sync.Mutex
-	reqs   []prompb.WriteRequest
-	header []http.Header
+	reqs   []prompb.WriteRequest // 1.0 requests, and 2.0 ones decoded as 1.0 by v2Ignore
+	header []http.Header         // of reqs
+	v2     []writev2.Request
+	v2hdr  []http.Header // of v2
 	// answer, when set, decides the status of each request (1-based count).
 	answer func(n int) (int, string)
 	n      int
+	mode   v2Mode
+	// written, when set, gives the Samples-Written of a 2.0 request that
+	// carried sent samples.
+	written func(sent int) int
 }
 
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -43,6 +64,11 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
+	isV2 := req.Header.Get("Content-Type") == "application/x-protobuf;proto=io.prometheus.write.v2.Request"
+	if isV2 && r.mode == v2Reject {
+		http.Error(w, "unsupported content type", http.StatusUnsupportedMediaType)
+		return
+	}
 	body, err := io.ReadAll(req.Body)
 	if err != nil {
 		r.t.Errorf("read body: %v", err)
@@ -52,6 +78,28 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if err != nil {
 		r.t.Errorf("body is not snappy block format: %v", err)
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if isV2 && r.mode == v2Accept {
+		var wr writev2.Request
+		if err := wr.Unmarshal(pb); err != nil {
+			r.t.Errorf("body is not a 2.0 Request: %v", err)
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.v2 = append(r.v2, wr)
+		r.v2hdr = append(r.v2hdr, req.Header.Clone())
+		n := 0
+		for _, ts := range wr.Timeseries {
+			n += len(ts.Samples)
+		}
+		if r.written != nil {
+			n = r.written(n)
+		}
+		w.Header().Set("X-Prometheus-Remote-Write-Samples-Written", strconv.Itoa(n))
+		w.Header().Set("X-Prometheus-Remote-Write-Histograms-Written", "0")
+		w.Header().Set("X-Prometheus-Remote-Write-Exemplars-Written", "0")
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	var wr prompb.WriteRequest
@@ -69,6 +117,18 @@ func (r *receiver) requests() ([]prompb.WriteRequest, []http.Header) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]prompb.WriteRequest(nil), r.reqs...), append([]http.Header(nil), r.header...)
+}
+
+func (r *receiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
+func (r *receiver) requestsV2() ([]writev2.Request, []http.Header) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]writev2.Request(nil), r.v2...), append([]http.Header(nil), r.v2hdr...)
 }
 
 func startQueue(t *testing.T, rcv *receiver, cfg QueueConfig) (*Queue, *prometheus.Registry) {
@@ -285,15 +345,15 @@ type slowSender struct {
 	bad   int
 }
 
-func (s *slowSender) Store(_ context.Context, body []byte) error {
+func (s *slowSender) Store(_ context.Context, body []byte, _ ProtobufMessage) (WriteStats, error) {
 	time.Sleep(s.delay)
 	pb, err := snappy.Decode(nil, body)
 	if err != nil {
-		return err
+		return WriteStats{}, err
 	}
 	var wr prompb.WriteRequest
 	if err := wr.Unmarshal(pb); err != nil {
-		return err
+		return WriteStats{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -307,7 +367,7 @@ func (s *slowSender) Store(_ context.Context, body []byte) error {
 			s.n++
 		}
 	}
-	return nil
+	return WriteStats{}, nil
 }
 
 // With a slow receiver and a steady inflow the queue adds shards, and every

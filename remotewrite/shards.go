@@ -17,7 +17,12 @@ import (
 // shard sends the samples of the series that hash to it, in order, one
 // request at a time.
 type shard struct {
-	enc *encoder
+	enc  *encoder
+	enc2 *encoderV2 // nil unless 2.0 is configured
+	// seen and lastName are the families this shard has reported to
+	// Queue.families; only the shard goroutine uses them.
+	seen     map[string]struct{}
+	lastName string
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -27,8 +32,11 @@ type shard struct {
 	finished int64           // samples sent or dropped
 }
 
-func newShard() *shard {
-	s := &shard{enc: newEncoder()}
+func newShard(cfg QueueConfig) *shard {
+	s := &shard{enc: newEncoder(), seen: map[string]struct{}{}}
+	if cfg.ProtobufMessage == MessageV2 {
+		s.enc2 = newEncoderV2(cfg.Metadata)
+	}
 	s.cond = sync.NewCond(&s.mu)
 	return s
 }
@@ -43,10 +51,14 @@ type sendStats struct {
 
 // NewQueue returns a queue that sends through sender. Run starts it.
 func NewQueue(cfg QueueConfig, sender Sender, reg prometheus.Registerer, logger *slog.Logger) *Queue {
-	cfg = withDefaults(cfg)
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if err := cfg.ProtobufMessage.Validate(); err != nil {
+		logger.Error("Sending Remote-Write 1.0", "err", err)
+		cfg.ProtobufMessage = MessageV1
+	}
+	cfg = withDefaults(cfg)
 	q := &Queue{
 		cfg:     cfg,
 		sender:  sender,
@@ -56,9 +68,13 @@ func NewQueue(cfg QueueConfig, sender Sender, reg prometheus.Registerer, logger 
 		limiter: newLogLimiter(10 * time.Second),
 	}
 	for range cfg.MinShards {
-		q.shards = append(q.shards, newShard())
+		q.shards = append(q.shards, newShard(cfg))
+	}
+	if cfg.Metadata != nil && cfg.MetadataSendInterval > 0 {
+		q.families = newFamilySet()
 	}
 	q.metrics.shards.Set(float64(len(q.shards)))
+	q.metrics.setMessage(cfg.ProtobufMessage)
 	return q
 }
 
@@ -85,6 +101,15 @@ func withDefaults(c QueueConfig) QueueConfig {
 	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = d.MaxBackoff
+	}
+	if c.ProtobufMessage == "" {
+		c.ProtobufMessage = d.ProtobufMessage
+	}
+	if c.MetadataSendInterval == 0 {
+		c.MetadataSendInterval = d.MetadataSendInterval
+	}
+	if c.MaxMetadataPerSend <= 0 {
+		c.MaxMetadataPerSend = d.MaxMetadataPerSend
 	}
 	return c
 }
@@ -173,6 +198,9 @@ func (q *Queue) Run(ctx context.Context) error {
 		wg.Go(func() { q.runShard(ctx, sh) })
 	}
 	q.mu.RUnlock()
+	if q.families != nil {
+		wg.Go(func() { q.runMetadata(ctx) })
+	}
 	t := time.NewTicker(q.cfg.ReshardInterval)
 	defer t.Stop()
 	var shardWG *sync.WaitGroup = &wg
@@ -240,7 +268,7 @@ func (q *Queue) reshard(ctx context.Context, old *sync.WaitGroup, n int) *sync.W
 	q.logger.Info("Resharding remote write", "from", len(q.shards), "to", n)
 	q.shards = q.shards[:0]
 	for range n {
-		q.shards = append(q.shards, newShard())
+		q.shards = append(q.shards, newShard(q.cfg))
 	}
 	q.epoch++
 	q.metrics.shards.Set(float64(n))

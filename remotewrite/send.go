@@ -1,0 +1,207 @@
+package remotewrite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/kube-state-push/kube-state-push/series"
+)
+
+// send delivers one request's samples, retrying what is worth retrying. When
+// the receiver does not take a 2.0 request, the queue falls back to 1.0 and
+// the same samples are sent again as 1.0 at once, before the shard goes on to
+// later samples, so per-series order holds and nothing is lost in the switch.
+func (q *Queue) send(ctx context.Context, sh *shard, ss []series.Sample) {
+	q.noteFamilies(sh, ss)
+	bo := newBackoff(q.cfg)
+	var (
+		body    []byte
+		encoded ProtobufMessage
+	)
+	for {
+		msg := q.ProtobufMessage()
+		if body == nil || msg != encoded {
+			var err error
+			if body, err = sh.encode(msg, ss); err != nil {
+				q.metrics.samplesDropped.WithLabelValues("encode").Add(float64(len(ss)))
+				q.logger.Error("Dropped samples that could not be encoded", "samples", len(ss), "err", err)
+				return
+			}
+			encoded = msg
+		}
+		start := time.Now()
+		stats, err := q.sender.Store(ctx, body, msg)
+		took := time.Since(start)
+		q.metrics.sendDuration.Observe(took.Seconds())
+		if err == nil {
+			q.stats.sent.Add(int64(len(ss)))
+			q.stats.sentTime.Add(took.Nanoseconds())
+			q.delivered(ss, len(body), msg, stats)
+			return
+		}
+		if ctx.Err() != nil {
+			q.metrics.samplesDropped.WithLabelValues("shutdown").Add(float64(len(ss)))
+			return
+		}
+		var uerr *UnsupportedMessageError
+		if msg == MessageV2 && errors.As(err, &uerr) {
+			q.metrics.requests.WithLabelValues("fallback").Inc()
+			q.fallBack(err)
+			continue
+		}
+		var rerr *RecoverableError
+		if !errors.As(err, &rerr) {
+			q.refused(ss, msg, stats, err)
+			return
+		}
+		q.metrics.requests.WithLabelValues("retried").Inc()
+		q.stats.failures.Add(1)
+		if !q.wait(ctx, bo, rerr, "retry", "Failed to send samples, retrying", "samples", len(ss)) {
+			q.metrics.samplesDropped.WithLabelValues("shutdown").Add(float64(len(ss)))
+			return
+		}
+	}
+}
+
+// encode encodes ss as msg with the shard's encoder for it.
+func (sh *shard) encode(msg ProtobufMessage, ss []series.Sample) ([]byte, error) {
+	if msg == MessageV2 && sh.enc2 != nil {
+		return sh.enc2.encode(ss)
+	}
+	return sh.enc.encode(ss)
+}
+
+// delivered accounts for a request the receiver accepted. A 2.0 receiver that
+// answers 2xx must have written everything (it answers 4xx or 5xx to a partial
+// write), so a lower Samples-Written is a receiver fault: retrying a 2xx is not
+// allowed, so the difference is counted as unconfirmed and logged.
+func (q *Queue) delivered(ss []series.Sample, bytes int, msg ProtobufMessage, stats WriteStats) {
+	q.metrics.requests.WithLabelValues("success").Inc()
+	q.metrics.samplesSent.Add(float64(len(ss)))
+	q.metrics.bytesSent.Add(float64(bytes))
+	now := time.Now().UnixMilli()
+	for _, s := range ss {
+		q.metrics.lag.Observe(float64(now-s.T) / 1000)
+	}
+	if msg != MessageV2 || stats.Samples == int64(len(ss)) {
+		return
+	}
+	sent := encodable(ss)
+	if stats.Samples == sent {
+		return
+	}
+	if missing := sent - stats.Samples; missing > 0 {
+		q.metrics.unconfirmed.Add(float64(missing))
+	}
+	if n, ok := q.limiter.allow("written"); ok {
+		q.logger.Warn("Receiver answered 2xx but reports a different number of samples written",
+			"sent", sent, "written", stats.Samples, "suppressed", n)
+	}
+}
+
+// refused accounts for a request refused for good (4xx). A 2.0 receiver
+// writes what it can of a request it refuses and says how much, so only the
+// rest is counted as dropped.
+func (q *Queue) refused(ss []series.Sample, msg ProtobufMessage, stats WriteStats, err error) {
+	code := "other"
+	var serr *StatusError
+	if errors.As(err, &serr) {
+		code = fmt.Sprint(serr.Code)
+	}
+	dropped, written := int64(len(ss)), int64(0)
+	if msg == MessageV2 && stats.Confirmed {
+		written = min(stats.Samples, dropped)
+		dropped -= written
+		q.metrics.samplesSent.Add(float64(written))
+	}
+	q.metrics.requests.WithLabelValues("dropped").Inc()
+	q.metrics.samplesDropped.WithLabelValues("http_" + code).Add(float64(dropped))
+	if n, ok := q.limiter.allow("drop"); ok {
+		q.logger.Error("Receiver refused samples; dropped them", "samples", dropped, "written", written, "err", err, "suppressed", n)
+	}
+}
+
+// fallBack switches the queue to 1.0 for the rest of the process, once.
+func (q *Queue) fallBack(err error) {
+	if !q.fellBack.CompareAndSwap(false, true) {
+		return
+	}
+	q.metrics.setMessage(MessageV1)
+	q.logger.Warn("Receiver does not accept Remote-Write 2.0; sending 1.0 from now on", "err", err)
+	if q.families != nil {
+		q.families.sendAll()
+	}
+}
+
+// encodable counts the samples an encoder puts in a request.
+func encodable(ss []series.Sample) int64 {
+	var n int64
+	for _, s := range ss {
+		if !s.Labels.IsEmpty() {
+			n++
+		}
+	}
+	return n
+}
+
+func newBackoff(cfg QueueConfig) backoff.BackOff {
+	return backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(cfg.MinBackoff),
+		backoff.WithMaxInterval(cfg.MaxBackoff),
+		backoff.WithMaxElapsedTime(0),
+	)
+}
+
+// wait sleeps before the next retry: the next backoff, or longer when the
+// receiver asked for it with Retry-After. It logs msg, rate-limited under key,
+// and reports false when ctx ended first.
+func (q *Queue) wait(ctx context.Context, bo backoff.BackOff, rerr *RecoverableError, key, msg string, args ...any) bool {
+	wait := bo.NextBackOff()
+	if rerr.RetryAfter > wait {
+		wait = rerr.RetryAfter
+	}
+	if n, ok := q.limiter.allow(key); ok {
+		q.logger.Warn(msg, append(args, "err", rerr, "backoff", wait, "suppressed", n)...)
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// logLimiter lets one log line per key through per interval and counts the rest.
+type logLimiter struct {
+	mu         sync.Mutex
+	interval   time.Duration
+	last       map[string]time.Time
+	suppressed map[string]int
+}
+
+func newLogLimiter(interval time.Duration) *logLimiter {
+	return &logLimiter{interval: interval, last: map[string]time.Time{}, suppressed: map[string]int{}}
+}
+
+// allow reports whether a line for key may be logged now, and how many were
+// suppressed since the last one.
+func (l *logLimiter) allow(key string) (int, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if now.Sub(l.last[key]) < l.interval {
+		l.suppressed[key]++
+		return 0, false
+	}
+	l.last[key] = now
+	n := l.suppressed[key]
+	l.suppressed[key] = 0
+	return n, true
+}
