@@ -154,7 +154,7 @@ func TestLoadValid(t *testing.T) {
 				"      capacity: 2500",
 			),
 			want: want{
-				url: "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-0123/api/v1/remote_write",
+				url:     "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-0123/api/v1/remote_write",
 				timeout: 30 * time.Second, auth: "sigv4",
 				queue: q(func(c *QueueConfig) {
 					c.MaxSamplesPerSend, c.MaxShards, c.Capacity = 1000, 200, 2500
