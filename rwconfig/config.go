@@ -217,8 +217,19 @@ func Parse(path string, doc *yaml.Node) (Config, error) {
 	if path != "" {
 		dir = filepath.Dir(path)
 	}
+	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
+		if !slices.Contains(Keys, k.Value) {
+			continue
+		}
+		if first, dup := seen[k.Value]; dup {
+			return Config{}, p.errorf(k, k.Value, "also set on line %d", first.Line)
+		}
+		seen[k.Value] = k
+		if rel, at, first := duplicateKey(v); at != nil {
+			return Config{}, p.errorf(at, k.Value+rel, "also set on line %d", first.Line)
+		}
 		var err error
 		switch k.Value {
 		case "external_labels":

@@ -19,7 +19,7 @@ func y(lines ...string) string { return strings.Join(lines, "\n") + "\n" }
 
 // load writes doc to rw.yaml in a temporary directory and loads it. Errors
 // come back with the directory removed, as "rw.yaml:LINE: KEY: ...".
-func load(t *testing.T, doc string) (Config, error) {
+func load(t testing.TB, doc string) (Config, error) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "rw.yaml")
@@ -481,7 +481,7 @@ func TestLoadInvalid(t *testing.T) {
 				"    queue_config:",
 				"      max_shards: many",
 			),
-			"rw.yaml:4: remote_write[0].queue_config.max_shards: cannot unmarshal !!str into int",
+			"rw.yaml:4: remote_write[0].queue_config.max_shards: got a string, want a number",
 		},
 		{
 			"bad protobuf_message",
@@ -541,6 +541,27 @@ func TestLoadInvalid(t *testing.T) {
 				"    remote_timeout: 5s",
 			),
 			"", // checked below: the derived names collide
+		},
+		{
+			"repeated key",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    queue_config:",
+				"      max_shards: 10",
+				"      max_shards: 20",
+			),
+			"rw.yaml:5: remote_write[0].queue_config.max_shards: also set on line 4",
+		},
+		{
+			"repeated block",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"remote_write:",
+				"  - url: https://b.example.com/push",
+			),
+			"rw.yaml:3: remote_write: also set on line 1",
 		},
 		{
 			"remote_write not a list",

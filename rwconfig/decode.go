@@ -107,13 +107,20 @@ func (p *parser) locate(k, n *yaml.Node, key string, err error) error {
 			line, _ = strconv.Atoi(m[1])
 			msg = m[2]
 		}
-		// A type error quotes the value, which may be a secret.
-		msg = quotedValue.ReplaceAllString(msg, "")
-		msg = strings.Join(strings.Fields(msg), " ")
-		if rel, at := keyAtLine(n, line); at != nil {
-			return &Error{File: p.file, Line: at.Line, Key: key + rel, Err: errors.New(msg)}
+		msg, tag := typeErrorMessage(msg)
+		// The deepest node on the line with the tag in the message, else n
+		// itself, else the deepest node on the line.
+		rel, at := keyAtLine(n, line, tag)
+		if r := resolve(n); at == nil && r.Line == line && r.Tag == tag {
+			rel, at = "", k
 		}
-		return &Error{File: p.file, Line: k.Line, Key: key, Err: errors.New(msg)}
+		if at == nil {
+			rel, at = keyAtLine(n, line, "")
+		}
+		if at == nil {
+			at = k
+		}
+		return &Error{File: p.file, Line: at.Line, Key: key + rel, Err: errors.New(msg)}
 	}
 	err = scrubURLError(err)
 	if rel, at := refine(n, err.Error()); at != nil {
@@ -124,8 +131,43 @@ func (p *parser) locate(k, n *yaml.Node, key string, err error) error {
 
 var (
 	typeErrorLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+	typeErrorText = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: `[^`]*`)? into (.*)$")
 	quotedValue   = regexp.MustCompile("`[^`]*`")
 )
+
+// typeErrorMessage rewrites a YAML type error such as "cannot unmarshal !!str
+// `hunter2` into int" without the value, which may be a secret, and with
+// words for YAML tags and Go types. It also returns the YAML tag.
+func typeErrorMessage(msg string) (string, string) {
+	m := typeErrorText.FindStringSubmatch(msg)
+	if m == nil {
+		return strings.Join(strings.Fields(quotedValue.ReplaceAllString(msg, "")), " "), ""
+	}
+	got := map[string]string{
+		"!!seq": "a list", "!!map": "a mapping", "!!str": "a string", "!!int": "a number",
+		"!!float": "a number", "!!bool": "true or false", "!!null": "nothing", "!!timestamp": "a time",
+	}[m[1]]
+	if got == "" {
+		got = m[1]
+	}
+	var want string
+	switch goType := m[2]; {
+	case strings.HasPrefix(goType, "[]"):
+		want = "a list"
+	case strings.HasPrefix(goType, "map["):
+		want = "a mapping"
+	case goType == "string":
+		want = "a string"
+	case goType == "bool":
+		want = "true or false"
+	case strings.HasPrefix(goType, "int") || strings.HasPrefix(goType, "uint") || strings.HasPrefix(goType, "float"):
+		want = "a number"
+	}
+	if want == "" {
+		return fmt.Sprintf("%s is not allowed here", got), m[1]
+	}
+	return fmt.Sprintf("got %s, want %s", got, want), m[1]
+}
 
 // scrubURLError replaces an error of url.Parse, which quotes the whole URL
 // and so its password, by one that does not.
@@ -140,6 +182,34 @@ func scrubURLError(err error) error {
 	return fmt.Errorf("not a valid URL: %w", ue.Err)
 }
 
+// duplicateKey returns the path (relative to n) and node of the first mapping
+// key under n that repeats a key of the same mapping, and that earlier key.
+// Decoding into a yaml.Node does not check this.
+func duplicateKey(n *yaml.Node) (string, *yaml.Node, *yaml.Node) {
+	n = resolve(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		seen := map[string]*yaml.Node{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if first, dup := seen[k.Value]; dup && k.Tag != "!!merge" {
+				return "." + k.Value, k, first
+			}
+			seen[k.Value] = k
+			if rel, at, first := duplicateKey(n.Content[i+1]); at != nil {
+				return "." + k.Value + rel, at, first
+			}
+		}
+	case yaml.SequenceNode:
+		for i, e := range n.Content {
+			if rel, at, first := duplicateKey(e); at != nil {
+				return fmt.Sprintf("[%d]%s", i, rel), at, first
+			}
+		}
+	}
+	return "", nil, nil
+}
+
 // resolve follows an alias to the node it names.
 func resolve(n *yaml.Node) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode && n.Alias != nil {
@@ -149,26 +219,28 @@ func resolve(n *yaml.Node) *yaml.Node {
 }
 
 // keyAtLine returns the path (relative to n) and the node of the deepest key or
-// sequence item under n on the given line.
-func keyAtLine(n *yaml.Node, line int) (string, *yaml.Node) {
+// sequence item under n on the given line whose value has the given YAML tag
+// (any tag if tag is empty).
+func keyAtLine(n *yaml.Node, line int, tag string) (string, *yaml.Node) {
 	n = resolve(n)
+	match := func(v *yaml.Node) bool { return tag == "" || resolve(v).Tag == tag }
 	switch n.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			if rel, at := keyAtLine(v, line); at != nil {
+			if rel, at := keyAtLine(v, line, tag); at != nil {
 				return "." + k.Value + rel, at
 			}
-			if k.Line == line || v.Line == line {
+			if (k.Line == line || v.Line == line) && match(v) {
 				return "." + k.Value, k
 			}
 		}
 	case yaml.SequenceNode:
 		for i, e := range n.Content {
-			if rel, at := keyAtLine(e, line); at != nil {
+			if rel, at := keyAtLine(e, line, tag); at != nil {
 				return fmt.Sprintf("[%d]%s", i, rel), at
 			}
-			if e.Line == line {
+			if e.Line == line && match(e) {
 				return fmt.Sprintf("[%d]", i), e
 			}
 		}
