@@ -1,6 +1,7 @@
 package rwconfig
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -106,8 +107,10 @@ type Endpoint struct {
 	// ProtobufMessage is the protobuf_message given, or "" if none was:
 	// Prometheus then sends MessageV1, and the agent may negotiate.
 	ProtobufMessage ProtobufMessage
-	Queue           QueueConfig
-	Metadata        MetadataConfig
+	// Queue is queue_config.
+	Queue QueueConfig
+	// Metadata is metadata_config.
+	Metadata MetadataConfig
 	// RoundRobinDNS spreads connections over all addresses of the host.
 	RoundRobinDNS bool
 	// FailedRequestLogging asks for debug logs of failed requests.
@@ -118,7 +121,19 @@ type Endpoint struct {
 	id    string
 }
 
-// rawEndpoint has the YAML keys of Prometheus's RemoteWriteConfig.
+// rawEndpoint has the YAML keys of Prometheus's RemoteWriteConfig (v3.x,
+// prometheus/prometheus v0.316.0), decoded with its defaults and checks. Where
+// we differ:
+//   - label names (external_labels, relabel target labels) must be legacy
+//     names, since Remote-Write 1.0 receivers refuse others;
+//   - azuread and google_iam are refused (no Azure or Google SDK here);
+//   - send_exemplars, send_native_histograms and convert_nhcb_to_classic are
+//     accepted and have no effect: we send neither exemplars nor histograms;
+//   - an entry without a name is named after its destination (see
+//     Endpoint.CursorName), not after its whole configuration;
+//   - protobuf_message is left empty when not given, for the agent to choose;
+//   - remote_timeout and batch_send_deadline must be positive;
+//   - external_labels is a top-level key, not under global.
 type rawEndpoint struct {
 	URL                  string                  `yaml:"url"`
 	Name                 string                  `yaml:"name"`
@@ -242,6 +257,29 @@ func Parse(path string, doc *yaml.Node) (Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// NewEndpoint returns the endpoint of a remote_write entry that has only url
+// and, if not empty, name: the one-flag form --remote-write-url. Errors are
+// *Error with the key --remote-write-url.
+func NewEndpoint(name, rawURL string) (Endpoint, error) {
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	add := func(k, v string) {
+		n.Content = append(n.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k},
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v})
+	}
+	add("url", rawURL)
+	if name != "" {
+		add("name", name)
+	}
+	p := &parser{}
+	ep, err := p.endpoint(n, "", "")
+	var e *Error
+	if errors.As(err, &e) {
+		return Endpoint{}, &Error{Key: "--remote-write-url", Err: e.Err}
+	}
+	return ep, err
 }
 
 func documentRoot(doc *yaml.Node) *yaml.Node {

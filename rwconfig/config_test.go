@@ -741,3 +741,23 @@ func TestCursorName(t *testing.T) {
 		t.Errorf("CursorName keeps no readable prefix: %q", got)
 	}
 }
+
+func TestNewEndpoint(t *testing.T) {
+	ep, err := NewEndpoint("default", "https://u:hunter2@a.example.com/api/v1/push")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep.Name != "default" || ep.Timeout != DefaultRemoteTimeout || ep.Queue != DefaultQueueConfig || ep.Auth() != "none" {
+		t.Errorf("got %v %v %+v", ep, ep.Timeout, ep.Queue)
+	}
+	if ep.String() != "default (https://a.example.com/api/v1/push, auth: none)" {
+		t.Errorf("String() = %q", ep)
+	}
+	if ep, err := NewEndpoint("", "http://a.example.com/push"); err != nil || !validCursorName(ep.Name) {
+		t.Errorf("derived name %q, %v", ep.Name, err)
+	}
+	_, err = NewEndpoint("", "ftp://u:hunter2@a.example.com/push")
+	if want := `--remote-write-url: "ftp://a.example.com/push": want an http:// or https:// URL with a host`; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}

@@ -54,12 +54,14 @@ func (p *parser) errorf(n *yaml.Node, key, format string, args ...any) error {
 	return &Error{File: p.file, Line: n.Line, Key: key, Err: fmt.Errorf(format, args...)}
 }
 
-// decode decodes n into out, which must not be a type with its own YAML
-// unmarshaler if n is to be decoded one key at a time: each of n's keys is
-// decoded on its own, so that an error names the key. Unknown keys are
-// reported first.
+// decodeKeys decodes mapping n into out, a pointer to a struct without a YAML
+// unmarshaler of its own, one key at a time so that an error names its key.
+// Unknown keys are reported first; null leaves out as it is.
 func (p *parser) decodeKeys(n *yaml.Node, key string, out any) error {
 	n = resolve(n)
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
 	if n.Kind != yaml.MappingNode {
 		return p.errorf(n, key, "want a mapping")
 	}

@@ -54,7 +54,7 @@ func NewRelabeler(external []series.Label, cfgs []*relabel.Config) *Relabeler {
 }
 
 // Process returns ls with the external labels it lacks and relabelled, and
-// false if a rule drops it. The result may be ls itself.
+// false if a rule drops it or leaves no label. The result may be ls itself.
 func (r *Relabeler) Process(ls series.Labels) (series.Labels, bool) {
 	if len(r.cfgs) == 0 {
 		return r.addExternal(ls), true
@@ -77,6 +77,9 @@ func (r *Relabeler) Process(ls series.Labels) (series.Labels, bool) {
 		return series.Labels{}, false
 	}
 	out := r.builder.Labels()
+	if out.IsEmpty() {
+		return series.Labels{}, false
+	}
 	if labels.Equal(out, r.in) {
 		return ls, true
 	}
