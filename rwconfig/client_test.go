@@ -318,3 +318,23 @@ func TestHTTPClientProxy(t *testing.T) {
 		t.Errorf("proxy saw %q", target)
 	}
 }
+
+func TestHTTPClientRoundRobinDNS(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	cfg := loadIn(t, t.TempDir(), y(
+		"remote_write:",
+		"  - url: "+srv.URL+"/push",
+		"    round_robin_dns: true",
+	))
+	ep := cfg.RemoteWrite[0]
+	hc, err := ep.NewHTTPClient(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, err := push(t, ep, hc); err != nil || code != http.StatusNoContent {
+		t.Fatalf("got %d, %v", code, err)
+	}
+}
