@@ -8,6 +8,6 @@
 // NewHTTPClient (prometheus/common's TLS, auth and proxy support, SigV4 from
 // prometheus/sigv4, the custom headers), and Relabeler applies the external
 // labels and write_relabel_configs (Prometheus's relabel package) to our
-// series.Labels. Nothing here starts goroutines or keeps state between calls;
+// series.Labels. Nothing here starts goroutines or holds global state;
 // secrets never appear in an error or in an Endpoint's String.
 package rwconfig
