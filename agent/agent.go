@@ -46,6 +46,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	rwEndpoints, err := endpoints(&cfg)
+	if err != nil {
+		return err
+	}
 	restCfg, err := restConfig(cfg.Kubeconfig)
 	if err != nil {
 		return err
@@ -65,26 +69,30 @@ func Run(ctx context.Context, cfg Config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	var endpoints []*endpoint
-	for _, spec := range endpointSpecs(&cfg) {
-		endpoints = append(endpoints, newEndpoint(spec, cfg.Version, reg, logger))
+	var eps []*endpoint
+	for _, ep := range rwEndpoints {
+		e, err := newEndpoint(ctx, ep, cfg.RemoteWrite.ExternalLabels, cfg.Version, reg, logger)
+		if err != nil {
+			return err
+		}
+		eps = append(eps, e)
 	}
 	var writer BatchWriter
 	var fan *fanout
 	var ws *walState
 	switch {
 	case cfg.WALDir != "":
-		if ws, err = openWAL(&cfg, endpoints, reg, logger); err != nil {
+		if ws, err = openWAL(&cfg, eps, reg, logger); err != nil {
 			return err
 		}
 		defer ws.close()
 		writer = ws.sink
-	case len(endpoints) == 1:
+	case len(eps) == 1:
 		logger.Warn("No --wal-dir: samples not yet sent are kept in memory only, and lost on restart")
-		writer = endpoints[0].queue
+		writer = eps[0].queue
 	default:
 		logger.Warn("No --wal-dir: samples not yet sent are kept in memory only, and lost on restart")
-		fan = newFanout(endpoints, reg, logger)
+		fan = newFanout(eps, reg, logger)
 		writer = fan
 	}
 	b := newBatcher(writer, cfg.FlushInterval, cfg.MaxSamplesPerSend, pendingLimit)
@@ -96,7 +104,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	namespaces, fieldSelector := watchNamespaces(&cfg)
-	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, endpoints: endpoints, fanout: fan, metrics: m, wal: ws}
+	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, endpoints: eps, fanout: fan, metrics: m, wal: ws}
 	for _, r := range resources {
 		watched, selector := []string{metav1.NamespaceAll}, ""
 		if r.Namespaced() {
@@ -116,9 +124,9 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	warnIfUnreachable(ctx, cfg.RemoteWriteURL, logger)
-	shown := make([]string, len(endpoints))
-	for i, spec := range endpointSpecs(&cfg) {
-		shown[i] = spec.shown
+	shown := make([]string, len(rwEndpoints))
+	for i, ep := range rwEndpoints {
+		shown[i] = ep.String()
 	}
 	logger.Info("Starting", "version", cfg.Version, "resources", len(resources), "watches", len(a.reflectors),
 		"remote_write", shown)

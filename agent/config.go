@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
+	"github.com/kube-state-push/kube-state-push/rwconfig"
 )
 
 // Config is everything the agent needs to run.
@@ -32,7 +33,10 @@ type Config struct {
 	// (resourceVersion=0) instead of a quorum read from etcd.
 	UseAPIServerCache bool
 
-	RemoteWriteURL    string
+	// RemoteWriteURL is the one-flag form of a remote-write endpoint.
+	RemoteWriteURL string
+	// RemoteWrite is the remote_write and external_labels blocks of --config.
+	RemoteWrite       rwconfig.Config
 	RemoteTimeout     time.Duration
 	MaxSamplesPerSend int
 
@@ -80,15 +84,17 @@ func (c *Config) validate() ([]collectors.Resource, error) {
 	if err != nil {
 		return nil, &ConfigError{Err: fmt.Errorf("--resources: %w", err)}
 	}
-	if c.RemoteWriteURL == "" {
-		return nil, configErrorf("--remote-write-url is required")
+	if c.RemoteWriteURL == "" && len(c.RemoteWrite.RemoteWrite) == 0 {
+		return nil, configErrorf("--remote-write-url is required (or remote_write in --config)")
 	}
-	u, err := url.Parse(c.RemoteWriteURL)
-	if err != nil {
-		return nil, configErrorf("--remote-write-url: %w", errors.Unwrap(err))
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, configErrorf("--remote-write-url %q: want an http:// or https:// URL with a host", c.RemoteWriteURL)
+	if c.RemoteWriteURL != "" {
+		u, err := url.Parse(c.RemoteWriteURL)
+		if err != nil {
+			return nil, configErrorf("--remote-write-url: %w", errors.Unwrap(err))
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, configErrorf("--remote-write-url %q: want an http:// or https:// URL with a host", u.Redacted())
+		}
 	}
 	for _, d := range []struct {
 		name string

@@ -3,11 +3,14 @@ package agent
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/kube-state-push/kube-state-push/rwconfig"
 )
 
 // LoadFile applies a YAML configuration file to c. Its keys are those of the
@@ -35,6 +38,9 @@ func LoadFile(path string, c *Config) error {
 	seen := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
+		if slices.Contains(rwconfig.Keys, k.Value) {
+			continue // remote_write and external_labels: Prometheus's format, below
+		}
 		if line, dup := seen[k.Value]; dup {
 			return &ConfigError{Err: fmt.Errorf("%s:%d: %s: also set on line %d", path, k.Line, k.Value, line)}
 		}
@@ -47,6 +53,11 @@ func LoadFile(path string, c *Config) error {
 			return &ConfigError{Err: fmt.Errorf("%s:%d: %s: %w", path, v.Line, k.Value, err)}
 		}
 	}
+	rw, err := rwconfig.Parse(path, &doc)
+	if err != nil {
+		return &ConfigError{Err: err}
+	}
+	c.RemoteWrite = rw
 	return nil
 }
 

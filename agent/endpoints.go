@@ -2,41 +2,105 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
-	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kube-state-push/kube-state-push/collectors"
 	"github.com/kube-state-push/kube-state-push/remotewrite"
+	"github.com/kube-state-push/kube-state-push/rwconfig"
 	"github.com/kube-state-push/kube-state-push/series"
 )
 
-// endpointSpec is one remote-write destination as the agent needs it.
-type endpointSpec struct {
-	// name identifies the endpoint in logs, metrics and its WAL cursor.
-	name string
-	url  string
-	// shown is the URL (or a description) safe to log: no credentials.
-	shown   string
-	client  *http.Client
-	timeout time.Duration
-	queue   remotewrite.QueueConfig
-}
-
 // endpoint is a remote-write destination and its queue.
 type endpoint struct {
-	name  string
-	queue *remotewrite.Queue
+	// name identifies the endpoint in logs and metrics, cursor its WAL cursor.
+	name, cursor string
+	queue        *remotewrite.Queue
 }
 
-func newEndpoint(s endpointSpec, version string, reg prometheus.Registerer, logger *slog.Logger) *endpoint {
-	ereg := prometheus.WrapRegistererWith(prometheus.Labels{"endpoint": s.name}, reg)
-	client := remotewrite.NewClient(s.url, userAgent(version), s.timeout, s.client)
-	return &endpoint{name: s.name, queue: remotewrite.NewQueue(s.queue, client, ereg, logger.With("endpoint", s.name))}
+// endpoints returns the destinations the configuration names: the remote_write
+// entries of --config, and the --remote-write-url short form.
+func endpoints(c *Config) ([]rwconfig.Endpoint, error) {
+	eps := slices.Clone(c.RemoteWrite.RemoteWrite)
+	if c.RemoteWriteURL != "" {
+		ep, err := rwconfig.NewEndpoint("default", c.RemoteWriteURL)
+		if err != nil {
+			return nil, configErrorf("--remote-write-url: %w", err)
+		}
+		ep.Timeout = c.RemoteTimeout
+		ep.Queue.MaxSamplesPerSend = c.MaxSamplesPerSend
+		if slices.ContainsFunc(eps, func(e rwconfig.Endpoint) bool { return e.Name == ep.Name }) {
+			return nil, configErrorf("--remote-write-url: a remote_write entry of --config is also named %q", ep.Name)
+		}
+		eps = append(eps, ep)
+	}
+	if len(eps) == 0 {
+		return nil, configErrorf("no remote-write endpoint: set --remote-write-url, or remote_write in --config")
+	}
+	return eps, nil
 }
+
+// newEndpoint builds an endpoint's HTTP client and queue. Its metrics carry
+// an endpoint label.
+func newEndpoint(ctx context.Context, ep rwconfig.Endpoint, external []series.Label, version string,
+	reg prometheus.Registerer, logger *slog.Logger) (*endpoint, error) {
+	hc, err := ep.NewHTTPClient(ctx, userAgent(version))
+	if err != nil {
+		return nil, &ConfigError{Err: fmt.Errorf("remote_write %s: %w", ep.Name, err)}
+	}
+	qc := remotewrite.QueueConfig{
+		MinShards:            ep.Queue.MinShards,
+		MaxShards:            ep.Queue.MaxShards,
+		MaxSamplesPerSend:    ep.Queue.MaxSamplesPerSend,
+		Capacity:             ep.Queue.Capacity,
+		MinBackoff:           ep.Queue.MinBackoff,
+		MaxBackoff:           ep.Queue.MaxBackoff,
+		ProtobufMessage:      remotewrite.ProtobufMessage(ep.ProtobufMessage),
+		Metadata:             familyMetadata(),
+		MetadataSendInterval: ep.Metadata.SendInterval,
+		MaxMetadataPerSend:   ep.Metadata.MaxSamplesPerSend,
+	}
+	if !ep.Metadata.Send {
+		qc.MetadataSendInterval = -1
+	}
+	if len(external) > 0 || len(ep.Relabel) > 0 {
+		r := rwconfig.NewRelabeler(external, ep.Relabel)
+		var mu sync.Mutex
+		qc.Transform = func(ls series.Labels) (series.Labels, bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			return r.Process(ls)
+		}
+	}
+	ereg := prometheus.WrapRegistererWith(prometheus.Labels{"endpoint": ep.Name}, reg)
+	client := remotewrite.NewClient(ep.URL, userAgent(version), ep.Timeout, hc)
+	return &endpoint{
+		name:   ep.Name,
+		cursor: ep.CursorName(),
+		queue:  remotewrite.NewQueue(qc, client, ereg, logger.With("endpoint", ep.Name)),
+	}, nil
+}
+
+// familyMetadata returns the type and help of every family, by name.
+var familyMetadata = sync.OnceValue(func() remotewrite.MetadataFunc {
+	type meta struct{ typ, help string }
+	m := map[string]meta{}
+	for _, r := range collectors.All() {
+		for _, f := range r.Families() {
+			m[f.Name] = meta{string(f.Type), f.Help}
+		}
+	}
+	return func(name string) (typ, help, unit string, ok bool) {
+		x, ok := m[name]
+		return x.typ, x.help, "", ok
+	}
+})
 
 // fanout hands every batch to several endpoints' queues without a WAL. Each
 // endpoint has its own bounded intake, so that a slow or dead endpoint never
@@ -135,16 +199,4 @@ func (f *fanout) run(ctx context.Context) {
 		})
 	}
 	wg.Wait()
-}
-
-// endpointSpecs returns the destinations the configuration names: the
-// --remote-write-url short form.
-func endpointSpecs(c *Config) []endpointSpec {
-	return []endpointSpec{{
-		name:    "default",
-		url:     c.RemoteWriteURL,
-		shown:   redactURL(c.RemoteWriteURL),
-		timeout: c.RemoteTimeout,
-		queue:   remotewrite.QueueConfig{MaxSamplesPerSend: c.MaxSamplesPerSend},
-	}}
 }

@@ -96,6 +96,7 @@ func (s *walSink) Flush(ctx context.Context) error {
 // (2xx) or definitively dropped (4xx) everything before it: never on read.
 type walSender struct {
 	name    string
+	cursor  string
 	w       *wal.WAL
 	queue   *remotewrite.Queue
 	logger  *slog.Logger
@@ -124,12 +125,12 @@ type inflight struct {
 	bytes  int64
 }
 
-func newWALSender(name string, w *wal.WAL, q *remotewrite.Queue, m *walMetrics, logger *slog.Logger) (*walSender, error) {
-	pos, _, err := w.LoadCursor(name)
+func newWALSender(name, cursor string, w *wal.WAL, q *remotewrite.Queue, m *walMetrics, logger *slog.Logger) (*walSender, error) {
+	pos, _, err := w.LoadCursor(cursor)
 	if err != nil {
 		return nil, fmt.Errorf("load wal cursor %s: %w", name, err)
 	}
-	s := &walSender{name: name, w: w, queue: q, logger: logger, metrics: m, acked: pos, saved: pos}
+	s := &walSender{name: name, cursor: cursor, w: w, queue: q, logger: logger, metrics: m, acked: pos, saved: pos}
 	s.cond = sync.NewCond(&s.mu)
 	return s, nil
 }
@@ -265,7 +266,7 @@ func (s *walSender) save() {
 	if acked == saved {
 		return
 	}
-	if err := s.w.SaveCursor(s.name, acked); err != nil {
+	if err := s.w.SaveCursor(s.cursor, acked); err != nil {
 		s.logger.Error("Saving the WAL cursor failed", "endpoint", s.name, "err", err)
 		return
 	}

@@ -58,7 +58,7 @@ func openWAL(cfg *Config, endpoints []*endpoint, reg prometheus.Registerer, logg
 	}
 	var senders []*walSender
 	for _, ep := range endpoints {
-		s, err := newWALSender(ep.name, w, ep.queue, m, logger.With("endpoint", ep.name))
+		s, err := newWALSender(ep.name, ep.cursor, w, ep.queue, m, logger.With("endpoint", ep.name))
 		if err != nil {
 			_ = w.Close()
 			return nil, err
