@@ -123,7 +123,9 @@ func Run(ctx context.Context, cfg Config) error {
 				cache.ReflectorOptions{Name: name, TypeDescription: r.Name()}))
 		}
 	}
-	warnIfUnreachable(ctx, cfg.RemoteWriteURL, logger)
+	for _, ep := range rwEndpoints {
+		warnIfUnreachable(ctx, ep.URL, logger.With("endpoint", ep.Name))
+	}
 	shown := make([]string, len(rwEndpoints))
 	for i, ep := range rwEndpoints {
 		shown[i] = ep.String()

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -67,14 +68,19 @@ func launchAgent(t *testing.T, extra ...string) *agentProc {
 		t.Fatal(err)
 	}
 	a := &agentProc{telemetry: fmt.Sprintf("127.0.0.1:%d", port), out: &syncBuffer{}, done: make(chan error, 1)}
-	args := append([]string{
+	// A --config file names its own endpoints; otherwise the agent pushes to
+	// the cluster's Prometheus.
+	var target []string
+	if !slices.Contains(extra, "--config") {
+		target = []string{"--remote-write-url", env.promURL + "/api/v1/write"}
+	}
+	args := append(append(target, []string{
 		"--kubeconfig", env.kubeconfig,
-		"--remote-write-url", env.promURL + "/api/v1/write",
 		"--telemetry-address", a.telemetry,
 		"--resend-interval", resendInterval.String(),
 		"--flush-interval", "100ms",
 		"--log-level", "debug",
-	}, extra...)
+	}...), extra...)
 	a.cmd = exec.Command(env.binary, args...)
 	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
 	if err := a.cmd.Start(); err != nil {

@@ -45,8 +45,20 @@ func query(q string) ([]promSample, error) { return queryAt(q, time.Now()) }
 
 // queryAt runs an instant PromQL query at time at.
 func queryAt(q string, at time.Time) ([]promSample, error) {
-	resp, err := http.Get(env.promURL + "/api/v1/query?query=" + url.QueryEscape(q) +
-		"&time=" + strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64))
+	return queryURL(http.DefaultClient, env.promURL, "", "", q, at)
+}
+
+// queryURL runs an instant PromQL query against the Prometheus at base.
+func queryURL(c *http.Client, base, user, pass, q string, at time.Time) ([]promSample, error) {
+	req, err := http.NewRequest(http.MethodGet, base+"/api/v1/query?query="+url.QueryEscape(q)+
+		"&time="+strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64), nil)
+	if err != nil {
+		return nil, err
+	}
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ type queueMetrics struct {
 	pending        prometheus.Gauge
 	lag            prometheus.Histogram
 	shards         prometheus.Gauge
+	filtered       prometheus.Counter
 	unconfirmed    prometheus.Counter
 	message        *prometheus.GaugeVec
 	metadataSent   prometheus.Counter
@@ -49,6 +50,10 @@ func newQueueMetrics(reg prometheus.Registerer) *queueMetrics {
 			Help:    "Time from a sample's timestamp (the event or resend that produced it) to its delivery.",
 			Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300},
 		}),
+		filtered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kube_state_push_remote_write_samples_filtered_total",
+			Help: "Samples write_relabel_configs dropped on purpose for this endpoint.",
+		}),
 		shards: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "kube_state_push_remote_write_shards",
 			Help: "Parallel senders of the remote-write queue.",
@@ -72,7 +77,7 @@ func newQueueMetrics(reg prometheus.Registerer) *queueMetrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.samplesSent, m.bytesSent, m.requests, m.samplesDropped, m.sendDuration, m.pending, m.lag,
-			m.unconfirmed, m.message, m.metadataSent, m.metadataDrop, m.shards)
+			m.unconfirmed, m.message, m.metadataSent, m.metadataDrop, m.shards, m.filtered)
 	}
 	return m
 }

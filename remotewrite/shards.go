@@ -146,7 +146,7 @@ func (q *Queue) transform(batch []series.Sample) []series.Sample {
 	for _, s := range batch {
 		ls, keep := q.cfg.Transform(s.Labels)
 		if !keep {
-			q.metrics.samplesDropped.WithLabelValues("relabel").Inc()
+			q.metrics.filtered.Inc()
 			continue
 		}
 		s.Labels = ls
