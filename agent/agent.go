@@ -30,10 +30,8 @@ import (
 // pendingLimit bounds the samples waiting between the snapshot and the queue.
 const pendingLimit = 100_000
 
-// Run runs the agent until ctx is done, then shuts down gracefully. It returns
-// a *ConfigError for bad configuration and another error when the apiserver
-// cannot be used.
-func Run(ctx context.Context, cfg Config) error {
+// runOnce runs one generation of the pipeline until ctx is done.
+func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -68,6 +66,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	rm.register(reg)
 
 	var eps []*endpoint
 	for _, ep := range rwEndpoints {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"slices"
 	"time"
 
@@ -55,6 +56,13 @@ type Config struct {
 	// WALCompactResolution is how far apart compaction keeps repeated
 	// identical values of a series.
 	WALCompactResolution time.Duration
+
+	// ConfigFile is the --config file, watched for changes when Reload is set.
+	ConfigFile string
+	// Reload, when set, builds the configuration anew (flags and file) for a
+	// reload on ReloadSignal (SIGHUP) or when ConfigFile changes.
+	Reload       func() (Config, error)
+	ReloadSignal <-chan os.Signal
 
 	TelemetryAddress string
 	LogLevel         string

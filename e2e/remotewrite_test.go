@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -95,5 +96,55 @@ remote_write:
 	}
 	if got := a.metric(`kube_state_push_remote_write_samples_sent_total{endpoint="secured"}`); got == 0 {
 		t.Errorf("nothing sent to the TLS endpoint")
+	}
+}
+
+// TestConfigReload changes the config file under a running agent: a valid
+// change is applied (a new external label value shows up), a broken one is
+// rejected with a metric while the running configuration stays, and SIGHUP
+// applies the file again.
+func TestConfigReload(t *testing.T) {
+	ns := "e2e-reload"
+	createNamespace(t, ns)
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	write := func(cluster string, extra string) {
+		t.Helper()
+		body := fmt.Sprintf("resources: [namespaces]\nexternal_labels:\n  cluster: %s\nremote_write:\n  - name: main\n    url: %s/api/v1/write\n%s",
+			cluster, env.promURL, extra)
+		if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := func(cluster string) func() error {
+		return func() error {
+			return queryValue(fmt.Sprintf(`kube_namespace_status_phase{namespace=%q,phase="Active",cluster=%q}`, ns, cluster), 1)
+		}
+	}
+	write("one", "")
+	a := startAgent(t, "--config", cfg)
+	eventually(t, 10*time.Second, "first configuration", seen("one"))
+
+	write("two", "")
+	eventually(t, 30*time.Second, "changed file applied", seen("two"))
+
+	write("three", "    queue_config: {max_shards: 0}\n") // invalid
+	eventually(t, 20*time.Second, "broken file rejected", func() error {
+		if v := a.metric("kube_state_push_config_reload_failures_total"); v < 1 {
+			return fmt.Errorf("no reload failure counted yet")
+		}
+		return nil
+	})
+	if err := seen("two")(); err != nil {
+		t.Errorf("the running configuration did not stay: %v", err)
+	}
+
+	write("four", "")
+	eventually(t, 30*time.Second, "fixed file applied", seen("four"))
+	if err := a.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "still serving after SIGHUP", func() error { return a.readyErr() })
+	if v := a.metric("kube_state_push_config_reloads_total"); v < 2 {
+		t.Errorf("%v reloads counted, want at least 2 (file changes)", v)
 	}
 }

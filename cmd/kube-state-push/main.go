@@ -61,6 +61,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Logger = logger
 	cfg.Version = version
+	// A reload rebuilds the configuration from the same flags and the file.
+	cfg.Reload = func() (agent.Config, error) {
+		c, _, _, err := parseFlags(args, io.Discard)
+		c.Logger, c.Version = logger, version
+		return c, err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	cfg.ReloadSignal = hup
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -121,6 +131,7 @@ func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion, pr
 	if fs.NArg() > 0 {
 		return cfg, false, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	cfg.ConfigFile = configFile
 	if configFile != "" {
 		if err := agent.LoadFile(configFile, &cfg); err != nil {
 			return cfg, false, false, err
