@@ -69,9 +69,10 @@
 //     the resend markers, as the periodic resend does.
 //  4. While leading, check Term.Active right before each hand-off to the
 //     writer, and before the sender starts a request, retries included. No
-//     request carries a sample stamped before the current term's Start: WAL
-//     backlog left from an earlier term is skipped (acknowledged, not sent),
-//     because another replica has sent newer samples of those series since.
+//     request carries a sample stamped before the current term's Start,
+//     unless Term.Continues: WAL backlog from before the term is then sent
+//     first, as on any restart, and otherwise skipped (acknowledged, not
+//     sent), because another replica has sent newer samples of its series.
 //  5. On losing leadership (Term.Context done, OnStoppedLeading, or Active
 //     false): stop handing batches on at once; drop what is pending or queued
 //     but not yet in a request, and count it. Requests already in flight may

@@ -51,17 +51,25 @@ type Elector struct {
 
 // Term is one uninterrupted period of leadership of this replica.
 type Term struct {
-	e      *Elector
-	seq    uint64
-	start  time.Time
-	ctx    context.Context
-	cancel context.CancelCauseFunc
+	e         *Elector
+	seq       uint64
+	start     time.Time
+	continues bool
+	ctx       context.Context
+	cancel    context.CancelCauseFunc
 }
 
 // Start returns when the term started, on this replica's wall clock. Samples
 // stamped before it must not be sent in this term: they were made while
 // another replica may have been leading.
 func (t *Term) Start() time.Time { return t.start }
+
+// Continues reports whether no other replica has led since this replica last
+// did: the Lease still named this identity when the term began (this replica
+// restarted, or renewed after a lapse). Only then may samples this replica
+// stamped before Start, such as its WAL backlog, still be sent: no newer
+// samples of those series have reached the receiver from another replica.
+func (t *Term) Continues() bool { return t.continues }
 
 // Seq returns the term's number, counted from 1 on this replica.
 func (t *Term) Seq() uint64 { return t.seq }
@@ -217,8 +225,9 @@ func (e *Elector) electionConfig() leaderelection.LeaderElectionConfig {
 }
 
 // renewed records a successful acquisition or renewal whose request started
-// at start: this replica leads until start+RenewDeadline.
-func (e *Elector) renewed(start time.Time) {
+// at start: this replica leads until start+RenewDeadline. prevHolder is the
+// holder the Lease named before the write.
+func (e *Elector) renewed(start time.Time, prevHolder string) {
 	until := start.Add(e.cfg.RenewDeadline)
 	e.transMu.Lock()
 	defer e.transMu.Unlock()
@@ -241,7 +250,7 @@ func (e *Elector) renewed(start time.Time) {
 	}
 	e.seq++
 	ctx, cancel := context.WithCancelCause(context.Background())
-	t := &Term{e: e, seq: e.seq, start: now, ctx: ctx, cancel: cancel}
+	t := &Term{e: e, seq: e.seq, start: now, continues: prevHolder == e.cfg.Identity, ctx: ctx, cancel: cancel}
 	e.term, e.validUntil, e.observed = t, until, e.cfg.Identity
 	close(e.changed)
 	e.changed = make(chan struct{})
@@ -249,7 +258,7 @@ func (e *Elector) renewed(start time.Time) {
 
 	e.metrics.leading.Set(1)
 	e.metrics.terms.Inc()
-	e.logger.Info("Leading: this replica sends", "term", t.seq)
+	e.logger.Info("Leading: this replica sends", "term", t.seq, "continues", t.continues)
 	if e.cfg.OnStartedLeading != nil {
 		e.cfg.OnStartedLeading(t)
 	}

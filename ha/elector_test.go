@@ -246,6 +246,37 @@ func TestKilledLeaderIsReplacedAfterLeaseDuration(t *testing.T) {
 	if h := store.holder(leaseKey); h != standby.id {
 		t.Errorf("Lease held by %q, want %q", h, standby.id)
 	}
+	if term.Continues() {
+		t.Errorf("the standby's term continues the old leader's")
+	}
+}
+
+// A replica restarted under the same identity (the pod name) takes its own
+// Lease back at once, and its term continues the previous one: nobody else led
+// in between, so its WAL backlog may still be sent.
+func TestRestartedReplicaTakesItsLeaseBack(t *testing.T) {
+	cfg := fastConfig("a")
+	cfg.LeaseDuration, cfg.RenewDeadline = 5*time.Second, 3*time.Second
+	cfg.KeepLeaseOnCancel = true
+	store, log := newLeaseStore(), &termLog{}
+	t.Cleanup(func() { log.check(t) })
+
+	first := startReplica(t, store, log, cfg)
+	eventually(t, 20*time.Second, "the first run leads", func() bool { return first.lastTerm() != nil })
+	if first.lastTerm().Continues() {
+		t.Errorf("the first term, on a new Lease, continues")
+	}
+	first.stop(t)
+
+	restarted := time.Now()
+	second := startReplica(t, store, log, cfg)
+	eventually(t, 20*time.Second, "the restarted replica leads", func() bool { return second.lastTerm() != nil })
+	if took := time.Since(restarted); took >= cfg.LeaseDuration {
+		t.Errorf("the restarted replica waited %s for its own Lease", took)
+	}
+	if !second.lastTerm().Continues() {
+		t.Errorf("the restarted replica's term does not continue its previous one")
+	}
 }
 
 // A leader cut off from the apiserver stops leading by itself within the renew
@@ -278,6 +309,9 @@ func TestLeaderCutOffStepsDownAndCampaignsAgain(t *testing.T) {
 		got := leader.lastTerm()
 		return got != term && got.Seq() > term.Seq() && got.Active()
 	})
+	if leader.lastTerm().Continues() {
+		t.Errorf("the old leader's new term continues its old one, though the other replica led in between")
+	}
 }
 
 func TestRunTwice(t *testing.T) {

@@ -40,7 +40,7 @@ func (l *trackingLock) Create(ctx context.Context, ler resourcelock.LeaderElecti
 	}
 	l.holder = ler.HolderIdentity
 	if ler.HolderIdentity == l.Identity() {
-		l.e.renewed(start)
+		l.e.renewed(start, "")
 	}
 	return nil
 }
@@ -61,9 +61,10 @@ func (l *trackingLock) Update(ctx context.Context, ler resourcelock.LeaderElecti
 	if err := l.Interface.Update(ctx, ler); err != nil {
 		return err
 	}
+	prev := l.holder
 	l.holder = ler.HolderIdentity
 	if ler.HolderIdentity == l.Identity() {
-		l.e.renewed(start)
+		l.e.renewed(start, prev)
 	} else {
 		l.e.logger.Info("Released the Lease")
 	}
