@@ -46,7 +46,7 @@
 // sample of one of its series, the receiver rejects it as out of order (400 or
 // 409, not retried). That loses only history from the handover window, never
 // current state, which B's full resend carries. A clean shutdown has no such
-// race: A finishes sending before it releases the Lease (rule 5 below).
+// race: A finishes sending before it releases the Lease (rule 6 below).
 //
 // # What the pipeline must do in leader mode
 //

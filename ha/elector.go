@@ -24,9 +24,9 @@ var ErrLeadershipLost = errors.New("leadership lost")
 // whether this replica leads. Leadership comes in terms: a term starts with
 // a successful acquisition of the Lease and ends, on this replica's clock,
 // RenewDeadline after the start of the last successful renewal, or earlier
-// when the Lease is released or Run returns. Standbys take over only
+// when the Lease is released or Run returns. Standbys take over only about
 // LeaseDuration after they last saw the Lease renewed, so terms of different
-// replicas do not overlap (see the package documentation for clock skew).
+// replicas do not overlap (see the package documentation for the margins).
 type Elector struct {
 	cfg     Config
 	client  kubernetes.Interface
@@ -60,8 +60,8 @@ type Term struct {
 }
 
 // Start returns when the term started, on this replica's wall clock. Samples
-// stamped before it must not be sent in this term: they were made while
-// another replica may have been leading.
+// stamped before it must not be sent in this term unless Continues: they were
+// made while another replica may have been leading.
 func (t *Term) Start() time.Time { return t.start }
 
 // Continues reports whether no other replica has led since this replica last
