@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +27,8 @@ import (
 	"k8s.io/klog/v2"
 
 	ksp "github.com/kube-state-push/kube-state-push/collectors"
+	"github.com/kube-state-push/kube-state-push/ha"
+	"github.com/kube-state-push/kube-state-push/series"
 )
 
 // pendingLimit bounds the samples waiting between the snapshot and the queue.
@@ -68,9 +72,14 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	rm.register(reg)
 
+	external := cfg.RemoteWrite.ExternalLabels
+	if cfg.haMode() == ha.ModeReplicaLabels {
+		rl, _ := ha.ReplicaLabels(cfg.HAReplica) // checked by validate
+		external = mergeLabels(external, rl)
+	}
 	var eps []*endpoint
 	for _, ep := range rwEndpoints {
-		e, err := newEndpoint(ctx, ep, cfg.RemoteWrite.ExternalLabels, cfg.Version, reg, logger)
+		e, err := newEndpoint(ctx, ep, external, cfg.Version, reg, logger)
 		if err != nil {
 			return err
 		}
@@ -94,6 +103,26 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 		fan = newFanout(eps, reg, logger)
 		writer = fan
 	}
+	var gate *leaderGate
+	var elector *ha.Elector
+	kick := make(chan struct{}, 1)
+	if cfg.haMode() == ha.ModeLeader {
+		gate = newLeaderGate(writer, reg)
+		writer = gate
+		hc := cfg.HA
+		hc.Registerer = reg
+		hc.OnStartedLeading = func(t *ha.Term) {
+			gate.term.Store(t)
+			select { // a new leader resends every live series at once
+			case kick <- struct{}{}:
+			default:
+			}
+		}
+		hc.OnStoppedLeading = func() { gate.term.Store(nil) }
+		if elector, err = ha.New(client, hc, logger.With("component", "ha")); err != nil {
+			return &ConfigError{Err: fmt.Errorf("--ha-mode=leader: %w", err)}
+		}
+	}
 	b := newBatcher(writer, cfg.FlushInterval, cfg.MaxSamplesPerSend, pendingLimit)
 	m := newMetrics(reg, func() float64 { return float64(b.Pending()) })
 	snap := NewSnapshot(b, m)
@@ -103,7 +132,7 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	}
 
 	namespaces, fieldSelector := watchNamespaces(&cfg)
-	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, endpoints: eps, fanout: fan, metrics: m, wal: ws}
+	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, endpoints: eps, fanout: fan, elector: elector, kick: kick, metrics: m, wal: ws}
 	for _, r := range resources {
 		watched, selector := []string{metav1.NamespaceAll}, ""
 		if r.Namespaced() {
@@ -143,7 +172,9 @@ type agent struct {
 	fanout     *fanout // several endpoints without a WAL
 	metrics    *metrics
 	reflectors []*cache.Reflector
-	wal        *walState // nil without --wal-dir
+	wal        *walState     // nil without --wal-dir
+	elector    *ha.Elector   // nil unless --ha-mode=leader
+	kick       chan struct{} // asks for a resend now
 	ready      atomic.Bool
 }
 
@@ -185,7 +216,10 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 		watchWG.Go(func() { r.RunWithContext(watchCtx) })
 	}
 	watchWG.Go(func() { a.resendLoop(watchCtx, sendCtx) })
-	watchWG.Go(func() { a.waitReady(watchCtx, sendCtx) })
+	electCtx, stopElecting := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopElecting()
+	var electWG sync.WaitGroup
+	watchWG.Go(func() { a.waitReady(watchCtx, sendCtx, electCtx, &electWG) })
 
 	<-ctx.Done()
 	a.logger.Info("Shutting down: stopping watches and flushing pending samples", "deadline", a.cfg.FlushDeadline)
@@ -198,6 +232,9 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.FlushDeadline)
 	err = a.batcher.Sync(flushCtx, flushCtx)
 	cancel()
+	// Hand over leadership only once what was produced as leader is sent.
+	stopElecting()
+	electWG.Wait()
 	if err != nil && a.wal != nil {
 		a.logger.Warn("Flush deadline reached; samples not yet sent stay in the WAL for the next start", "err", err)
 	} else if err != nil {
@@ -218,7 +255,7 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 
 // waitReady marks the agent ready once every initial list is applied and all
 // samples produced so far are delivered.
-func (a *agent) waitReady(ctx, sendCtx context.Context) {
+func (a *agent) waitReady(ctx, sendCtx, electCtx context.Context, electWG *sync.WaitGroup) {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
 	for !a.snap.Synced() {
@@ -230,6 +267,19 @@ func (a *agent) waitReady(ctx, sendCtx context.Context) {
 	}
 	if n := a.snap.endVanished(); n > 0 {
 		a.logger.Info("Ended the series of objects deleted while the agent was down", "series", n)
+	}
+	if a.elector != nil {
+		// A replica campaigns only with its whole state, and a standby is ready
+		// without a push of its own.
+		electWG.Go(func() {
+			if err := a.elector.Run(electCtx); err != nil {
+				a.logger.Error("Leader election stopped", "err", err)
+			}
+		})
+		a.ready.Store(true)
+		a.metrics.ready.Set(1)
+		a.logger.Info("Ready: initial lists applied; campaigning for leadership", "identity", a.elector.Identity())
+		return
 	}
 	a.logger.Info("Initial lists applied; waiting for the first full push")
 	if err := a.batcher.Sync(sendCtx, ctx); err != nil {
@@ -248,6 +298,7 @@ func (a *agent) resendLoop(ctx, sendCtx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-a.kick:
 		}
 		if a.wal == nil {
 			a.snap.Resend()
@@ -414,4 +465,16 @@ func generatorOptions(c *Config, enabled []ksp.Resource) (func(ksp.Resource) ksp
 	return func(r ksp.Resource) ksp.Options {
 		return ksp.Options{AllowLabels: labels[r.Name()], AllowAnnotations: annotations[r.Name()], Family: filter}
 	}, nil
+}
+
+// mergeLabels returns a and b sorted by name; a's value wins on a repeated name.
+func mergeLabels(a, b []series.Label) []series.Label {
+	out := slices.Clone(a)
+	for _, l := range b {
+		if !slices.ContainsFunc(out, func(x series.Label) bool { return x.Name == l.Name }) {
+			out = append(out, l)
+		}
+	}
+	slices.SortFunc(out, func(x, y series.Label) int { return strings.Compare(x.Name, y.Name) })
+	return out
 }

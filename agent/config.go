@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
+	"github.com/kube-state-push/kube-state-push/ha"
 	"github.com/kube-state-push/kube-state-push/rwconfig"
 )
 
@@ -56,6 +57,13 @@ type Config struct {
 	// WALCompactResolution is how far apart compaction keeps repeated
 	// identical values of a series.
 	WALCompactResolution time.Duration
+
+	// HAMode is "", "none", "leader" or "replica-labels".
+	HAMode string
+	// HA configures leader election (--ha-mode=leader).
+	HA ha.Config
+	// HAReplica configures the replica labels (--ha-mode=replica-labels).
+	HAReplica ha.ReplicaLabelConfig
 
 	// ConfigFile is the --config file, watched for changes when Reload is set.
 	ConfigFile string
@@ -128,6 +136,19 @@ func (c *Config) validate() ([]collectors.Resource, error) {
 			return nil, configErrorf("--wal-max-size must not be negative")
 		}
 	}
+	if err := ha.ValidateMode(c.haMode(), false); err != nil {
+		return nil, &ConfigError{Err: fmt.Errorf("--ha-mode: %w", err)}
+	}
+	if c.haMode() == ha.ModeLeader {
+		if err := c.HA.Validate(); err != nil {
+			return nil, &ConfigError{Err: fmt.Errorf("--ha-mode=leader: %w", err)}
+		}
+	}
+	if c.haMode() == ha.ModeReplicaLabels {
+		if _, err := ha.ReplicaLabels(c.HAReplica); err != nil {
+			return nil, &ConfigError{Err: fmt.Errorf("--ha-mode=replica-labels: %w", err)}
+		}
+	}
 	if c.MaxSamplesPerSend <= 0 {
 		return nil, configErrorf("--max-samples-per-send must be positive, got %d", c.MaxSamplesPerSend)
 	}
@@ -138,4 +159,11 @@ func (c *Config) validate() ([]collectors.Resource, error) {
 	}
 	c.Namespaces = slices.Compact(slices.Sorted(slices.Values(c.Namespaces)))
 	return resources, nil
+}
+
+func (c *Config) haMode() string {
+	if c.HAMode == "" {
+		return "none"
+	}
+	return c.HAMode
 }

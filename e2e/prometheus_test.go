@@ -149,3 +149,34 @@ func noSeries(selector string) error {
 	}
 	return nil
 }
+
+// queryRaw returns the raw sample timestamps of the one series q matches
+// over the window before now.
+func queryRaw(q string, window time.Duration) ([]time.Time, error) {
+	resp, err := http.Get(env.promURL + "/api/v1/query?query=" +
+		url.QueryEscape(fmt.Sprintf("%s[%ds]", q, int(window.Seconds()))))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string `json:"status"`
+		Data   struct {
+			Result []struct {
+				Values [][2]any `json:"values"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return nil, err
+	}
+	if len(r.Data.Result) != 1 {
+		return nil, fmt.Errorf("%s: %d series", q, len(r.Data.Result))
+	}
+	var out []time.Time
+	for _, v := range r.Data.Result[0].Values {
+		ts, _ := v[0].(float64)
+		out = append(out, time.UnixMilli(int64(ts*1000)))
+	}
+	return out, nil
+}

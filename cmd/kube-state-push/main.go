@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/kube-state-push/kube-state-push/agent"
 	"github.com/kube-state-push/kube-state-push/collectors"
+	"github.com/kube-state-push/kube-state-push/ha"
 )
 
 // version and commit are set at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -115,6 +117,17 @@ func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion, pr
 			return err
 		})
 	fs.DurationVar(&cfg.WALCompactResolution, "wal-compact-resolution", 4*time.Minute, "Compaction keeps repeated identical values of a series this far apart (under the 5m lookback).")
+	fs.StringVar(&cfg.HAMode, "ha-mode", "none", "High availability: none, leader (one replica sends, elected on a Lease) or replica-labels (every replica sends with cluster and __replica__ labels).")
+	fs.StringVar(&cfg.HA.LeaseName, "ha-lease-name", "kube-state-push", "Lease the replicas compete for (--ha-mode=leader).")
+	fs.StringVar(&cfg.HA.LeaseNamespace, "ha-lease-namespace", envOr("POD_NAMESPACE", "default"), "Namespace of the Lease (default $POD_NAMESPACE, else default).")
+	fs.StringVar(&cfg.HA.Identity, "ha-identity", "", "This replica's name in the Lease (default $POD_NAME, else the host name).")
+	fs.DurationVar(&cfg.HA.LeaseDuration, "ha-lease-duration", 15*time.Second, "How long a standby waits before taking over a Lease that is not renewed.")
+	fs.DurationVar(&cfg.HA.RenewDeadline, "ha-renew-deadline", 10*time.Second, "How long a leader leads after its last successful renewal.")
+	fs.DurationVar(&cfg.HA.RetryPeriod, "ha-retry-period", 2*time.Second, "How often the leader renews and a standby tries.")
+	fs.StringVar(&cfg.HAReplica.Cluster, "ha-cluster", "", "Value of the cluster label (--ha-mode=replica-labels).")
+	fs.StringVar(&cfg.HAReplica.Replica, "ha-replica", "", "Value of the replica label (default $POD_NAME, else the host name).")
+	fs.StringVar(&cfg.HAReplica.ClusterLabel, "ha-cluster-label", "cluster", "Name of the cluster label.")
+	fs.StringVar(&cfg.HAReplica.ReplicaLabel, "ha-replica-label", "__replica__", "Name of the replica label.")
 	fs.StringVar(&cfg.TelemetryAddress, "telemetry-address", ":8081", "Address of /metrics, /healthz and /readyz.")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "Log level: debug, info, warn or error.")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "Log format: text or json.")
@@ -130,6 +143,14 @@ func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion, pr
 	}
 	if fs.NArg() > 0 {
 		return cfg, false, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.HA.Identity == "" || cfg.HAReplica.Replica == "" {
+		id, err := ha.DefaultIdentity(os.Getenv("POD_NAME"))
+		if err != nil {
+			return cfg, false, false, fmt.Errorf("--ha-identity: %w", err)
+		}
+		cfg.HA.Identity = cmp.Or(cfg.HA.Identity, id)
+		cfg.HAReplica.Replica = cmp.Or(cfg.HAReplica.Replica, os.Getenv("POD_NAME"), id)
 	}
 	cfg.ConfigFile = configFile
 	if configFile != "" {
@@ -178,4 +199,12 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// envOr returns the environment variable's value, or def when it is unset.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
