@@ -148,3 +148,43 @@ func TestConfigReload(t *testing.T) {
 		t.Errorf("%v reloads counted, want at least 2 (file changes)", v)
 	}
 }
+
+// TestDeadEndpoint sends to a live and a dead endpoint, with and without a
+// WAL: the live one gets everything while the dead one is retried.
+func TestDeadEndpoint(t *testing.T) {
+	for _, withWAL := range []bool{false, true} {
+		t.Run(fmt.Sprintf("wal=%v", withWAL), func(t *testing.T) {
+			ns := fmt.Sprintf("e2e-dead-%v", withWAL)
+			createNamespace(t, ns)
+			port, err := freePort()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`resources: [pods]
+namespaces: [%s]
+remote_write:
+  - name: dead
+    url: http://127.0.0.1:%d/api/v1/write
+  - name: live
+    url: %s/api/v1/write
+`, ns, port, env.promURL)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"--config", cfg}
+			if withWAL {
+				args = append(args, "--wal-dir", t.TempDir())
+			}
+			a := launchAgent(t, args...)
+			for _, p := range []string{"one", "two"} {
+				createPendingPod(t, ns, p)
+				eventually(t, 15*time.Second, "pod "+p+" at the live endpoint", func() error {
+					return queryValue(fmt.Sprintf(`kube_pod_status_phase{namespace=%q,pod=%q,phase="Pending"}`, ns, p), 1)
+				})
+			}
+			if v := a.metric(`kube_state_push_remote_write_requests_total{endpoint="dead",result="retried"}`); v == 0 {
+				t.Errorf("the dead endpoint was not retried")
+			}
+		})
+	}
+}
