@@ -15,60 +15,43 @@ type encoder struct {
 	req     prompb.WriteRequest
 	labels  []prompb.Label
 	samples []prompb.Sample
-	counts  []int
-	index   map[series.Key]int
+	groups  *grouping
 	pb      []byte
 	out     []byte
 }
 
 func newEncoder() *encoder {
-	return &encoder{index: make(map[series.Key]int)}
+	return &encoder{groups: newGrouping()}
 }
 
 // encode returns the snappy-compressed protobuf of a WriteRequest holding ss.
 // Samples of one series (one shared label set) go into one TimeSeries, in the
 // order given. The result is valid until the next call.
 func (e *encoder) encode(ss []series.Sample) ([]byte, error) {
-	clear(e.index)
+	g := e.groups
+	g.group(ss)
 	nLabels := 0
-	for _, s := range ss {
-		nLabels += s.Labels.Len()
+	for _, i := range g.first {
+		nLabels += ss[i].Labels.Len()
 	}
 	// The arenas are sized up front so that they never move while TimeSeries
 	// point into them.
 	labels := grow(e.labels, nLabels)
-	samples := grow(e.samples, len(ss))[:len(ss)]
-	ts, counts := e.req.Timeseries[:0], e.counts[:0]
-	for _, s := range ss {
-		if s.Labels.IsEmpty() {
-			continue
-		}
-		key := s.Labels.Key()
-		if i, ok := e.index[key]; ok {
-			counts[i]++
-			continue
-		}
-		e.index[key] = len(ts)
-		start := len(labels)
-		for l := range s.Labels.All() {
+	samples := grow(e.samples, len(ss))
+	ts := e.req.Timeseries[:0]
+	off := 0
+	for j, first := range g.first {
+		l0, s0 := len(labels), len(samples)
+		for l := range ss[first].Labels.All() {
 			labels = append(labels, prompb.Label{Name: l.Name, Value: l.Value})
 		}
-		ts = append(ts, prompb.TimeSeries{Labels: labels[start:len(labels):len(labels)]})
-		counts = append(counts, 1)
-	}
-	off := 0
-	for i := range ts {
-		ts[i].Samples = samples[off : off : off+counts[i]]
-		off += counts[i]
-	}
-	for _, s := range ss {
-		if s.Labels.IsEmpty() {
-			continue
+		for _, i := range g.samplesOf(j, off) {
+			samples = append(samples, prompb.Sample{Value: ss[i].V, Timestamp: ss[i].T})
 		}
-		i := e.index[s.Labels.Key()]
-		ts[i].Samples = append(ts[i].Samples, prompb.Sample{Value: s.V, Timestamp: s.T})
+		off += g.counts[j]
+		ts = append(ts, prompb.TimeSeries{Labels: labels[l0:len(labels):len(labels)], Samples: samples[s0:len(samples):len(samples)]})
 	}
-	e.req.Timeseries, e.labels, e.samples, e.counts = ts, labels, samples, counts
+	e.req.Timeseries, e.labels, e.samples = ts, labels, samples
 	return e.compress(&e.req)
 }
 

@@ -20,8 +20,7 @@ type encoderV2 struct {
 	meta    map[string]writev2.Metadata // per request, by metric name
 	refs    []uint32
 	samples []writev2.Sample
-	counts  []int
-	index   map[series.Key]int
+	groups  *grouping
 	pb      []byte
 	out     []byte
 }
@@ -31,7 +30,7 @@ func newEncoderV2(metadata MetadataFunc) *encoderV2 {
 		metadata: metadata,
 		symbols:  make(map[string]uint32),
 		meta:     make(map[string]writev2.Metadata),
-		index:    make(map[series.Key]int),
+		groups:   newGrouping(),
 	}
 }
 
@@ -41,53 +40,38 @@ func newEncoderV2(metadata MetadataFunc) *encoderV2 {
 // metadata when the MetadataFunc knows it. The symbols table is per request and
 // starts with "", as the spec requires. The result is valid until the next call.
 func (e *encoderV2) encode(ss []series.Sample) ([]byte, error) {
-	clear(e.index)
 	clear(e.symbols)
 	clear(e.meta)
 	e.req.Symbols = append(e.req.Symbols[:0], "")
 	e.symbols[""] = 0
+	g := e.groups
+	g.group(ss)
 	nRefs := 0
-	for _, s := range ss {
-		nRefs += 2 * s.Labels.Len()
+	for _, i := range g.first {
+		nRefs += 2 * ss[i].Labels.Len()
 	}
 	// The arenas are sized up front so that they never move while TimeSeries
 	// point into them.
 	refs := grow(e.refs, nRefs)
-	samples := grow(e.samples, len(ss))[:len(ss)]
-	ts, counts := e.req.Timeseries[:0], e.counts[:0]
-	for _, s := range ss {
-		if s.Labels.IsEmpty() {
-			continue
-		}
-		key := s.Labels.Key()
-		if i, ok := e.index[key]; ok {
-			counts[i]++
-			continue
-		}
-		e.index[key] = len(ts)
-		start := len(refs)
-		for l := range s.Labels.All() {
+	samples := grow(e.samples, len(ss))
+	ts := e.req.Timeseries[:0]
+	off := 0
+	for j, first := range g.first {
+		r0, s0 := len(refs), len(samples)
+		for l := range ss[first].Labels.All() {
 			refs = append(refs, e.symbol(l.Name), e.symbol(l.Value))
 		}
-		ts = append(ts, writev2.TimeSeries{
-			LabelsRefs: refs[start:len(refs):len(refs)],
-			Metadata:   e.metadataOf(s.Labels.Name()),
-		})
-		counts = append(counts, 1)
-	}
-	off := 0
-	for i := range ts {
-		ts[i].Samples = samples[off : off : off+counts[i]]
-		off += counts[i]
-	}
-	for _, s := range ss {
-		if s.Labels.IsEmpty() {
-			continue
+		for _, i := range g.samplesOf(j, off) {
+			samples = append(samples, writev2.Sample{Value: ss[i].V, Timestamp: ss[i].T})
 		}
-		i := e.index[s.Labels.Key()]
-		ts[i].Samples = append(ts[i].Samples, writev2.Sample{Value: s.V, Timestamp: s.T})
+		off += g.counts[j]
+		ts = append(ts, writev2.TimeSeries{
+			LabelsRefs: refs[r0:len(refs):len(refs)],
+			Samples:    samples[s0:len(samples):len(samples)],
+			Metadata:   e.metadataOf(ss[first].Labels.Name()),
+		})
 	}
-	e.req.Timeseries, e.refs, e.samples, e.counts = ts, refs, samples, counts
+	e.req.Timeseries, e.refs, e.samples = ts, refs, samples
 
 	size := e.req.Size()
 	e.pb = grow(e.pb, size)[:size]
