@@ -118,9 +118,22 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 			default:
 			}
 		}
-		hc.OnStoppedLeading = func() { gate.term.Store(nil) }
+		hc.OnStoppedLeading = func() {
+			gate.term.Store(nil)
+			// What was queued as leader must not land after the new leader's
+			// samples: drop it, counted (reason not_leader).
+			for _, ep := range eps {
+				ep.queue.Discard("not_leader")
+			}
+		}
 		if elector, err = ha.New(client, hc, logger.With("component", "ha")); err != nil {
 			return &ConfigError{Err: fmt.Errorf("--ha-mode=leader: %w", err)}
+		}
+	}
+	if ws != nil && gate != nil {
+		// A replica that stops leading skips its WAL backlog as well.
+		for _, s := range ws.senders {
+			s.allow = gate.leading
 		}
 	}
 	b := newBatcher(writer, cfg.FlushInterval, cfg.MaxSamplesPerSend, pendingLimit)

@@ -55,3 +55,9 @@ func (g *leaderGate) WriteBatch(ctx context.Context, batch []series.Sample) erro
 }
 
 func (g *leaderGate) Flush(ctx context.Context) error { return g.next.Flush(ctx) }
+
+// leading reports whether this replica leads now.
+func (g *leaderGate) leading() bool {
+	t := g.term.Load()
+	return t != nil && t.Active()
+}

@@ -108,6 +108,9 @@ type walSender struct {
 	saved   wal.Position
 	read    wal.Position // after the last record handed to the queue
 	pending []inflight
+	// allow, when set and false, makes the sender skip records instead of
+	// sending them (an HA replica that stopped leading).
+	allow func() bool
 }
 
 // reading returns the position the sender has read up to.
@@ -164,6 +167,16 @@ func (s *walSender) readFrom(ctx context.Context, from wal.Position) error {
 		for r.Next() {
 			rec := r.Record()
 			if len(rec) == 0 || rec[0] != recSamples {
+				s.track(inflight{end: r.Position(), mark: s.queue.Mark()})
+				continue
+			}
+			if s.allow != nil && !s.allow() {
+				s.metrics.skipped.Inc()
+				s.track(inflight{end: r.Position(), mark: s.queue.Mark()})
+				continue
+			}
+			if s.allow != nil && !s.allow() {
+				s.metrics.skipped.Inc()
 				s.track(inflight{end: r.Position(), mark: s.queue.Mark()})
 				continue
 			}
@@ -307,6 +320,7 @@ type walMetrics struct {
 	backlogBytes   *prometheus.GaugeVec
 	oldestUnacked  *prometheus.GaugeVec
 	badRecords     prometheus.Counter
+	skipped        prometheus.Counter
 	syncDuration   prometheus.Histogram
 	compactions    prometheus.Counter
 	compactedOut   prometheus.Counter
@@ -332,6 +346,10 @@ func newWALMetrics(reg prometheus.Registerer) *walMetrics {
 		badRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "kube_state_push_wal_undecodable_records_total",
 			Help: "WAL records skipped because they could not be decoded.",
+		}),
+		skipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kube_state_push_wal_skipped_records_total",
+			Help: "WAL records not sent because this replica stopped leading (--ha-mode=leader).",
 		}),
 		syncDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "kube_state_push_wal_append_sync_duration_seconds",
@@ -360,7 +378,7 @@ func newWALMetrics(reg prometheus.Registerer) *walMetrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.backlogRecords, m.backlogBytes, m.oldestUnacked, m.badRecords, m.syncDuration,
+		reg.MustRegister(m.backlogRecords, m.backlogBytes, m.oldestUnacked, m.badRecords, m.skipped, m.syncDuration,
 			m.compactions, m.compactedOut, m.droppedSamples, m.droppedBytes, m.repairs)
 	}
 	return m

@@ -139,3 +139,42 @@ func TestFaultyReceiver(t *testing.T) {
 		t.Errorf("%v retries, want 8 (500, 500, 429, timeout, reset, 500, reset, timeout)", retried)
 	}
 }
+
+// blockingSender holds every request until released.
+type blockingSender struct{ release chan struct{} }
+
+func (b *blockingSender) Store(ctx context.Context, _ []byte, _ ProtobufMessage) (WriteStats, error) {
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+	}
+	return WriteStats{}, nil
+}
+
+// Discard drops what waits in the queue, counted, and lets Flush finish.
+func TestDiscard(t *testing.T) {
+	snd := &blockingSender{release: make(chan struct{})}
+	reg := prometheus.NewRegistry()
+	q := NewQueue(QueueConfig{MinShards: 1, MaxShards: 1, MaxSamplesPerSend: 1}, snd, reg, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = q.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	ls := labels("__name__", "m")
+	if err := q.WriteBatch(ctx, []series.Sample{{Labels: ls, T: 1}, {Labels: ls, T: 2}, {Labels: ls, T: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the first request is in flight
+	if n := q.Discard("not_leader"); n != 2 {
+		t.Errorf("discarded %d samples, want the 2 waiting", n)
+	}
+	close(snd.release)
+	fctx, fcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer fcancel()
+	if err := q.Flush(fctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := metricValue(t, reg, "kube_state_push_remote_write_samples_dropped_total", "not_leader"); v != 2 {
+		t.Errorf("dropped{not_leader} = %v, want 2", v)
+	}
+}

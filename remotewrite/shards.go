@@ -373,3 +373,26 @@ func (q *Queue) Flush(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Discard drops every sample waiting in the queue (not the requests in
+// flight), counted as dropped for reason. An HA replica that stops leading
+// uses it: what it queued as leader must not reach the receiver after the new
+// leader's samples.
+func (q *Queue) Discard(reason string) int {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	total := 0
+	for _, sh := range q.shards {
+		sh.mu.Lock()
+		n := len(sh.buf)
+		clear(sh.buf)
+		sh.buf = nil
+		sh.finished += int64(n)
+		sh.cond.Broadcast()
+		sh.mu.Unlock()
+		total += n
+	}
+	q.metrics.pending.Sub(float64(total))
+	q.metrics.samplesDropped.WithLabelValues(reason).Add(float64(total))
+	return total
+}
