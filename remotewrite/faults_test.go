@@ -164,7 +164,19 @@ func TestDiscard(t *testing.T) {
 	if err := q.WriteBatch(ctx, []series.Sample{{Labels: ls, T: 1}, {Labels: ls, T: 2}, {Labels: ls, T: 3}}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond) // the first request is in flight
+	// Wait until the first sample is in flight and two wait.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		sh := q.shards[0]
+		sh.mu.Lock()
+		waiting := len(sh.buf)
+		sh.mu.Unlock()
+		if waiting == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d samples waiting, want 2", waiting)
+		}
+	}
 	if n := q.Discard("not_leader"); n != 2 {
 		t.Errorf("discarded %d samples, want the 2 waiting", n)
 	}
