@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 )
@@ -71,4 +74,32 @@ func TestLeaderFailover(t *testing.T) {
 	if v := receiverRejected(t); v != 0 {
 		t.Errorf("receiver rejected %v samples or requests", v)
 	}
+}
+
+// TestReplicaLabels: every replica sends, with the cluster and __replica__
+// labels of the Mimir/Cortex HA tracker.
+func TestReplicaLabels(t *testing.T) {
+	ns := "e2e-replicas"
+	createNamespace(t, ns)
+	for _, r := range []string{"r1", "r2"} {
+		startAgentFlags(t, "--resources", "namespaces", "--ha-mode", "replica-labels", "--ha-cluster", "e2e-ha", "--ha-replica", r)
+		q := fmt.Sprintf(`kube_namespace_status_phase{namespace=%q,phase="Active",cluster="e2e-ha",__replica__=%q}`, ns, r)
+		eventually(t, 10*time.Second, "series of replica "+r, func() error { return queryValue(q, 1) })
+	}
+	out, err := exec.Command(env.binary, "--kubeconfig", env.kubeconfig, "--remote-write-url", env.promURL+"/api/v1/write",
+		"--ha-mode", "replica-labels").CombinedOutput()
+	if code := exitCode(err); code != 2 || !strings.Contains(string(out), "--ha-mode=replica-labels") {
+		t.Errorf("replica-labels without --ha-cluster: exit %d, %s", code, out)
+	}
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }
