@@ -56,7 +56,10 @@ func Run(ctx context.Context, cfg Config) error {
 		err := runOnce(genCtx, cfg, rm)
 		stop()
 		<-watchDone
-		if err != nil || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			return nil // a signal: whatever was starting stops cleanly
+		}
+		if err != nil {
 			return err
 		}
 		select {

@@ -143,10 +143,13 @@ func TestConfigReload(t *testing.T) {
 	if err := a.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "still serving after SIGHUP", func() error { return a.readyErr() })
-	if v := a.metric("kube_state_push_config_reloads_total"); v < 2 {
-		t.Errorf("%v reloads counted, want at least 2 (file changes)", v)
-	}
+	eventually(t, 30*time.Second, "SIGHUP applied, agent ready again", func() error {
+		if v := a.metric("kube_state_push_config_reloads_total"); v < 3 {
+			return fmt.Errorf("%v reloads counted, want 3 (two file changes and SIGHUP)", v)
+		}
+		return a.readyErr()
+	})
+	eventually(t, 10*time.Second, "still sending after SIGHUP", seen("four"))
 }
 
 // TestDeadEndpoint sends to a live and a dead endpoint, with and without a
