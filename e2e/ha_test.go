@@ -16,8 +16,10 @@ func TestLeaderFailover(t *testing.T) {
 	ns := "e2e-ha"
 	createNamespace(t, ns)
 	const lease = 4 * time.Second
+	pod := fmt.Sprintf("p-%d", time.Now().UnixNano()%1e9) // a new series each run
+	createPendingPod(t, ns, pod)
 	flags := func(id string) []string {
-		return []string{"--resources", "namespaces", "--ha-mode", "leader", "--ha-identity", id,
+		return []string{"--resources", "pods", "--namespaces", ns, "--ha-mode", "leader", "--ha-identity", id,
 			"--ha-lease-name", "e2e-failover", "--ha-lease-namespace", "default",
 			"--ha-lease-duration", lease.String(), "--ha-renew-deadline", "2s", "--ha-retry-period", "500ms"}
 	}
@@ -38,7 +40,7 @@ func TestLeaderFailover(t *testing.T) {
 	}
 	var first string
 	eventually(t, 30*time.Second, "one leader", func() (err error) { first, err = leader(); return err })
-	q := `kube_namespace_status_phase{namespace="e2e-ha",phase="Active"}`
+	q := fmt.Sprintf(`kube_pod_status_phase{namespace="e2e-ha",pod=%q,phase="Pending"}`, pod)
 	eventually(t, 10*time.Second, "the leader sends", func() error { return queryValue(q, 1) })
 	time.Sleep(2 * resendInterval)
 
@@ -81,9 +83,11 @@ func TestLeaderFailover(t *testing.T) {
 func TestReplicaLabels(t *testing.T) {
 	ns := "e2e-replicas"
 	createNamespace(t, ns)
+	pod := fmt.Sprintf("p-%d", time.Now().UnixNano()%1e9) // a new series each run
+	createPendingPod(t, ns, pod)
 	for _, r := range []string{"r1", "r2"} {
-		startAgentFlags(t, "--resources", "namespaces", "--ha-mode", "replica-labels", "--ha-cluster", "e2e-ha", "--ha-replica", r)
-		q := fmt.Sprintf(`kube_namespace_status_phase{namespace=%q,phase="Active",cluster="e2e-ha",__replica__=%q}`, ns, r)
+		startAgentFlags(t, "--resources", "pods", "--namespaces", ns, "--ha-mode", "replica-labels", "--ha-cluster", "e2e-ha", "--ha-replica", r)
+		q := fmt.Sprintf(`kube_pod_status_phase{namespace=%q,pod=%q,phase="Pending",cluster="e2e-ha",__replica__=%q}`, ns, pod, r)
 		eventually(t, 10*time.Second, "series of replica "+r, func() error { return queryValue(q, 1) })
 	}
 	out, err := exec.Command(env.binary, "--kubeconfig", env.kubeconfig, "--remote-write-url", env.promURL+"/api/v1/write",

@@ -106,18 +106,20 @@ remote_write:
 func TestConfigReload(t *testing.T) {
 	ns := "e2e-reload"
 	createNamespace(t, ns)
+	createPendingPod(t, ns, "p")
+	run := fmt.Sprint(time.Now().UnixNano()) // values of this run only
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
 	write := func(cluster string, extra string) {
 		t.Helper()
-		body := fmt.Sprintf("resources: [namespaces]\nexternal_labels:\n  cluster: %s\nremote_write:\n  - name: main\n    url: %s/api/v1/write\n%s",
-			cluster, env.promURL, extra)
+		body := fmt.Sprintf("resources: [pods]\nnamespaces: [%s]\nexternal_labels:\n  cluster: %s-%s\nremote_write:\n  - name: main\n    url: %s/api/v1/write\n%s",
+			ns, cluster, run, env.promURL, extra)
 		if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	seen := func(cluster string) func() error {
 		return func() error {
-			return queryValue(fmt.Sprintf(`kube_namespace_status_phase{namespace=%q,phase="Active",cluster=%q}`, ns, cluster), 1)
+			return queryValue(fmt.Sprintf(`kube_pod_status_phase{namespace=%q,pod="p",phase="Pending",cluster="%s-%s"}`, ns, cluster, run), 1)
 		}
 	}
 	write("one", "")
