@@ -61,6 +61,7 @@ func newEndpoint(ctx context.Context, ep rwconfig.Endpoint, external []series.La
 		Capacity:             ep.Queue.Capacity,
 		MinBackoff:           ep.Queue.MinBackoff,
 		MaxBackoff:           ep.Queue.MaxBackoff,
+		DropOn429:            !ep.Queue.RetryOnHTTP429,
 		ProtobufMessage:      remotewrite.ProtobufMessage(ep.ProtobufMessage),
 		Metadata:             familyMetadata(),
 		MetadataSendInterval: ep.Metadata.SendInterval,

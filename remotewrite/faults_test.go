@@ -190,3 +190,27 @@ func TestDiscard(t *testing.T) {
 		t.Errorf("dropped{not_leader} = %v, want 2", v)
 	}
 }
+
+// With retry_on_http_429: false a 429 drops its request, counted by status.
+func TestDropOn429(t *testing.T) {
+	rcv := &faultyReceiver{t: t, got: map[string][]int64{}, faults: []string{"429"}}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	reg := prometheus.NewRegistry()
+	q := NewQueue(QueueConfig{MinShards: 1, MaxShards: 1, DropOn429: true}, NewClient(srv.URL, "test", time.Second, nil), reg, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = q.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	if err := q.WriteBatch(ctx, []series.Sample{{Labels: labels("__name__", "m", "s", "a"), T: 1, V: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	fctx, fcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer fcancel()
+	if err := q.Flush(fctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := metricValue(t, reg, "kube_state_push_remote_write_samples_dropped_total", "http_429"); v != 1 {
+		t.Errorf("dropped{http_429} = %v, want 1", v)
+	}
+}

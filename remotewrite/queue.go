@@ -29,6 +29,9 @@ type QueueConfig struct {
 	Capacity int
 	// MinBackoff and MaxBackoff bound the wait between retries.
 	MinBackoff, MaxBackoff time.Duration
+	// DropOn429 drops requests answered 429 instead of retrying them
+	// (queue_config.retry_on_http_429: false).
+	DropOn429 bool
 	// ReshardInterval is how often the shard count is reconsidered.
 	ReshardInterval time.Duration
 	// Transform, when set, rewrites each sample's labels before it is queued

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -55,7 +56,7 @@ func (q *Queue) send(ctx context.Context, sh *shard, ss []series.Sample) {
 			continue
 		}
 		var rerr *RecoverableError
-		if !errors.As(err, &rerr) {
+		if !errors.As(err, &rerr) || q.cfg.DropOn429 && isStatus(err, http.StatusTooManyRequests) {
 			q.refused(ss, msg, stats, err)
 			return
 		}
@@ -204,4 +205,10 @@ func (l *logLimiter) allow(key string) (int, bool) {
 	n := l.suppressed[key]
 	l.suppressed[key] = 0
 	return n, true
+}
+
+// isStatus reports whether err carries the HTTP status code.
+func isStatus(err error, code int) bool {
+	var serr *StatusError
+	return errors.As(err, &serr) && serr.Code == code
 }

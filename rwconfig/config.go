@@ -80,6 +80,9 @@ var (
 		BatchSendDeadline: 5 * time.Second,
 		MinBackoff:        30 * time.Millisecond,
 		MaxBackoff:        5 * time.Second,
+		// Unlike Prometheus, 429 is retried (honouring Retry-After) unless
+		// retry_on_http_429: false says otherwise.
+		RetryOnHTTP429: true,
 	}
 	DefaultMetadataConfig = MetadataConfig{
 		Send:              true,
@@ -371,6 +374,7 @@ func (p *parser) endpoint(n *yaml.Node, key, dir string) (Endpoint, error) {
 			BatchSendDeadline: model.Duration(DefaultQueueConfig.BatchSendDeadline),
 			MinBackoff:        model.Duration(DefaultQueueConfig.MinBackoff),
 			MaxBackoff:        model.Duration(DefaultQueueConfig.MaxBackoff),
+			RetryOnRateLimit:  DefaultQueueConfig.RetryOnHTTP429,
 		},
 		MetadataConfig: rawMetadata{
 			Send:              DefaultMetadataConfig.Send,
