@@ -414,15 +414,6 @@ func warnIfUnreachable(ctx context.Context, rawURL string, logger *slog.Logger) 
 	_ = conn.Close()
 }
 
-// redactURL drops credentials from a URL before it is logged.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "<invalid>"
-	}
-	return u.Redacted()
-}
-
 func userAgent(version string) string {
 	if version == "" {
 		version = "dev"

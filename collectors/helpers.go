@@ -12,8 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-func strconvFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
 // m builds a Metric from a value and alternating label keys and values.
 func m(value float64, kv ...string) Metric {
 	keys := make([]string, 0, len(kv)/2)
