@@ -131,9 +131,11 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 		}
 	}
 	if ws != nil && gate != nil {
-		// A replica that stops leading skips its WAL backlog as well.
+		// The WAL backlog passes the same gate: skipped while standby, and
+		// what predates a term that does not continue this replica's is
+		// never sent over the newer samples of another replica.
 		for _, s := range ws.senders {
-			s.allow = gate.leading
+			s.admit = gate.admit
 		}
 	}
 	b := newBatcher(writer, cfg.FlushInterval, cfg.MaxSamplesPerSend, pendingLimit)

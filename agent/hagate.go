@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,32 +33,39 @@ func newLeaderGate(next BatchWriter, reg prometheus.Registerer) *leaderGate {
 }
 
 func (g *leaderGate) WriteBatch(ctx context.Context, batch []series.Sample) error {
+	kept := g.admit(batch)
+	g.dropped.Add(float64(len(batch) - len(kept)))
+	if len(kept) == 0 {
+		return nil
+	}
+	return g.next.WriteBatch(ctx, kept)
+}
+
+// admit returns the samples of batch that the current term may send: none
+// while standby, and only those stamped at or after the term's start unless
+// the term continues this replica's previous one. It filters in place when
+// it drops only some.
+func (g *leaderGate) admit(batch []series.Sample) []series.Sample {
 	t := g.term.Load()
 	if t == nil || !t.Active() {
-		g.dropped.Add(float64(len(batch)))
 		return nil
 	}
-	if !t.Continues() {
-		start := t.Start().UnixMilli()
-		kept := batch[:0:0]
-		for _, s := range batch {
-			if s.T >= start {
-				kept = append(kept, s)
+	if t.Continues() {
+		return batch
+	}
+	start := t.Start().UnixMilli()
+	for i, s := range batch {
+		if s.T < start {
+			kept := slices.Clone(batch[:i])
+			for _, s := range batch[i+1:] {
+				if s.T >= start {
+					kept = append(kept, s)
+				}
 			}
+			return kept
 		}
-		g.dropped.Add(float64(len(batch) - len(kept)))
-		batch = kept
 	}
-	if len(batch) == 0 {
-		return nil
-	}
-	return g.next.WriteBatch(ctx, batch)
+	return batch
 }
 
 func (g *leaderGate) Flush(ctx context.Context) error { return g.next.Flush(ctx) }
-
-// leading reports whether this replica leads now.
-func (g *leaderGate) leading() bool {
-	t := g.term.Load()
-	return t != nil && t.Active()
-}

@@ -108,9 +108,10 @@ type walSender struct {
 	saved   wal.Position
 	read    wal.Position // after the last record handed to the queue
 	pending []inflight
-	// allow, when set and false, makes the sender skip records instead of
-	// sending them (an HA replica that stopped leading).
-	allow func() bool
+	// admit, when set, returns the samples of a record that may be sent; a
+	// record left with none is skipped (an HA replica that is not leading, or
+	// backlog from before another replica's term).
+	admit func([]series.Sample) []series.Sample
 }
 
 // reading returns the position the sender has read up to.
@@ -170,22 +171,19 @@ func (s *walSender) readFrom(ctx context.Context, from wal.Position) error {
 				s.track(inflight{end: r.Position(), mark: s.queue.Mark()})
 				continue
 			}
-			if s.allow != nil && !s.allow() {
-				s.metrics.skipped.Inc()
-				s.track(inflight{end: r.Position(), mark: s.queue.Mark()})
-				continue
-			}
-			if s.allow != nil && !s.allow() {
-				s.metrics.skipped.Inc()
-				s.track(inflight{end: r.Position(), mark: s.queue.Mark()})
-				continue
-			}
 			ss, err := decodeSamples(rec)
 			if err != nil {
 				s.metrics.badRecords.Inc()
 				s.logger.Error("Skipped a WAL record that cannot be decoded", "position", r.Position().String(), "err", err)
 				s.track(inflight{end: r.Position(), mark: s.queue.Mark()})
 				continue
+			}
+			if s.admit != nil {
+				if ss = s.admit(ss); len(ss) == 0 {
+					s.metrics.skipped.Inc()
+					s.track(inflight{end: r.Position(), mark: s.queue.Mark()})
+					continue
+				}
 			}
 			oldest := int64(math.MaxInt64)
 			for _, x := range ss {

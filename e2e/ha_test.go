@@ -9,19 +9,46 @@ import (
 	"time"
 )
 
+// Leader election timing of the failover tests.
+const (
+	haLease = 4 * time.Second
+	haRetry = 500 * time.Millisecond
+	// haTakeover bounds how long a shard goes unsent after its leader dies
+	// without releasing the Lease: client-go's elector takes over LeaseDuration
+	// after it last saw the Lease renewed, and both its sighting of the last
+	// renewal and its next attempt come from polls every RetryPeriod with up to
+	// 1.2x jitter (2x2.2 RetryPeriod); then the new leader's resend is sent.
+	haTakeover = haLease + haRetry*44/10 + time.Second
+)
+
 // TestLeaderFailover runs two agents in leader mode against one apiserver and
-// one Prometheus, kills the leader with SIGKILL, and checks that the standby
-// takes over within the lease duration, with no out-of-order rejection.
+// one Prometheus, kills the leader with SIGKILL and checks that the standby
+// takes over within the lease duration (plus client-go's polling), with no
+// out-of-order rejection; then it restarts the killed agent (with its WAL,
+// when there is one) as the standby, stops the new leader with SIGTERM, which
+// releases the Lease, and checks that the restarted agent takes over within a
+// few retry periods and that its backlog from its old term is not sent over
+// the newer samples.
 func TestLeaderFailover(t *testing.T) {
-	ns := "e2e-ha"
+	for _, mode := range []string{"memory", "wal"} {
+		t.Run(mode, func(t *testing.T) { testLeaderFailover(t, "e2e-ha-"+mode, mode == "wal") })
+	}
+}
+
+func testLeaderFailover(t *testing.T, ns string, withWAL bool) {
 	createNamespace(t, ns)
-	const lease = 4 * time.Second
 	pod := fmt.Sprintf("p-%d", time.Now().UnixNano()%1e9) // a new series each run
 	createPendingPod(t, ns, pod)
+	lease := fmt.Sprintf("e2e-failover-%d", time.Now().UnixNano()%1e9)
+	walDirs := map[string]string{"a": t.TempDir(), "b": t.TempDir()}
 	flags := func(id string) []string {
-		return []string{"--resources", "pods", "--namespaces", ns, "--ha-mode", "leader", "--ha-identity", id,
-			"--ha-lease-name", "e2e-failover", "--ha-lease-namespace", "default",
-			"--ha-lease-duration", lease.String(), "--ha-renew-deadline", "2s", "--ha-retry-period", "500ms"}
+		f := []string{"--resources", "pods", "--namespaces", ns, "--ha-mode", "leader", "--ha-identity", id,
+			"--ha-lease-name", lease, "--ha-lease-namespace", "default",
+			"--ha-lease-duration", haLease.String(), "--ha-renew-deadline", "2s", "--ha-retry-period", haRetry.String()}
+		if withWAL {
+			f = append(f, "--wal-dir", walDirs[id])
+		}
+		return f
 	}
 	agents := map[string]*agentProc{"a": startAgentFlags(t, flags("a")...)}
 	agents["b"] = startAgentFlags(t, flags("b")...)
@@ -40,42 +67,75 @@ func TestLeaderFailover(t *testing.T) {
 	}
 	var first string
 	eventually(t, 30*time.Second, "one leader", func() (err error) { first, err = leader(); return err })
-	q := fmt.Sprintf(`kube_pod_status_phase{namespace="e2e-ha",pod=%q,phase="Pending"}`, pod)
+	q := fmt.Sprintf(`kube_pod_status_phase{namespace=%q,pod=%q,phase="Pending"}`, ns, pod)
 	eventually(t, 10*time.Second, "the leader sends", func() error { return queryValue(q, 1) })
 	time.Sleep(2 * resendInterval)
 
+	// 1. The leader dies without releasing the Lease.
 	agents[first].kill9(t)
 	killed := time.Now()
 	var second string
-	eventually(t, 3*lease, "the standby takes over", func() (err error) { second, err = leader(); return err })
+	eventually(t, 3*haLease, "the standby takes over", func() (err error) { second, err = leader(); return err })
 	if second == first {
 		t.Fatalf("the killed agent is still the leader")
 	}
 	time.Sleep(3 * resendInterval)
-
-	ts, err := queryRaw(q, time.Since(killed)+4*resendInterval)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var gap time.Duration
-	var resumed time.Time
-	for i := 1; i < len(ts); i++ {
-		gap = max(gap, ts[i].Sub(ts[i-1]))
-		if resumed.IsZero() && ts[i].After(killed) {
-			resumed = ts[i]
-		}
-	}
-	t.Logf("killed the leader %s; standby %s sent again after %s; longest gap %s", first, second, resumed.Sub(killed), gap)
-	if resumed.IsZero() || resumed.Sub(killed) > lease+3*time.Second {
-		t.Errorf("the standby's first sample came %s after the kill, lease is %s", resumed.Sub(killed), lease)
+	resumed, gap := failoverGap(t, q, killed)
+	t.Logf("killed the leader %s with SIGKILL; standby %s sent again after %s (lease %s, bound %s); longest gap %s",
+		first, second, resumed.Sub(killed), haLease, haTakeover, gap)
+	if resumed.IsZero() || resumed.Sub(killed) > haTakeover {
+		t.Errorf("the standby's first sample came %s after the kill, more than %s", resumed.Sub(killed), haTakeover)
 	}
 	// The old leader's last resend can be up to one interval before the kill.
-	if gap > lease+resendInterval+2*time.Second {
+	if gap > resendInterval+haTakeover {
 		t.Errorf("gap of %s in an unchanged series", gap)
+	}
+
+	// 2. The killed agent comes back (with its WAL) as the standby; the leader
+	// stops cleanly and hands over at once.
+	agents[first] = startAgentFlags(t, flags(first)...)
+	time.Sleep(resendInterval)
+	agents[second].stop(t)
+	stopped := time.Now()
+	eventually(t, 3*haLease, "the restarted agent takes over", func() error {
+		id, err := leader()
+		if err == nil && id != first {
+			err = fmt.Errorf("leader %s", id)
+		}
+		return err
+	})
+	time.Sleep(2 * resendInterval)
+	resumed, gap = failoverGap(t, q, stopped)
+	t.Logf("stopped the leader %s; %s sent again after %s; longest gap %s", second, first, resumed.Sub(stopped), gap)
+	if resumed.IsZero() || resumed.Sub(stopped) > 5*haRetry+time.Second {
+		t.Errorf("after a clean stop, the first sample came %s later", resumed.Sub(stopped))
+	}
+	if gap > resendInterval+5*haRetry+time.Second {
+		t.Errorf("gap of %s in an unchanged series", gap)
+	}
+	if v := agents[first].metric("kube_state_push_ha_standby_samples_total"); v == 0 {
+		t.Errorf("the restarted agent held back no samples while standby")
 	}
 	if v := receiverRejected(t); v != 0 {
 		t.Errorf("receiver rejected %v samples or requests", v)
 	}
+}
+
+// failoverGap returns the receiver's first sample of q after since, and the
+// longest interval between two samples of q from a resend before since.
+func failoverGap(t *testing.T, q string, since time.Time) (resumed time.Time, gap time.Duration) {
+	t.Helper()
+	ts, err := queryRaw(q, time.Since(since)+2*resendInterval)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(ts); i++ {
+		gap = max(gap, ts[i].Sub(ts[i-1]))
+		if resumed.IsZero() && ts[i].After(since) {
+			resumed = ts[i]
+		}
+	}
+	return resumed, gap
 }
 
 // TestReplicaLabels: every replica sends, with the cluster and __replica__

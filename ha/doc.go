@@ -13,6 +13,19 @@
 // The Elector owns its goroutines: Run blocks until its context is done and
 // returns after they have ended. New starts nothing.
 //
+// # How long a failover takes
+//
+// A leader that stops cleanly releases the Lease and a standby takes over at
+// its next attempt, within about one RetryPeriod. A leader that dies without
+// releasing it is replaced LeaseDuration after the standby last saw the Lease
+// renewed. The standby sees renewals, and tries to take over, in polls every
+// RetryPeriod with client-go's jitter (up to 2.2 RetryPeriod apart), so the
+// shard goes unsent for at most LeaseDuration + 4.4 RetryPeriod after the
+// death, plus the new leader's first request; typically about LeaseDuration,
+// as the standby dates the last renewal up to a second early (see below).
+// Lower --ha-retry-period for a tighter bound, at the cost of one Lease
+// update per RetryPeriod.
+//
 // # Why terms never overlap, and timestamps stay in order
 //
 // Leadership comes in terms (Term). Let s be the start of the leader A's last
