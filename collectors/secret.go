@@ -1,6 +1,8 @@
 package collectors
 
 import (
+	"maps"
+
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -33,7 +35,7 @@ func secretFamilies(o Options) []Family[*v1.Secret] {
 			Name: "kube_secret_type", Help: "Type about secret.", Type: Gauge, Stability: Stable,
 			Gen: func(s *v1.Secret) []Metric { return []Metric{m(1, "type", string(s.Type))} },
 		},
-		annotationsFamily[*v1.Secret]("secret", Alpha, o.AllowAnnotations),
+		secretAnnotationsFamily(o.AllowAnnotations),
 		labelsFamily[*v1.Secret]("secret", Stable, o.AllowLabels),
 		createdFamily[*v1.Secret]("secret", Stable),
 		rv,
@@ -42,4 +44,24 @@ func secretFamilies(o Options) []Family[*v1.Secret] {
 			Gen: func(s *v1.Secret) []Metric { return ownerMetrics(s.OwnerReferences, true) },
 		},
 	}
+}
+
+// lastApplied is the annotation kubectl apply writes: the whole object as
+// applied, for a Secret its data in clear text.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// secretAnnotationsFamily is kube_secret_annotations without the
+// last-applied-configuration annotation, even when the allowlist names it or
+// is "*": the Secret's data must never leave the agent.
+func secretAnnotationsFamily(allow []string) Family[*v1.Secret] {
+	return mapFamily[*v1.Secret]("kube_secret_annotations", "Kubernetes annotations converted to Prometheus labels.",
+		"annotation", Alpha, allow, func(s *v1.Secret) map[string]string {
+			a := s.GetAnnotations()
+			if _, ok := a[lastApplied]; !ok {
+				return a
+			}
+			a = maps.Clone(a)
+			delete(a, lastApplied)
+			return a
+		})
 }
