@@ -73,8 +73,10 @@ type Config struct {
 	ReloadSignal <-chan os.Signal
 
 	TelemetryAddress string
-	LogLevel         string
-	LogFormat        string
+	// EnablePprof serves net/http/pprof under /debug/pprof/ on the telemetry address.
+	EnablePprof bool
+	LogLevel    string
+	LogFormat   string
 	// Version is reported in the User-Agent header.
 	Version string
 	Logger  *slog.Logger

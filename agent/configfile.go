@@ -68,6 +68,7 @@ var fileKeys = map[string]func(*Config, *yaml.Node) error{
 	"telemetry_address":      str(func(c *Config) *string { return &c.TelemetryAddress }),
 	"log_level":              str(func(c *Config) *string { return &c.LogLevel }),
 	"log_format":             str(func(c *Config) *string { return &c.LogFormat }),
+	"enable_pprof":           decode(func(c *Config) *bool { return &c.EnablePprof }),
 	"resources":              list(func(c *Config) *[]string { return &c.Resources }),
 	"namespaces":             list(func(c *Config) *[]string { return &c.Namespaces }),
 	"namespaces_denylist":    list(func(c *Config) *[]string { return &c.NamespacesDenylist }),

@@ -169,3 +169,24 @@ func (a *agentProc) kill9(t *testing.T) {
 		t.Fatal("agent still running 10s after SIGKILL")
 	}
 }
+
+// Go profiles are served only with --enable-pprof.
+func TestPprofOptIn(t *testing.T) {
+	for _, enabled := range []bool{false, true} {
+		var flags []string
+		if enabled {
+			flags = []string{"--enable-pprof"}
+		}
+		a := startAgent(t, flags...)
+		resp, err := http.Get("http://" + a.telemetry + "/debug/pprof/heap?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := resp.StatusCode == http.StatusOK && strings.Contains(string(body), "heap profile"); got != enabled {
+			t.Errorf("--enable-pprof=%v: /debug/pprof/heap answered %s", enabled, resp.Status)
+		}
+		a.stop(t)
+	}
+}

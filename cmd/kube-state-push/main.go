@@ -129,6 +129,7 @@ func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion, pr
 	fs.StringVar(&cfg.HAReplica.ClusterLabel, "ha-cluster-label", "cluster", "Name of the cluster label.")
 	fs.StringVar(&cfg.HAReplica.ReplicaLabel, "ha-replica-label", "__replica__", "Name of the replica label.")
 	fs.StringVar(&cfg.TelemetryAddress, "telemetry-address", ":8081", "Address of /metrics, /healthz and /readyz.")
+	fs.BoolVar(&cfg.EnablePprof, "enable-pprof", false, "Serve Go profiles (net/http/pprof) under /debug/pprof/ on the telemetry address.")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "Log level: debug, info, warn or error.")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "Log format: text or json.")
 	fs.BoolVar(&showVersion, "version", false, "Print the version and exit.")
