@@ -9,6 +9,7 @@
 #
 # Environment:
 #   KSP_NODES=3          number of kwok nodes created by `up` (kwok-node-0..N-1)
+#   KSP_NODE_PODS=110    pods each kwok node takes
 #   KSP_KEEP_STATE=1     `down` keeps the state dir (logs, data) instead of removing it
 #   KSP_CACHE            where hack/build-components.sh caches the binaries
 #
@@ -411,11 +412,11 @@ status:
   capacity:
     cpu: "32"
     memory: 256Gi
-    pods: "110"
+    pods: "$KSP_NODE_PODS"
   allocatable:
     cpu: "32"
     memory: 256Gi
-    pods: "110"
+    pods: "$KSP_NODE_PODS"
 EOF
   done | kubectl_ create -f - >/dev/null || die "creating kwok nodes failed"
 }
@@ -522,6 +523,8 @@ cmd_up() {
   set_state_dir "$1" create
   KSP_NODES=${KSP_NODES:-3}
   [[ $KSP_NODES =~ ^[0-9]+$ ]] || die "KSP_NODES must be a number: $KSP_NODES"
+  KSP_NODE_PODS=${KSP_NODE_PODS:-110}
+  [[ $KSP_NODE_PODS =~ ^[0-9]+$ ]] || die "KSP_NODE_PODS must be a number: $KSP_NODE_PODS"
 
   local running=() name
   for name in "${COMPONENTS[@]}"; do

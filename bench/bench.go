@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+const (
+	k8sVersion        = "v1.37.2"
+	ksmVersion        = "v2.20.0"
+	prometheusVersion = "v0.316.0" // Prometheus 3.16, as a Go module version
+	scrapeInterval    = 30 * time.Second
+	settle            = 30 * time.Second
+)
+
+type bench struct {
+	opts    options
+	log     *slog.Logger
+	started time.Time
+
+	cacheBin  string
+	agentBin  string
+	cluster   string // hack/cluster.sh
+	clusterUp bool
+	promURL   string
+	kubecfg   string
+	client    kubernetes.Interface
+	running   group // processes of the side being measured
+	plan      plan  // the workload at the current scale
+	churnStep int   // where churn goes on
+}
+
+func (b *bench) setup(ctx context.Context) error {
+	b.started = time.Now()
+	cache := os.Getenv("KSP_CACHE")
+	if cache == "" {
+		base := os.Getenv("XDG_CACHE_HOME")
+		if base == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return err
+			}
+			base = filepath.Join(home, ".cache")
+		}
+		cache = filepath.Join(base, "kube-state-push")
+	}
+	b.cacheBin = filepath.Join(cache, "bin")
+	for _, name := range []string{"kube-state-metrics-" + ksmVersion, "prometheus-" + prometheusVersion} {
+		if _, err := os.Stat(filepath.Join(b.cacheBin, name)); err != nil {
+			return fmt.Errorf("%s not built: run make components (hack/build-components.sh)", name)
+		}
+	}
+	if err := os.RemoveAll(b.opts.stateDir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(b.opts.stateDir, "logs"), 0o755); err != nil {
+		return err
+	}
+	b.agentBin = filepath.Join(b.opts.stateDir, "kube-state-push")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", b.agentBin, "./cmd/kube-state-push")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	build.Dir, build.Stderr = b.opts.root, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build kube-state-push: %w", err)
+	}
+
+	b.cluster = filepath.Join(b.opts.root, "hack", "cluster.sh")
+	state := filepath.Join(b.opts.stateDir, "cluster")
+	perNode := b.opts.scales[len(b.opts.scales)-1]/b.opts.nodes + 20
+	b.log.Info("Starting the cluster", "nodes", b.opts.nodes, "podsPerNode", perNode)
+	up := exec.CommandContext(ctx, b.cluster, "up", state)
+	up.Env = append(os.Environ(), fmt.Sprintf("KSP_NODES=%d", b.opts.nodes), fmt.Sprintf("KSP_NODE_PODS=%d", perNode))
+	up.Stderr = os.Stderr
+	b.clusterUp = true // down is safe after a half-done up
+	if err := up.Run(); err != nil {
+		return fmt.Errorf("cluster up: %w", err)
+	}
+	env, err := os.ReadFile(filepath.Join(state, "env"))
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(env), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		switch k {
+		case "KUBECONFIG":
+			b.kubecfg = v
+		case "PROMETHEUS_URL":
+			b.promURL = v
+		}
+	}
+	rc, err := clientcmd.BuildConfigFromFlags("", b.kubecfg)
+	if err != nil {
+		return err
+	}
+	rc.QPS, rc.Burst = 200, 400
+	b.client, err = kubernetes.NewForConfig(rc)
+	return err
+}
+
+func (b *bench) cleanup() {
+	b.running.stop()
+	if b.clusterUp {
+		down := exec.Command(b.cluster, "down", filepath.Join(b.opts.stateDir, "cluster"))
+		if b.opts.keep {
+			down.Env = append(os.Environ(), "KSP_KEEP_STATE=1")
+		}
+		down.Stderr = os.Stderr
+		if err := down.Run(); err != nil {
+			b.log.Error("Cluster down failed", "err", err)
+		}
+	}
+	if !b.opts.keep {
+		_ = os.RemoveAll(b.opts.stateDir)
+	}
+}
+
+// scaleResult is what one scale measured on both sides.
+type scaleResult struct {
+	n, pods, nodes int
+	ksp, ksm       sideResult
+	kspV1BytesMin  float64 // Remote-Write 1.0 bytes per minute, steady, same series
+	ksmAloneRSS    int64   // kube-state-metrics' own share of the pipeline's steady RSS
+	ksmAlonePeak   int64
+}
+
+func (b *bench) measureScale(ctx context.Context, n int) (scaleResult, error) {
+	p := planFor(n, b.opts.nodes)
+	r := scaleResult{n: n, pods: p.pods(), nodes: b.opts.nodes}
+	b.plan = p
+	b.log.Info("Creating the workload", "pods", p.pods(), "deployments", p.deployments, "statefulsets", p.statefulsets, "jobs", p.jobs)
+	if err := ensureWorkload(ctx, b.client, p); err != nil {
+		return r, fmt.Errorf("create workload: %w", err)
+	}
+	t0 := time.Now()
+	if err := waitPods(ctx, b.client, p.pods()*98/100, 20*time.Minute, func(n int) {
+		b.log.Info("Pods running", "pods", n, "want", p.pods(), "after", time.Since(t0).Round(time.Second))
+	}); err != nil {
+		return r, fmt.Errorf("pods not running: %w", err)
+	}
+
+	var err error
+	tag := fmt.Sprint(n)
+	if r.ksp, err = b.measureSide(ctx, b.kspSide(tag, "ksp", "io.prometheus.write.v2.Request"), 0); err != nil {
+		return r, fmt.Errorf("kube-state-push: %w", err)
+	}
+	if r.kspV1BytesMin, err = b.measureBytesOnly(ctx, b.kspSide(tag, "ksp-v1", "prometheus.WriteRequest")); err != nil {
+		return r, fmt.Errorf("kube-state-push, Remote-Write 1.0: %w", err)
+	}
+	ksm := b.ksmSide(tag)
+	if r.ksm, err = b.measureSide(ctx, ksm, r.ksp.series); err != nil {
+		return r, fmt.Errorf("kube-state-metrics + agent: %w", err)
+	}
+	r.ksmAloneRSS, r.ksmAlonePeak = ksm.aloneRSS, ksm.alonePeak
+	return r, nil
+}

@@ -1,0 +1,125 @@
+// Command bench measures kube-state-push side by side with the pipeline it
+// replaces, kube-state-metrics scraped by a Prometheus agent that
+// remote-writes, on the local real cluster (hack/cluster.sh) and the same
+// receiver, one after the other, at each scale given. It prints a table of
+// both sides and their ratios and writes it to docs/benchmarks.md.
+//
+//	go run ./bench -n 1000,10000
+//
+// Every process it starts it stops, the cluster included.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	scales   []int
+	nodes    int
+	window   time.Duration // each steady and churn measurement
+	changes  int           // latency probes per side
+	out      string        // markdown report
+	stateDir string        // cluster state, binaries, profiles
+	keep     bool          // keep the cluster's state dir
+	profiles string        // where kube-state-push's profiles are saved
+	root     string        // repository root
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ error }
+
+func parseFlags(args []string) (options, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var o options
+	scales := fs.String("n", "1000,10000", "comma-separated numbers of pods to measure at, in increasing order")
+	fs.IntVar(&o.nodes, "nodes", 50, "kwok nodes")
+	fs.DurationVar(&o.window, "window", time.Minute, "length of each steady and churn measurement")
+	fs.IntVar(&o.changes, "changes", 20, "changes per side whose change-to-queryable latency is measured")
+	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "markdown report to write (empty: none)")
+	fs.StringVar(&o.stateDir, "state", ".state/bench", "directory for the cluster, logs and profiles")
+	fs.StringVar(&o.profiles, "profiles", ".state/bench-profiles", "directory for kube-state-push's CPU and heap profiles")
+	fs.BoolVar(&o.keep, "keep", false, "keep the state directory (logs, profiles) after the run")
+	if err := fs.Parse(args); err != nil {
+		return o, usageError{err}
+	}
+	prev := 0
+	for _, f := range strings.Split(*scales, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 100 || n <= prev {
+			return o, usageError{fmt.Errorf("-n %q: want increasing numbers of pods, each at least 100", *scales)}
+		}
+		o.scales, prev = append(o.scales, n), n
+	}
+	switch {
+	case o.nodes < 1:
+		return o, usageError{fmt.Errorf("-nodes %d: want at least 1", o.nodes)}
+	case o.window < 30*time.Second:
+		return o, usageError{fmt.Errorf("-window %s: want at least 30s (a scrape interval)", o.window)}
+	case o.changes < 1:
+		return o, usageError{fmt.Errorf("-changes %d: want at least 1", o.changes)}
+	}
+	return o, nil
+}
+
+func run() error {
+	o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		return err
+	}
+	if o.root, err = os.Getwd(); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(o.root, "hack", "cluster.sh")); err != nil {
+		return usageError{errors.New("run from the repository root (hack/cluster.sh not found)")}
+	}
+	if o.stateDir, err = filepath.Abs(o.stateDir); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	b := &bench{opts: o, log: log}
+	defer b.cleanup()
+	if err := b.setup(ctx); err != nil {
+		return err
+	}
+	var results []scaleResult
+	for _, n := range o.scales {
+		r, err := b.measureScale(ctx, n)
+		if err != nil {
+			return fmt.Errorf("N=%d: %w", n, err)
+		}
+		results = append(results, r)
+		fmt.Println(r.table())
+	}
+	rep := report{machine: machineInfo(), started: b.started, results: results, opts: o}
+	if o.out != "" {
+		if err := os.WriteFile(o.out, []byte(rep.markdown()), 0o644); err != nil {
+			return err
+		}
+		log.Info("Report written", "file", o.out)
+	}
+	return nil
+}

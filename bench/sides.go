@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// side is one pipeline under test: how to start it, when it has synced, and
+// how many bytes it has sent.
+type side struct {
+	name  string // for logs and file names
+	label string // value of the bench external label on its series
+	start func(ctx context.Context) (group, error)
+	// synced reports whether the initial state has been delivered; want is the
+	// series count the other side reached at this scale, or 0.
+	synced    func(ctx context.Context, want float64) (bool, error)
+	bytesSent func(ctx context.Context) (float64, error)
+	pprof     string // base URL of net/http/pprof, or ""
+
+	aloneRSS, alonePeak int64 // the first process alone (kube-state-metrics)
+}
+
+func (b *bench) logPath(name string) string {
+	return filepath.Join(b.opts.stateDir, "logs", name+".log")
+}
+
+// kspSide runs kube-state-push with KSM's default resources, pushing with the
+// given protobuf message.
+func (b *bench) kspSide(tag, label, message string) *side {
+	var telemetry string
+	s := &side{name: label + "-" + tag, label: label}
+	s.start = func(ctx context.Context) (group, error) {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		telemetry = fmt.Sprintf("http://127.0.0.1:%d", port)
+		s.pprof = telemetry + "/debug/pprof"
+		cfg := filepath.Join(b.opts.stateDir, s.name+".yaml")
+		doc := fmt.Sprintf("external_labels:\n  bench: %s\nremote_write:\n  - url: %s/api/v1/write\n    protobuf_message: %s\n",
+			label, b.promURL, message)
+		if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
+			return nil, err
+		}
+		p, err := startProc("kube-state-push", b.logPath(s.name), b.agentBin, "--kubeconfig", b.kubecfg, "--config", cfg,
+			"--telemetry-address", fmt.Sprintf("127.0.0.1:%d", port), "--enable-pprof")
+		if err != nil {
+			return nil, err
+		}
+		return group{p}, nil
+	}
+	s.synced = func(ctx context.Context, _ float64) (bool, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, telemetry+"/readyz", nil)
+		if err != nil {
+			return false, err
+		}
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			return false, nil // not listening yet
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	}
+	s.bytesSent = func(ctx context.Context) (float64, error) {
+		return metricSum(ctx, telemetry+"/metrics", "kube_state_push_remote_write_bytes_sent_total")
+	}
+	return s
+}
+
+// ksmSide runs kube-state-metrics with its default resources, scraped every
+// 30 s by Prometheus in agent mode, which remote-writes (1.0, its default) to
+// the receiver.
+func (b *bench) ksmSide(tag string) *side {
+	var agentURL string
+	s := &side{name: "ksm-" + tag, label: "ksm"}
+	s.start = func(ctx context.Context) (group, error) {
+		var ports [3]int
+		for i := range ports {
+			p, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			ports[i] = p
+		}
+		ksm, err := startProc("kube-state-metrics", b.logPath(s.name), filepath.Join(b.cacheBin, "kube-state-metrics-"+ksmVersion),
+			"--kubeconfig", b.kubecfg, "--host", "127.0.0.1", fmt.Sprintf("--port=%d", ports[0]),
+			"--telemetry-host", "127.0.0.1", fmt.Sprintf("--telemetry-port=%d", ports[1]))
+		if err != nil {
+			return nil, err
+		}
+		dir := filepath.Join(b.opts.stateDir, s.name+"-agent")
+		cfg := filepath.Join(b.opts.stateDir, s.name+"-agent.yml")
+		doc := fmt.Sprintf(`global:
+  scrape_interval: %s
+  scrape_timeout: 25s
+  external_labels:
+    bench: ksm
+scrape_configs:
+  - job_name: kube-state-metrics
+    honor_labels: true
+    static_configs:
+      - targets: ["127.0.0.1:%d"]
+remote_write:
+  - url: %s/api/v1/write
+`, scrapeInterval, ports[0], b.promURL)
+		if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
+			ksm.stop()
+			return nil, err
+		}
+		agentURL = fmt.Sprintf("http://127.0.0.1:%d", ports[2])
+		agent, err := startProc("prometheus-agent", b.logPath(s.name+"-agent"), filepath.Join(b.cacheBin, "prometheus-"+prometheusVersion),
+			"--agent", "--config.file", cfg, "--storage.agent.path", dir, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", ports[2]))
+		if err != nil {
+			ksm.stop()
+			return nil, err
+		}
+		return group{ksm, agent}, nil
+	}
+	s.synced = func(ctx context.Context, want float64) (bool, error) {
+		n, err := scalar(ctx, b.promURL, `count({bench="ksm",__name__=~"kube_.+"})`)
+		if err != nil {
+			return false, err
+		}
+		return want > 0 && n >= 0.99*want, nil
+	}
+	s.bytesSent = func(ctx context.Context) (float64, error) {
+		return metricSum(ctx, agentURL+"/metrics", "prometheus_remote_storage_bytes_total")
+	}
+	return s
+}
+
+// sideResult is what one side measured at one scale.
+type sideResult struct {
+	series         float64
+	syncTime       time.Duration
+	syncCPU        time.Duration
+	peakRSS        int64 // sum of the processes' VmHWM when synced
+	steadyRSS      int64 // mean over the steady window
+	steadyCPUMin   float64
+	churnCPUMin    float64
+	steadyBytesMin float64
+	churnBytesMin  float64
+	latencies      []time.Duration // change → queryable
+	gone           []time.Duration // delete → series gone
+	failed         []string        // probes that never became visible
+}
+
+// startSide starts s and waits until it has synced.
+func (b *bench) startSide(ctx context.Context, s *side, want float64) (group, usage, time.Duration, error) {
+	t0 := time.Now()
+	g, err := s.start(ctx)
+	if err != nil {
+		return nil, usage{}, 0, err
+	}
+	b.running = g
+	b.log.Info("Started; waiting for the initial sync", "side", s.name)
+	err = poll(ctx, time.Second, 20*time.Minute, func() (bool, error) {
+		if err := g.exited(); err != nil {
+			return false, err
+		}
+		return s.synced(ctx, want)
+	})
+	synced := time.Since(t0)
+	if err != nil {
+		return g, usage{}, 0, fmt.Errorf("initial sync: %w", err)
+	}
+	u, err := g.usage()
+	if err == nil && len(g) > 1 {
+		var first usage
+		if first, err = g[0].usage(); err == nil {
+			s.alonePeak = first.peak
+		}
+	}
+	b.log.Info("Synced", "side", s.name, "after", synced.Round(time.Millisecond), "cpu", u.cpu, "peakRSS", mb(u.peak))
+	return g, u, synced, err
+}
+
+func (b *bench) stopSide() {
+	b.running.stop()
+	b.running = nil
+}
+
+// measureSide runs s through the whole sequence: initial sync, steady,
+// churn, latency probes.
+func (b *bench) measureSide(ctx context.Context, s *side, want float64) (sideResult, error) {
+	var r sideResult
+	probes, err := b.prepareProbes(ctx, s.label, s.name)
+	if err != nil {
+		return r, fmt.Errorf("probes: %w", err)
+	}
+	defer b.removeProbes(s.name)
+	g, u, synced, err := b.startSide(ctx, s, want)
+	defer b.stopSide()
+	if err != nil {
+		return r, err
+	}
+	r.syncTime, r.syncCPU, r.peakRSS = synced, u.cpu, u.peak
+	if err := b.probesVisible(ctx, probes); err != nil {
+		return r, err
+	}
+	sleep(ctx, settle)
+
+	st, err := b.window(ctx, g, s, nil, "")
+	if err != nil {
+		return r, fmt.Errorf("steady: %w", err)
+	}
+	r.steadyCPUMin, r.steadyBytesMin, r.steadyRSS = st.cpuMin, st.bytesMin, st.rss
+	s.aloneRSS = st.firstRSS
+	b.log.Info("Steady", "side", s.name, "cpuPerMin", fmt.Sprintf("%.2fs", st.cpuMin), "bytesPerMin", mb(int64(st.bytesMin)), "rss", mb(st.rss))
+
+	ch, err := b.window(ctx, g, s, b.churn, "cpu")
+	if err != nil {
+		return r, fmt.Errorf("churn: %w", err)
+	}
+	r.churnCPUMin, r.churnBytesMin = ch.cpuMin, ch.bytesMin
+	b.log.Info("Churn", "side", s.name, "cpuPerMin", fmt.Sprintf("%.2fs", ch.cpuMin), "bytesPerMin", mb(int64(ch.bytesMin)))
+
+	r.latencies, r.gone, r.failed = b.runProbes(ctx, probes)
+	if r.series, err = scalar(ctx, b.promURL, fmt.Sprintf(`count({bench=%q,__name__=~"kube_.+"})`, s.label)); err != nil {
+		return r, err
+	}
+	if s.pprof != "" {
+		b.saveProfile(ctx, s.pprof+"/heap", s.name+"-heap.pprof")
+	}
+	return r, nil
+}
+
+// measureBytesOnly starts s, lets it settle and measures its bytes per
+// minute in a steady window.
+func (b *bench) measureBytesOnly(ctx context.Context, s *side) (float64, error) {
+	g, _, _, err := b.startSide(ctx, s, 0)
+	defer b.stopSide()
+	if err != nil {
+		return 0, err
+	}
+	sleep(ctx, settle)
+	st, err := b.window(ctx, g, s, nil, "")
+	if err != nil {
+		return 0, err
+	}
+	b.log.Info("Steady", "side", s.name, "bytesPerMin", mb(int64(st.bytesMin)))
+	return st.bytesMin, nil
+}
+
+type windowResult struct {
+	cpuMin, bytesMin float64
+	rss, firstRSS    int64 // means
+}
+
+// window measures g for the window length, with load running (if not nil)
+// and a CPU profile taken (if profile is "cpu" and the side serves pprof).
+func (b *bench) window(ctx context.Context, g group, s *side, load func(context.Context), profile string) (windowResult, error) {
+	var r windowResult
+	u0, err := g.usage()
+	if err != nil {
+		return r, err
+	}
+	b0, err := s.bytesSent(ctx)
+	if err != nil {
+		return r, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, b.opts.window)
+	defer cancel()
+	done := make(chan struct{})
+	if load != nil {
+		go func() { defer close(done); load(wctx) }()
+	} else {
+		close(done)
+	}
+	if profile == "cpu" && s.pprof != "" {
+		secs := int((b.opts.window - 5*time.Second).Seconds())
+		go b.saveProfile(ctx, fmt.Sprintf("%s/profile?seconds=%d", s.pprof, secs), s.name+"-cpu.pprof")
+	}
+	start := time.Now()
+	var rssSum, firstSum int64
+	var samples int64
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for wctx.Err() == nil {
+		select {
+		case <-wctx.Done():
+		case <-tick.C:
+			u, err := g.usage()
+			if err != nil {
+				return r, err
+			}
+			first, err := g[0].usage()
+			if err != nil {
+				return r, err
+			}
+			rssSum, firstSum, samples = rssSum+u.rss, firstSum+first.rss, samples+1
+		}
+	}
+	<-done
+	if ctx.Err() != nil {
+		return r, ctx.Err()
+	}
+	if err := g.exited(); err != nil {
+		return r, err
+	}
+	elapsed := time.Since(start).Minutes()
+	u1, err := g.usage()
+	if err != nil {
+		return r, err
+	}
+	b1, err := s.bytesSent(ctx)
+	if err != nil {
+		return r, err
+	}
+	r.cpuMin = (u1.cpu - u0.cpu).Seconds() / elapsed
+	r.bytesMin = (b1 - b0) / elapsed
+	if samples > 0 {
+		r.rss, r.firstRSS = rssSum/samples, firstSum/samples
+	}
+	return r, nil
+}
+
+func (b *bench) saveProfile(ctx context.Context, url, file string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return
+	}
+	client := &http.Client{Timeout: b.opts.window + time.Minute}
+	resp, err := client.Do(req)
+	if err != nil {
+		b.log.Warn("Profile not taken", "url", url, "err", err)
+		return
+	}
+	defer resp.Body.Close()
+	dir := b.opts.profiles
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
+	}
+	f, err := os.Create(filepath.Join(dir, file))
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if _, err := f.ReadFrom(resp.Body); err == nil {
+		b.log.Info("Profile saved", "file", f.Name())
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+func mb(b int64) string { return fmt.Sprintf("%.1fMB", float64(b)/1e6) }
