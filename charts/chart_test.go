@@ -677,3 +677,67 @@ func agentSources() (string, error) {
 	}
 	return b.String(), nil
 }
+
+// TestNotes renders NOTES.txt (helm template leaves it out, so a copy of the
+// chart carries it as a ConfigMap value) and checks it tells how to verify sending.
+func TestNotes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "chart")
+	if err := os.CopyFS(dir, os.DirFS(chartDir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "templates", "NOTES.txt"), filepath.Join(dir, "notes.txt")); err != nil {
+		t.Fatal(err)
+	}
+	shim := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: {{ tpl (.Files.Get \"notes.txt\") . | toJson }}\n"
+	if err := os.WriteFile(filepath.Join(dir, "templates", "notes.yaml"), []byte(shim), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := helm(t, "template", release, dir, "--namespace", namespace, "--show-only", "templates/notes.yaml",
+		"-f", filepath.Join("testdata", "ha.values.yaml"), "--set", "externalLabels.cluster=prod-eu-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := parse(t, out)[0].Data["notes"]
+	for _, want := range []string{
+		"kubectl -n monitoring port-forward statefulset/ksp-kube-state-push 8081",
+		"curl -s localhost:8081/readyz",
+		"kube_state_push_remote_write_(samples_sent_total|requests_total)",
+		`time() - max(timestamp(kube_node_info{cluster="prod-eu-1"}))`,
+		"kubectl -n monitoring get lease ksp-kube-state-push",
+	} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("NOTES.txt lacks %q:\n%s", want, notes)
+		}
+	}
+}
+
+// TestReadmeExamples renders every values example of the README's Helm
+// section, so they stay valid against the schema.
+func TestReadmeExamples(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Helm\n")
+	if !ok {
+		t.Fatal("README.md has no Helm section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	n := 0
+	for block := range strings.SplitSeq(section, "```yaml\n") {
+		if n++; n == 1 {
+			continue // the text before the first block
+		}
+		body, _, _ := strings.Cut(block, "```")
+		file := filepath.Join(t.TempDir(), "values.yaml")
+		if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := render(t, file); err != nil {
+			t.Errorf("README example %d:\n%s\n%v", n-1, body, err)
+		}
+	}
+	if n-1 < 5 {
+		t.Errorf("want 5 examples (Mimir, Thanos, AMP, Grafana Cloud, Prometheus), found %d", n-1)
+	}
+}
