@@ -26,6 +26,7 @@ import (
 
 	"github.com/kube-state-push/kube-state-push/agent"
 	"github.com/kube-state-push/kube-state-push/collectors"
+	"github.com/kube-state-push/kube-state-push/ha"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -393,10 +394,7 @@ func TestHAAndShardingRules(t *testing.T) {
 	if len(self) != 1 {
 		t.Fatalf("HA: want one Role in %s, got %d", namespace, len(self))
 	}
-	wantLease := []rbacv1.PolicyRule{
-		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
-		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{"ksp-kube-state-push"}, Verbs: []string{"get", "update"}},
-	}
+	wantLease := ha.LeaseRules("ksp-kube-state-push")
 	if diff := cmp.Diff(wantLease, self[0].Rules); diff != "" {
 		t.Errorf("HA Role (-ha.LeaseRules +chart):\n%s", diff)
 	}
