@@ -14,7 +14,7 @@ help: ## Show this help.
 build: ## Build bin/kube-state-push (static, CGO off).
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/kube-state-push ./cmd/kube-state-push
 
-components: ## Build and cache the real apiserver, etcd, kwok and Prometheus used by tests and the demo.
+components: ## Build and cache the real apiserver, etcd, kwok, Prometheus, helm, kubeconform and JSON schemas used by tests and the demo.
 	./hack/build-components.sh
 
 test: components ## Unit tests and the end-to-end suite against a real apiserver and Prometheus.

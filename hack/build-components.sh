@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real components that `make demo`, the e2e suite and the benchmarks run:
 # kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, Prometheus and
-# kube-state-metrics (the reference the parity test compares the agent with).
+# kube-state-metrics (the reference the parity test compares the agent with), and helm,
+# kubeconform and the Kubernetes JSON schemas the chart tests use.
 # Everything comes from the Go module proxy and is cached outside the repository, so a
 # second run (or CI on the same machine) finishes at once. Prints the cache's bin directory.
 set -euo pipefail
@@ -11,6 +12,8 @@ ETCD_VERSION=${ETCD_VERSION:-v3.7.3}
 KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
 PROMETHEUS_VERSION=${PROMETHEUS_VERSION:-v0.316.0}
 KSM_VERSION=${KSM_VERSION:-v2.20.0}
+HELM_VERSION=${HELM_VERSION:-v3.22.0}
+KUBECONFORM_VERSION=${KUBECONFORM_VERSION:-v0.8.0}
 
 CACHE=${KSP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-state-push}
 BIN=$CACHE/bin
@@ -151,6 +154,27 @@ kwok_stages() {
   mv "$dst.tmp" "$dst"
 }
 
+# Kubernetes JSON schemas for kubeconform, converted offline from the OpenAPI v3
+# documents that ship in the k8s.io/kubernetes module (hack/openapi2jsonschema).
+k8s_schemas() {
+  local dst=$CACHE/schemas-$K8S_VERSION
+  [ -f "$dst/.done" ] && return
+  log "generating Kubernetes $K8S_VERSION JSON schemas"
+  local mod
+  mod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"Dir": "\(.*\)",*/\1/p')
+  rm -rf "$dst.tmp"
+  (cd "$(dirname "$0")/.." && go run ./hack/openapi2jsonschema -kubernetes-version "$K8S_VERSION" -out "$dst.tmp" "$mod"/api/openapi-spec/v3/*.json)
+  touch "$dst.tmp/.done"
+  rm -rf "$dst"
+  mv "$dst.tmp" "$dst"
+}
+
+chart_tools() {
+  go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
+  go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
+  k8s_schemas
+}
+
 what=${1:-all}
 case $what in
   all)
@@ -160,12 +184,14 @@ case $what in
     go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION"
     build_kubernetes
     build_ksm
+    chart_tools
     ;;
   kubernetes) build_kubernetes ;;
   etcd) build_etcd ;;
   kwok) go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"; kwok_stages ;;
   prometheus) go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION" ;;
   ksm) build_ksm ;;
-  *) echo "usage: $0 [all|kubernetes|etcd|kwok|prometheus|ksm]" >&2; exit 2 ;;
+  chart) chart_tools ;;
+  *) echo "usage: $0 [all|kubernetes|etcd|kwok|prometheus|ksm|chart]" >&2; exit 2 ;;
 esac
 echo "$BIN"
