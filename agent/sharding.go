@@ -220,7 +220,8 @@ func watchStatefulSet(c kubernetes.Interface, namespace, name string, changed fu
 		}
 	}
 	store := &notifyStore{Store: cache.NewStore(cache.MetaNamespaceKeyFunc), notify: notify}
-	r := cache.NewReflectorWithOptions(lw, &appsv1.StatefulSet{}, store, cache.ReflectorOptions{Name: "shard-statefulset"})
+	r := cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, c), &appsv1.StatefulSet{}, store,
+		cache.ReflectorOptions{Name: "shard-statefulset"})
 	return &statefulSetWatch{reflector: r, store: store}
 }
 
