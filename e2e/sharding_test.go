@@ -171,6 +171,69 @@ func TestAutoSharding(t *testing.T) {
 	}
 }
 
+// TestAutoShardingWALRestart stops the agent of ksp-0, which has a WAL, scales
+// the StatefulSet from 2 to 3 while it is down, and starts it again: the WAL
+// was written for shard 0 of 2, so the series of the objects that moved to
+// ksp-2 meanwhile must not be ended by the restarted agent.
+func TestAutoShardingWALRestart(t *testing.T) {
+	ns := "e2e-autoshard-wal"
+	createNamespace(t, ns)
+	for i := range 20 {
+		createConfigMap(t, ns, fmt.Sprintf("c%d", i))
+	}
+	createStatefulSet(t, ns, "ksp", 2)
+	waitPods(t, ns, 2)
+	rejectedBefore := receiverRejected(t)
+	walDir := t.TempDir()
+	agents := map[int]*agentProc{}
+	start := func(i int, extra ...string) {
+		agents[i] = startAgentFlags(t, append([]string{"--resources", "configmaps,pods", "--namespaces", ns,
+			"--pod", fmt.Sprintf("ksp-%d", i), "--pod-namespace", ns, "--shard-handover-delay", "1s"}, extra...)...)
+	}
+	start(0, "--wal-dir", walDir)
+	start(1)
+	checkAllSent(t, ns, agents)
+	time.Sleep(resendInterval) // a complete resend in ksp-0's WAL
+
+	agents[0].stop(t)
+	delete(agents, 0)
+	scaled := scaleStatefulSet(t, ns, "ksp", 3)
+	waitPods(t, ns, 3)
+	start(2)
+	start(0, "--wal-dir", walDir)
+	checkAllSent(t, ns, agents)
+	if out := agents[0].out.String(); !strings.Contains(out, "The shard assignment changed since the WAL was written") {
+		t.Errorf("the restarted agent did not notice the new assignment")
+	}
+	time.Sleep(2 * resendInterval)
+	uids, err := configMapUIDs(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := 0
+	for _, uid := range uids {
+		if ksmShard(uid, 3) == 2 && ksmShard(uid, 2) == 0 {
+			moved++
+		}
+	}
+	t.Logf("%d config maps moved from ksp-0 to ksp-2 while ksp-0 was down", moved)
+	if moved == 0 {
+		t.Errorf("no config map moved from ksp-0: the test proves nothing")
+	}
+	for at := scaled.Add(-time.Second); at.Before(time.Now()); at = at.Add(200 * time.Millisecond) {
+		res, err := queryAt(fmt.Sprintf(`kube_configmap_info{namespace=%q}`, ns), at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != len(uids) {
+			t.Errorf("at %s (%s after the scale) %d config maps answer, want %d", at.Format(time.StampMilli), at.Sub(scaled), len(res), len(uids))
+		}
+	}
+	if v := receiverRejected(t) - rejectedBefore; v != 0 {
+		t.Errorf("receiver rejected %v samples or requests", v)
+	}
+}
+
 // TestShardLeaderLease: with --ha-mode=leader, the replicas of a shard compete
 // for that shard's Lease.
 func TestShardLeaderLease(t *testing.T) {
