@@ -68,6 +68,13 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 		return err
 	}
 	klog.SetSlogLogger(logger.With("component", "client-go"))
+	assign := assignment{shard: cfg.Shard, total: cfg.TotalShards}
+	var stsName string
+	if cfg.Pod != "" {
+		if stsName, assign, err = autoShard(ctx, client, cfg.PodNamespace, cfg.Pod); err != nil {
+			return err
+		}
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -112,6 +119,10 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 		writer = gate
 		hc := cfg.HA
 		hc.Registerer = reg
+		if cfg.sharded() {
+			// The replicas of one shard compete for that shard's Lease.
+			hc.LeaseName = ha.ShardLeaseName(hc.LeaseName, assign.shard)
+		}
 		hc.OnStartedLeading = func(t *ha.Term) {
 			gate.term.Store(t)
 			select { // a new leader resends every live series at once
@@ -142,13 +153,39 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	b := newBatcher(writer, cfg.FlushInterval, cfg.MaxSamplesPerSend, pendingLimit)
 	m := newMetrics(reg, func() float64 { return float64(b.Pending()) })
 	snap := NewSnapshot(b, m)
+	restored := 0
 	if ws != nil {
+		restored = len(ws.prev)
 		snap.restore(ws.prev)
 		ws.prev = nil
 	}
 
+	sm := newShardMetrics(reg)
+	sm.set(assign)
+	if ws != nil {
+		if ws.prevShard != "" && ws.prevShard != assign.String() || ws.prevShard == "" && assign.sharded() && restored > 0 {
+			logger.Warn("The shard assignment changed since the WAL was written: series of objects deleted meanwhile are not ended (they go stale after 5 minutes)",
+				"before", ws.prevShard, "now", assign.String())
+			snap.keepRestored()
+		}
+		ws.setShard(assign)
+	}
+	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, endpoints: eps, fanout: fan, elector: elector, kick: kick, metrics: m, wal: ws,
+		assign: assign, shardMetrics: sm, reshard: make(chan struct{}, 1)}
+	if cfg.Pod != "" {
+		// A new pod's objects come from other shards: hold them for the handover.
+		a.holdUntil = time.Now().Add(cfg.ShardHandoverDelay)
+		snap.setShard(assign, a.holdUntil.UnixMilli())
+		ord := assign.shard
+		a.stsWatch = watchStatefulSet(client, cfg.PodNamespace, stsName, func(n int) {
+			a.wantShard(assignment{shard: ord, total: n})
+		})
+	}
+	if assign.sharded() {
+		logShard(logger, "Sharding", assign, cfg.ShardHandoverDelay)
+	}
+
 	namespaces, fieldSelector := watchNamespaces(&cfg)
-	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, endpoints: eps, fanout: fan, elector: elector, kick: kick, metrics: m, wal: ws}
 	for _, r := range resources {
 		watched, selector := []string{metav1.NamespaceAll}, ""
 		if r.Namespaced() {
@@ -162,9 +199,11 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 			if ns != "" {
 				name += "/" + ns
 			}
-			a.reflectors = append(a.reflectors, cache.NewReflectorWithOptions(
-				cache.ToListWatcherWithWatchListSemantics(lw, client), r.ExpectedType(), store,
-				cache.ReflectorOptions{Name: name, TypeDescription: r.Name()}))
+			a.reflectors = append(a.reflectors, func(as assignment) *cache.Reflector {
+				return cache.NewReflectorWithOptions(
+					cache.ToListWatcherWithWatchListSemantics(shardListWatch(lw, as), client), r.ExpectedType(), store,
+					cache.ReflectorOptions{Name: name, TypeDescription: r.Name()})
+			})
 		}
 	}
 	for _, ep := range rwEndpoints {
@@ -187,11 +226,22 @@ type agent struct {
 	endpoints  []*endpoint
 	fanout     *fanout // several endpoints without a WAL
 	metrics    *metrics
-	reflectors []*cache.Reflector
+	reflectors []func(assignment) *cache.Reflector
 	wal        *walState     // nil without --wal-dir
 	elector    *ha.Elector   // nil unless --ha-mode=leader
 	kick       chan struct{} // asks for a resend now
 	ready      atomic.Bool
+
+	// Sharding: the assignment the watches run with, the one wanted (the
+	// StatefulSet's replicas changed; reshard is signalled), and the end of
+	// the current handover.
+	assign       assignment
+	shardMu      sync.Mutex
+	wanted       *assignment
+	reshard      chan struct{}
+	holdUntil    time.Time
+	stsWatch     *statefulSetWatch // nil without --pod
+	shardMetrics *shardMetrics
 }
 
 func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
@@ -228,8 +278,9 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 			fail(err)
 		}
 	})
-	for _, r := range a.reflectors {
-		watchWG.Go(func() { r.RunWithContext(watchCtx) })
+	watchWG.Go(func() { a.runWatches(watchCtx, sendCtx) })
+	if a.stsWatch != nil {
+		watchWG.Go(func() { a.stsWatch.run(watchCtx) })
 	}
 	watchWG.Go(func() { a.resendLoop(watchCtx, sendCtx) })
 	electCtx, stopElecting := context.WithCancel(context.WithoutCancel(ctx))

@@ -65,6 +65,17 @@ type Config struct {
 	// HAReplica configures the replica labels (--ha-mode=replica-labels).
 	HAReplica ha.ReplicaLabelConfig
 
+	// Shard and TotalShards select, as in kube-state-metrics, the objects this
+	// agent sends: those whose UID hashes to Shard among TotalShards (at least
+	// 1). Pod and PodNamespace instead name this agent's StatefulSet pod, for
+	// automatic sharding: the shard is the pod's ordinal and the total the
+	// StatefulSet's replicas, followed as it scales. The two are exclusive.
+	Shard, TotalShards int
+	Pod, PodNamespace  string
+	// ShardHandoverDelay is how long after a change of the assignment a shard
+	// waits before it sends the objects it gained (see sharding.go).
+	ShardHandoverDelay time.Duration
+
 	// ConfigFile is the --config file, watched for changes when Reload is set.
 	ConfigFile string
 	// Reload, when set, builds the configuration anew (flags and file) for a
@@ -138,7 +149,10 @@ func (c *Config) validate() ([]collectors.Resource, error) {
 			return nil, configErrorf("--wal-max-size must not be negative")
 		}
 	}
-	if err := ha.ValidateMode(c.haMode(), false); err != nil {
+	if err := c.validateSharding(); err != nil {
+		return nil, err
+	}
+	if err := ha.ValidateMode(c.haMode(), c.sharded()); err != nil {
 		return nil, &ConfigError{Err: fmt.Errorf("--ha-mode: %w", err)}
 	}
 	if c.haMode() == ha.ModeLeader {
@@ -162,6 +176,25 @@ func (c *Config) validate() ([]collectors.Resource, error) {
 	c.Namespaces = slices.Compact(slices.Sorted(slices.Values(c.Namespaces)))
 	return resources, nil
 }
+
+func (c *Config) validateSharding() error {
+	switch {
+	case c.TotalShards < 1:
+		return configErrorf("--total-shards must be at least 1, got %d", c.TotalShards)
+	case c.Shard < 0 || c.Shard >= c.TotalShards:
+		return configErrorf("--shard must be between 0 and --total-shards-1 (%d), got %d", c.TotalShards-1, c.Shard)
+	case c.Pod != "" && (c.Shard != 0 || c.TotalShards != 1):
+		return configErrorf("--pod (automatic sharding from the StatefulSet) cannot be combined with --shard or --total-shards")
+	case c.Pod != "" && c.PodNamespace == "":
+		return configErrorf("--pod needs --pod-namespace")
+	case c.ShardHandoverDelay < 0:
+		return configErrorf("--shard-handover-delay must not be negative, got %s", c.ShardHandoverDelay)
+	}
+	return nil
+}
+
+// sharded reports whether the agent sends only a share of the objects.
+func (c *Config) sharded() bool { return c.TotalShards > 1 || c.Pod != "" }
 
 func (c *Config) haMode() string {
 	if c.HAMode == "" {

@@ -84,6 +84,11 @@ var fileKeys = map[string]func(*Config, *yaml.Node) error{
 	"flush_interval":         duration(func(c *Config) *time.Duration { return &c.FlushInterval }),
 	"flush_deadline":         duration(func(c *Config) *time.Duration { return &c.FlushDeadline }),
 	"wal_dir":                str(func(c *Config) *string { return &c.WALDir }),
+	"shard":                  decode(func(c *Config) *int { return &c.Shard }),
+	"total_shards":           decode(func(c *Config) *int { return &c.TotalShards }),
+	"pod":                    str(func(c *Config) *string { return &c.Pod }),
+	"pod_namespace":          str(func(c *Config) *string { return &c.PodNamespace }),
+	"shard_handover_delay":   duration(func(c *Config) *time.Duration { return &c.ShardHandoverDelay }),
 	"wal_sync_interval":      duration(func(c *Config) *time.Duration { return &c.WALSyncInterval }),
 	"wal_compact_resolution": duration(func(c *Config) *time.Duration { return &c.WALCompactResolution }),
 	"wal_max_size": func(c *Config, n *yaml.Node) error {

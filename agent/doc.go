@@ -2,6 +2,9 @@
 // resource (and namespace) feeding the snapshot, the snapshot's samples batched
 // into the remote-write queue, a resend of every live series each resend
 // interval, and the telemetry endpoint (/metrics, /healthz, /readyz).
+// Sharded (--shard/--total-shards, or --pod for a StatefulSet), it sends only
+// its share of the objects; sharding.go states how a series is handed over
+// between shards when the StatefulSet scales.
 //
 // Run owns every goroutine it starts. On cancellation it stops the watches,
 // flushes what is pending for up to the flush deadline, then aborts the rest.

@@ -50,6 +50,11 @@ type Snapshot struct {
 	// last timestamps, which new samples must follow, and which were live, so
 	// that the series of objects deleted meanwhile can be ended.
 	restored map[string]*prevSeries
+
+	// holdUntil (Unix ms) is the end of the handover after a change of the
+	// shard assignment: objects that arrive before then are held, not sent
+	// (see sharding.go).
+	holdUntil int64
 }
 
 // endedMemory is how long ended remembers a series: far longer than any clock
@@ -68,6 +73,9 @@ type objectSet struct {
 
 type object struct {
 	rv string
+	// held objects were gained by a reshard and are not sent until the
+	// handover ends; their series are kept up to date meanwhile.
+	held bool
 	// base is the object's labels, shared by its series.
 	base   *[]series.Label
 	series []liveSeries
@@ -145,7 +153,7 @@ func (s *Snapshot) apply(set *objectSet, o collectors.Object) {
 func (s *Snapshot) applyLocked(set *objectSet, o collectors.Object, now int64) {
 	obj := set.objects[o.UID]
 	if obj == nil {
-		obj = &object{}
+		obj = &object{held: now < s.holdUntil}
 		set.objects[o.UID] = obj
 		set.objectsGauge.Inc()
 	} else if olderResourceVersion(o.ResourceVersion, obj.rv) {
@@ -179,6 +187,12 @@ func (s *Snapshot) removeLocked(set *objectSet, uid string, now int64) {
 	for i := range obj.series {
 		s.endLocked(obj.base, &obj.series[i], now)
 	}
+	s.forgetLocked(set, uid)
+}
+
+// forgetLocked drops an object from the set without a sample.
+func (s *Snapshot) forgetLocked(set *objectSet, uid string) {
+	obj := set.objects[uid]
 	set.seriesGauge.Sub(float64(len(obj.series)))
 	set.objectsGauge.Dec()
 	delete(set.objects, uid)
@@ -216,6 +230,9 @@ func (s *Snapshot) Resend() {
 	now := s.now()
 	for _, set := range s.sets {
 		for _, o := range set.objects {
+			if o.held {
+				continue
+			}
 			for i := range o.series {
 				ls := &o.series[i]
 				s.emitLocked(o.base, ls, ls.value, now)
@@ -259,12 +276,19 @@ func (s *Snapshot) diffLocked(o *object, next []series.Series, now int64) {
 		case c > 0: // new
 			ls := liveSeries{name: next[j].Labels.Name(), extra: s.extras.acquire(next[j].Labels.Extra())}
 			ls.t = s.restartedLocked(ls.labels(newBase))
-			s.emitLocked(newBase, &ls, next[j].Value, now)
+			if o.held {
+				ls.value = next[j].Value
+			} else {
+				s.emitLocked(newBase, &ls, next[j].Value, now)
+			}
 			out = append(out, ls)
 			j++
 		default:
 			ls := prev[i]
-			if !sameValue(ls.value, next[j].Value) {
+			switch {
+			case o.held:
+				ls.value = next[j].Value
+			case !sameValue(ls.value, next[j].Value):
 				s.emitLocked(newBase, &ls, next[j].Value, now)
 			}
 			out = append(out, ls)

@@ -56,10 +56,13 @@ func (s *walSink) WriteBatch(_ context.Context, batch []series.Sample) error {
 }
 
 // marker appends a resend marker record.
-func (s *walSink) marker(typ byte) error {
+func (s *walSink) marker(typ byte) error { return s.record([]byte{typ}) }
+
+// record appends a record that is not sent (a marker, a handover).
+func (s *walSink) record(rec []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.appendLocked([]byte{typ})
+	return s.appendLocked(rec)
 }
 
 func (s *walSink) appendLocked(rec []byte) error {
@@ -393,11 +396,13 @@ type prevSeries struct {
 // scanWAL reads the whole WAL once and returns every series in it, by label
 // string, with its last timestamp and whether it was live: its last sample is
 // not a staleness marker and it was sent in or after the last complete resend
-// (which covers every live series), or there is no complete resend at all.
-func scanWAL(w *wal.WAL) (map[string]*prevSeries, error) {
+// (which covers every live series), or there is no complete resend at all;
+// a series handed over to another shard is not live. It also returns the last
+// shard assignment recorded ("shard/total"; empty if none).
+func scanWAL(w *wal.WAL) (map[string]*prevSeries, string, error) {
 	r, err := w.NewReader(wal.Position{})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer r.Close()
 	type seen struct {
@@ -407,6 +412,7 @@ func scanWAL(w *wal.WAL) (map[string]*prevSeries, error) {
 	}
 	all := map[string]*seen{}
 	record, begin, complete := 0, -1, -1
+	shard := ""
 	for r.Next() {
 		record++
 		rec := r.Record()
@@ -417,11 +423,16 @@ func scanWAL(w *wal.WAL) (map[string]*prevSeries, error) {
 			if begin >= 0 {
 				complete, begin = begin, -1
 			}
+		case len(rec) > 0 && rec[0] == recShard:
+			shard = string(rec[1:])
 		default:
 			ss, err := decodeSamples(rec)
 			if err != nil {
 				continue
 			}
+			// A handed-over series is not live here any more: like an ended
+			// one, but without a marker of ours.
+			handover := rec[0] == recHandover
 			for _, x := range ss {
 				k := x.Labels.String()
 				e := all[k]
@@ -431,17 +442,17 @@ func scanWAL(w *wal.WAL) (map[string]*prevSeries, error) {
 				}
 				e.t = max(e.t, x.T)
 				e.record = record
-				e.stale = series.IsStaleNaN(x.V)
+				e.stale = handover || series.IsStaleNaN(x.V)
 			}
 		}
 	}
 	if err := r.Err(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	out := make(map[string]*prevSeries, len(all))
 	for k, e := range all {
 		e.live = !e.stale && (complete < 0 || e.record >= complete)
 		out[k] = e.prevSeries
 	}
-	return out, nil
+	return out, shard, nil
 }

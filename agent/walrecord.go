@@ -20,7 +20,21 @@ const (
 	// them cover every series that was live, which is how a restart learns them.
 	recResendBegin byte = 2
 	recResendEnd   byte = 3
+	// recHandover is encoded like recSamples and never sent: it lists the
+	// series of objects that left this shard, which another shard sends from
+	// then on, so that a restart does not take them for live and end them.
+	recHandover byte = 4
+	// recShard holds the shard assignment, as "shard/total", written at start
+	// and on each change, so that a restart knows the one its state is from.
+	recShard byte = 5
 )
+
+// encodeHandover encodes the series of ss as a recHandover record.
+func encodeHandover(ss []series.Sample, buf []byte) []byte {
+	buf = encodeSamples(ss, buf)
+	buf[0] = recHandover
+	return buf
+}
 
 // encodeSamples encodes a batch as a recSamples record: type byte, then snappy of
 //
@@ -91,10 +105,10 @@ func encodeSamples(ss []series.Sample, buf []byte) []byte {
 
 var errBadRecord = errors.New("malformed samples record")
 
-// decodeSamples decodes a recSamples record. Each series gets one label set
+// decodeSamples decodes a recSamples (or recHandover) record. Each series gets one label set
 // shared by its samples.
 func decodeSamples(rec []byte) ([]series.Sample, error) {
-	if len(rec) == 0 || rec[0] != recSamples {
+	if len(rec) == 0 || (rec[0] != recSamples && rec[0] != recHandover) {
 		return nil, errBadRecord
 	}
 	body, err := snappy.Decode(nil, rec[1:])

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +24,8 @@ type walState struct {
 	sink       *walSink
 	senders    []*walSender // one per endpoint
 	prev       map[string]*prevSeries
+	prevShard  string       // the shard assignment prev is from ("" if none recorded)
+	shard      atomic.Value // the current assignment, as "shard/total"
 	metrics    *walMetrics
 	logger     *slog.Logger
 	maxSize    int64
@@ -45,7 +48,7 @@ func openWAL(cfg *Config, endpoints []*endpoint, reg prometheus.Registerer, logg
 		logger.Warn("WAL repaired at open: a torn or corrupt tail was cut", "repair", fmt.Sprintf("%+v", r))
 	}
 	start := time.Now()
-	prev, err := scanWAL(w)
+	prev, prevShard, err := scanWAL(w)
 	if err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("read wal: %w", err)
@@ -68,7 +71,7 @@ func openWAL(cfg *Config, endpoints []*endpoint, reg prometheus.Registerer, logg
 	logger.Info("WAL opened", "dir", cfg.WALDir, "bytes", w.Size(), "series_known", len(prev), "series_live", live,
 		"endpoints", len(senders), "scan", time.Since(start).Round(time.Millisecond))
 	ws := &walState{
-		w: w, senders: senders, prev: prev, metrics: m, logger: logger,
+		w: w, senders: senders, prev: prev, prevShard: prevShard, metrics: m, logger: logger,
 		maxSize: cfg.WALMaxSize, resolution: cfg.WALCompactResolution, syncEvery: cfg.WALSyncInterval,
 	}
 	ws.sink = &walSink{w: w, logger: logger, metrics: m, senders: senders}
@@ -98,6 +101,35 @@ func (ws *walState) resendBegin() {
 	ws.mu.Unlock()
 	if err := ws.sink.marker(recResendBegin); err != nil {
 		ws.logger.Error("Writing a WAL marker failed", "err", err)
+	}
+	// Every complete resend carries the assignment, so that truncation never
+	// removes the last one.
+	ws.writeShard()
+}
+
+// setShard records a new shard assignment in the WAL.
+func (ws *walState) setShard(a assignment) {
+	ws.shard.Store(a.String())
+	ws.writeShard()
+}
+
+func (ws *walState) writeShard() {
+	a, _ := ws.shard.Load().(string)
+	if a == "" {
+		return
+	}
+	if err := ws.sink.record(append([]byte{recShard}, a...)); err != nil {
+		ws.logger.Error("Writing a WAL marker failed", "err", err)
+	}
+}
+
+// handover records that the series of ss are sent by another shard from now on.
+func (ws *walState) handover(ss []series.Sample) {
+	if len(ss) == 0 {
+		return
+	}
+	if err := ws.sink.record(encodeHandover(ss, nil)); err != nil {
+		ws.logger.Error("Writing a WAL handover record failed", "err", err)
 	}
 }
 

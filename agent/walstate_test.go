@@ -59,7 +59,7 @@ func TestScanWALLiveSeries(t *testing.T) {
 	appendSamples(t, w, series.Sample{Labels: ended, T: 40, V: series.StaleNaN}, series.Sample{Labels: late, T: 50, V: 2})
 	appendMarker(t, w, recResendBegin) // a resend cut short by a crash
 
-	prev, err := scanWAL(w)
+	prev, _, err := scanWAL(w)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,11 @@ resources need them only in those namespaces (a Role and RoleBinding per
 namespace); cluster-scoped resources always need a ClusterRole.
 ` + "`kube-state-push --print-rbac`" + ` prints the rules for the resources the other flags enable.
 
+Automatic sharding (` + "`--pod`" + `) also needs, in the pod's namespace, ` + "`get`" + ` on pods (its
+own) and ` + "`get`" + `, ` + "`list`" + ` and ` + "`watch`" + ` on statefulsets (its own, by a field selector on
+the name); ` + "`--print-rbac --pod NAME --pod-namespace NS`" + ` adds them as a Role. Static
+sharding (` + "`--shard`" + `, ` + "`--total-shards`" + `) needs nothing more.
+
 This file is generated from the resource registry (` + "`go test ./collectors -run RBAC -update`" + `).
 
 `

@@ -54,6 +54,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		fmt.Fprint(stdout, collectors.RBACYAML(collectors.RBACRules(rs)))
+		if cfg.Pod != "" {
+			fmt.Fprintf(stdout, "---\n# Role in namespace %s, for automatic sharding (--pod)\n", cfg.PodNamespace)
+			fmt.Fprint(stdout, collectors.RBACYAML(agent.ShardRBACRules()))
+		}
 		return 0
 	}
 	logger, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
@@ -128,6 +132,11 @@ func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion, pr
 	fs.StringVar(&cfg.HAReplica.Replica, "ha-replica", "", "Value of the replica label (default $POD_NAME, else the host name).")
 	fs.StringVar(&cfg.HAReplica.ClusterLabel, "ha-cluster-label", "cluster", "Name of the cluster label.")
 	fs.StringVar(&cfg.HAReplica.ReplicaLabel, "ha-replica-label", "__replica__", "Name of the replica label.")
+	fs.IntVar(&cfg.Shard, "shard", 0, "The shard this agent sends, from 0 (objects are split by UID as in kube-state-metrics).")
+	fs.IntVar(&cfg.TotalShards, "total-shards", 1, "The number of shards.")
+	fs.StringVar(&cfg.Pod, "pod", "", "This agent's pod in a StatefulSet, for automatic sharding: shard = ordinal, total = replicas, following scaling. Excludes --shard and --total-shards.")
+	fs.StringVar(&cfg.PodNamespace, "pod-namespace", os.Getenv("POD_NAMESPACE"), "Namespace of --pod (default $POD_NAMESPACE).")
+	fs.DurationVar(&cfg.ShardHandoverDelay, "shard-handover-delay", 2*time.Second, "After a reshard, how long to wait before sending the objects gained.")
 	fs.StringVar(&cfg.TelemetryAddress, "telemetry-address", ":8081", "Address of /metrics, /healthz and /readyz.")
 	fs.BoolVar(&cfg.EnablePprof, "enable-pprof", false, "Serve Go profiles (net/http/pprof) under /debug/pprof/ on the telemetry address.")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "Log level: debug, info, warn or error.")

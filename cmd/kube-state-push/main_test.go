@@ -30,7 +30,12 @@ current-context: x
 	if err := os.WriteFile(badConfig, []byte("resources: [pods]\nresorces: [nodes]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	shardConfig := filepath.Join(dir, "shard.yaml")
+	if err := os.WriteFile(shardConfig, []byte("shard: 2\ntotal_shards: 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	t.Setenv("POD_NAMESPACE", "")
 	rw := "--remote-write-url=http://127.0.0.1:9/api/v1/write"
 	for _, c := range []struct {
 		name string
@@ -53,6 +58,14 @@ current-context: x
 		{"allow and deny", []string{rw, "--kubeconfig", unreachable, "--metric-allowlist", "a", "--metric-denylist", "b"}, 2, "mutually exclusive"},
 		{"bad config key", []string{rw, "--config", badConfig}, 2, badConfig + `:2: unknown key "resorces"`},
 		{"missing config", []string{rw, "--config", filepath.Join(dir, "none.yaml")}, 2, "--config: open "},
+		{"zero shards", []string{rw, "--kubeconfig", unreachable, "--total-shards", "0"}, 2, "--total-shards must be at least 1, got 0"},
+		{"shard past total", []string{rw, "--kubeconfig", unreachable, "--shard", "3", "--total-shards", "3"}, 2, "--shard must be between 0 and --total-shards-1 (2), got 3"},
+		{"negative shard", []string{rw, "--kubeconfig", unreachable, "--shard", "-1", "--total-shards", "3"}, 2, "got -1"},
+		{"shard past total in config", []string{rw, "--kubeconfig", unreachable, "--config", shardConfig}, 2, "--shard must be between 0 and --total-shards-1 (1), got 2"},
+		{"pod and shard", []string{rw, "--kubeconfig", unreachable, "--pod", "ksp-0", "--pod-namespace", "x", "--total-shards", "2"}, 2, "cannot be combined with --shard or --total-shards"},
+		{"pod without namespace", []string{rw, "--kubeconfig", unreachable, "--pod", "ksp-0"}, 2, "--pod needs --pod-namespace"},
+		{"replica labels sharded", []string{rw, "--kubeconfig", unreachable, "--ha-mode", "replica-labels", "--ha-cluster", "c", "--total-shards", "2"},
+			2, "--ha-mode=replica-labels cannot be combined with sharding"},
 		{"bad log format", []string{rw, "--log-format", "xml"}, 2, `--log-format "xml": want text or json`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -90,5 +103,28 @@ func TestPrintRBAC(t *testing.T) {
 `
 	if out.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+
+	// Automatic sharding adds a Role for its pod and StatefulSet.
+	out.Reset()
+	if code := run([]string{"--print-rbac", "--resources", "pods", "--pod", "ksp-0", "--pod-namespace", "monitoring"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	want = `rules:
+  - apiGroups: [""]
+    resources: [pods]
+    verbs: [list, watch]
+---
+# Role in namespace monitoring, for automatic sharding (--pod)
+rules:
+  - apiGroups: [""]
+    resources: [pods]
+    verbs: [get]
+  - apiGroups: ["apps"]
+    resources: [statefulsets]
+    verbs: [get, list, watch]
+`
+	if out.String() != want {
+		t.Errorf("with --pod, got:\n%s\nwant:\n%s", out.String(), want)
 	}
 }

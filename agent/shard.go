@@ -1,0 +1,119 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
+)
+
+// assignment is the shard this agent sends and the number of shards. An
+// ordinal at or past the total (a StatefulSet pod being scaled away) owns
+// nothing.
+type assignment struct {
+	shard, total int
+}
+
+// unsharded owns every object.
+var unsharded = assignment{shard: 0, total: 1}
+
+func (a assignment) sharded() bool { return a.total != 1 || a.shard != 0 }
+
+// owns reports whether the object with this UID belongs to the shard.
+func (a assignment) owns(uid string) bool {
+	if !a.sharded() {
+		return true
+	}
+	return shardOf(uid, a.total) == a.shard
+}
+
+func (a assignment) String() string { return fmt.Sprintf("%d/%d", a.shard, a.total) }
+
+// shardOf returns the shard of an object among total, as kube-state-metrics
+// computes it: FNV-1a 64 of the UID's bytes, then jump consistent hash.
+func shardOf(uid string, total int) int {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(uid)) // never fails
+	return jumpHash(h.Sum64(), total)
+}
+
+// jumpHash is Lamping and Veach's jump consistent hash ("A Fast, Minimal
+// Memory, Consistent Hash Algorithm", 2014): it maps key to a bucket in
+// [0, buckets), and when buckets grows by one, only about 1/buckets of the
+// keys move, all of them to the new bucket.
+func jumpHash(key uint64, buckets int) int {
+	b, j := int64(-1), int64(0)
+	for j < int64(buckets) {
+		b = j
+		key = key*2862933555777941757 + 1
+		j = int64(float64(b+1) * (float64(int64(1)<<31) / float64((key>>33)+1)))
+	}
+	return int(b)
+}
+
+// shardListWatch keeps, from lw's lists and watch events, the objects a
+// owns. Bookmarks and errors pass unchanged.
+func shardListWatch(lw *cache.ListWatch, a assignment) *cache.ListWatch {
+	if !a.sharded() {
+		return lw
+	}
+	list, watchFn := lw.ListWithContextFunc, lw.WatchFuncWithContext
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			obj, err := list(ctx, o)
+			if err != nil {
+				return obj, err
+			}
+			return obj, filterList(obj, a)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			w, err := watchFn(ctx, o)
+			if err != nil {
+				return w, err
+			}
+			return watch.Filter(w, func(e watch.Event) (watch.Event, bool) {
+				switch e.Type {
+				case watch.Added, watch.Modified, watch.Deleted:
+					return e, ownsObject(e.Object, a)
+				}
+				return e, true
+			}), nil
+		},
+	}
+}
+
+// filterList drops from the list the items a does not own, in place.
+func filterList(list runtime.Object, a assignment) error {
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return fmt.Errorf("shard filter: %w", err)
+	}
+	kept := items[:0]
+	for _, it := range items {
+		if ownsObject(it, a) {
+			kept = append(kept, it)
+		}
+	}
+	if len(kept) == len(items) {
+		return nil
+	}
+	if err := meta.SetList(list, kept); err != nil {
+		return fmt.Errorf("shard filter: %w", err)
+	}
+	return nil
+}
+
+// ownsObject keeps objects whose UID cannot be read: the store counts and
+// drops them as invalid.
+func ownsObject(obj runtime.Object, a assignment) bool {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return true
+	}
+	return a.owns(string(m.GetUID()))
+}

@@ -1,0 +1,438 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kube-state-push/kube-state-push/collectors"
+	"github.com/kube-state-push/kube-state-push/series"
+)
+
+// The vectors of github.com/dgryski/go-jump, the jump hash kube-state-metrics
+// uses.
+func TestJumpHashVectors(t *testing.T) {
+	for _, c := range []struct {
+		key     uint64
+		buckets int
+		want    int
+	}{{1, 1, 0}, {42, 57, 43}, {0xDEAD10CC, 1, 0}, {0xDEAD10CC, 666, 361}, {256, 1024, 520}} {
+		if got := jumpHash(c.key, c.buckets); got != c.want {
+			t.Errorf("jumpHash(%#x, %d) = %d, want %d", c.key, c.buckets, got, c.want)
+		}
+	}
+}
+
+// fnv1a64 is FNV-1a 64 written from its definition, to check that shardOf
+// hashes the UID's bytes with it.
+func fnv1a64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+func TestShardOfIsFNVThenJump(t *testing.T) {
+	if got := fnv1a64(""); got != 0xcbf29ce484222325 {
+		t.Fatalf("fnv1a64 reference is wrong: %#x", got)
+	}
+	if got := fnv1a64("a"); got != 0xaf63dc4c8601ec8c {
+		t.Fatalf("fnv1a64 reference is wrong: %#x", got)
+	}
+	for _, uid := range []string{"", "a", "3f1c0e36-8f5b-4c1e-9d7e-2b1f0a9c4d11", "b7a1e4a2-05c3-4d7f-8a21-6c0de1f9e3b0"} {
+		for _, n := range []int{1, 2, 3, 5, 16} {
+			if got, want := shardOf(uid, n), jumpHash(fnv1a64(uid), n); got != want {
+				t.Errorf("shardOf(%q, %d) = %d, want %d", uid, n, got, want)
+			}
+		}
+	}
+}
+
+func randomUIDs(n int) []string {
+	r := rand.New(rand.NewPCG(1, 2))
+	uids := make([]string, n)
+	for i := range uids {
+		uids[i] = fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint64()&0xffffffffffff)
+	}
+	return uids
+}
+
+// Every object belongs to exactly one shard, the shards are about even, and
+// going from N to N+1 shards moves about 1/(N+1) of the objects, all of them
+// to the new shard.
+func TestShardProperties(t *testing.T) {
+	uids := randomUIDs(20000)
+	for n := 1; n <= 8; n++ {
+		counts := make([]int, n)
+		for _, uid := range uids {
+			owners := 0
+			for s := range n {
+				if (assignment{shard: s, total: n}).owns(uid) {
+					owners++
+					counts[s]++
+				}
+			}
+			if owners != 1 {
+				t.Fatalf("%s owned by %d of %d shards", uid, owners, n)
+			}
+		}
+		for s, c := range counts {
+			if want := len(uids) / n; c < want*9/10 || c > want*11/10 {
+				t.Errorf("%d shards: shard %d holds %d objects, want about %d", n, s, c, want)
+			}
+		}
+		moved := 0
+		for _, uid := range uids {
+			before, after := shardOf(uid, n), shardOf(uid, n+1)
+			if before != after {
+				moved++
+				if after != n {
+					t.Fatalf("%d→%d shards: %s moved from %d to %d, not to the new shard", n, n+1, uid, before, after)
+				}
+			}
+		}
+		share, want := float64(moved)/float64(len(uids)), 1/float64(n+1)
+		t.Logf("%d→%d shards: %.3f of the objects moved (ideal %.3f)", n, n+1, share, want)
+		if share < want*0.9 || share > want*1.1 {
+			t.Errorf("%d→%d shards: %.3f of the objects moved, want about %.3f", n, n+1, share, want)
+		}
+	}
+}
+
+func testPod(name, uid string) *v1.Pod {
+	return &v1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID(uid)}}
+}
+
+// Lists and watch events through the shard filter, over the fake clientset:
+// each shard sees exactly its objects, bookmarks pass.
+func TestShardListWatch(t *testing.T) {
+	uids := randomUIDs(40)
+	client := fake.NewClientset()
+	ctx := context.Background()
+	for i, uid := range uids[:30] {
+		if _, err := client.CoreV1().Pods("ns").Create(ctx, testPod(fmt.Sprintf("p%d", i), uid), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const total = 3
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return client.CoreV1().Pods("ns").List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			return client.CoreV1().Pods("ns").Watch(ctx, o)
+		},
+	}
+	var listed []string
+	watches := make([]watch.Interface, total)
+	for s := range total {
+		a := assignment{shard: s, total: total}
+		f := shardListWatch(lw, a)
+		obj, err := f.ListWithContextFunc(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range obj.(*v1.PodList).Items {
+			if !a.owns(string(p.UID)) {
+				t.Errorf("shard %d listed %s, not its own", s, p.UID)
+			}
+			listed = append(listed, string(p.UID))
+		}
+		if watches[s], err = f.WatchFuncWithContext(ctx, metav1.ListOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		defer watches[s].Stop()
+	}
+	if slices.Sort(listed); !slices.Equal(listed, slices.Sorted(slices.Values(uids[:30]))) {
+		t.Errorf("the shards' lists together hold %d objects, want each of the 30 once", len(listed))
+	}
+
+	// Watch events: adds, updates and deletes reach only the owning shard.
+	for i, uid := range uids[30:] {
+		p, err := client.CoreV1().Pods("ns").Create(ctx, testPod(fmt.Sprintf("q%d", i), uid), metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Labels = map[string]string{"x": "y"}
+		if _, err := client.CoreV1().Pods("ns").Update(ctx, p, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := client.CoreV1().Pods("ns").Delete(ctx, p.Name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string][]watch.EventType{}
+	for s := range total {
+		want := 0
+		for _, uid := range uids[30:] {
+			if shardOf(uid, total) == s {
+				want += 3
+			}
+		}
+		// The watch may start with the current objects (as the apiserver
+		// does without a resourceVersion): they too must be the shard's own.
+		deadline := time.After(5 * time.Second)
+		for got := 0; got < want; {
+			select {
+			case e := <-watches[s].ResultChan():
+				uid := string(e.Object.(*v1.Pod).UID)
+				if shardOf(uid, total) != s {
+					t.Errorf("shard %d got a %s event of %s, not its own", s, e.Type, uid)
+				}
+				if slices.Contains(uids[30:], uid) {
+					seen[uid] = append(seen[uid], e.Type)
+					got++
+				}
+			case <-deadline:
+				t.Fatalf("shard %d: %d of %d events", s, got, want)
+			}
+		}
+	}
+	for _, uid := range uids[30:] {
+		if got := seen[uid]; !slices.Equal(got, []watch.EventType{watch.Added, watch.Modified, watch.Deleted}) {
+			t.Errorf("%s: events %v across the shards, want added, modified, deleted once", uid, got)
+		}
+	}
+
+	// Bookmarks and errors pass whatever the shard.
+	fw := watch.NewFake()
+	raw := &cache.ListWatch{WatchFuncWithContext: func(context.Context, metav1.ListOptions) (watch.Interface, error) { return fw, nil }}
+	w, err := shardListWatch(raw, assignment{shard: 0, total: 2}).WatchFuncWithContext(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	other := uids[0]
+	for shardOf(other, 2) == 0 {
+		other += "x"
+	}
+	go func() {
+		fw.Add(testPod("other", other))
+		fw.Action(watch.Bookmark, &v1.Pod{ObjectMeta: metav1.ObjectMeta{ResourceVersion: "7"}})
+		fw.Error(&metav1.Status{Message: "gone"})
+	}()
+	for _, want := range []watch.EventType{watch.Bookmark, watch.Error} {
+		select {
+		case e := <-w.ResultChan():
+			if e.Type != want {
+				t.Errorf("event %s, want %s (the other shard's add is filtered)", e.Type, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no %s event", want)
+		}
+	}
+}
+
+// uidIn returns a UID of the given shard among total.
+func uidIn(t *testing.T, prefix string, shard, total int) string {
+	t.Helper()
+	for i := range 1000 {
+		if uid := fmt.Sprintf("%s-%d", prefix, i); shardOf(uid, total) == shard {
+			return uid
+		}
+	}
+	t.Fatal("no UID found")
+	return ""
+}
+
+// A reshard hands over the objects that leave the shard: one last sample,
+// no staleness marker. Objects gained are held until the handover ends, then
+// sent at once; a relist then still ends a deleted object with a marker.
+func TestSnapshotReshard(t *testing.T) {
+	s, rec, now := newTestSnapshot(t)
+	set := s.newSet("pods")
+	stay, leave, gained := uidIn(t, "stay", 0, 2), uidIn(t, "leave", 1, 2), uidIn(t, "gained", 0, 2)
+	s.replace(set, []collectors.Object{obj(stay, "1", ser("m", 1, "pod", "stay")), obj(leave, "1", ser("m", 2, "pod", "leave"))})
+	expect(t, rec, `m{pod="stay"} 1000 1`, `m{pod="leave"} 1000 2`)
+
+	// 1 shard → 2: this is shard 0; "leave" moves to shard 1.
+	*now = 2000
+	last := s.setShard(assignment{shard: 0, total: 2}, 4000)
+	expect(t, rec, `m{pod="leave"} 2000 2`)
+	if len(last) != 1 || last[0].Labels.Get("pod") != "leave" || last[0].T != 2000 {
+		t.Errorf("handed over %v, want the last sample of leave", last)
+	}
+
+	// The relist with the new filter: a gained object is held; one that
+	// is owned and absent was deleted meanwhile (none here).
+	*now = 2100
+	s.replace(set, []collectors.Object{obj(stay, "2", ser("m", 1, "pod", "stay")), obj(gained, "1", ser("m", 3, "pod", "gained"))})
+	expect(t, rec)
+	*now = 2500
+	s.apply(set, obj(gained, "2", ser("m", 4, "pod", "gained")))
+	s.Resend()
+	expect(t, rec, `m{pod="stay"} 2500 1`)
+
+	*now = 4000
+	if n := s.releaseHeld(); n != 1 {
+		t.Errorf("released %d objects, want 1", n)
+	}
+	expect(t, rec, `m{pod="gained"} 4000 4`)
+
+	// After the handover, a relist that lacks an owned object ends it.
+	*now = 5000
+	s.replace(set, []collectors.Object{obj(gained, "2", ser("m", 4, "pod", "gained"))})
+	expect(t, rec, `m{pod="stay"} 5000 stale`)
+}
+
+// After a reshard, the WAL's handover record tells a restart that the series
+// handed over are not live: nothing ends them. The last assignment is read back.
+func TestScanWALHandover(t *testing.T) {
+	w := openTestWAL(t, 0)
+	moved, kept := lbl("m", "moved"), lbl("m", "kept")
+	appendMarker(t, w, recResendBegin)
+	if _, err := w.Append(append([]byte{recShard}, "0/1"...)); err != nil {
+		t.Fatal(err)
+	}
+	appendSamples(t, w, series.Sample{Labels: moved, T: 10, V: 1}, series.Sample{Labels: kept, T: 10, V: 1})
+	appendMarker(t, w, recResendEnd)
+	appendSamples(t, w, series.Sample{Labels: moved, T: 20, V: 1})
+	if _, err := w.Append(encodeHandover([]series.Sample{{Labels: moved, T: 20, V: 1}}, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Append(append([]byte{recShard}, "0/2"...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	prev, shard, err := scanWAL(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shard != "0/2" {
+		t.Errorf("assignment %q, want 0/2", shard)
+	}
+	if p := prev[moved.String()]; p == nil || p.live || p.t != 20 {
+		t.Errorf("moved: %+v, want not live, t=20", p)
+	}
+	if p := prev[kept.String()]; p == nil || !p.live {
+		t.Errorf("kept: %+v, want live", p)
+	}
+}
+
+// A running agent follows a change of the assignment: its watches restart with
+// the new filter, the objects that left are handed over, and those gained are
+// sent after the handover delay.
+func TestRunWatchesReshard(t *testing.T) {
+	uids := randomUIDs(20)
+	var objs []runtime.Object
+	for i, uid := range uids {
+		objs = append(objs, testPod(fmt.Sprintf("p%d", i), uid))
+	}
+	client := fake.NewClientset(objs...)
+	rec := &lockedRecorder{}
+	m := newMetrics(nil, func() float64 { return 0 })
+	snap := NewSnapshot(rec, m)
+	rs, err := collectors.Lookup([]string{"pods"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs[0]
+	store := newReflectorStore(snap, r, r.NewGenerator(collectors.Options{}), m, nil)
+	lw := r.ListWatch(client, "")
+	a := &agent{
+		cfg: Config{ShardHandoverDelay: 300 * time.Millisecond}, logger: slog.New(slog.DiscardHandler), snap: snap,
+		assign: assignment{shard: 1, total: 2}, reshard: make(chan struct{}, 1),
+		shardMetrics: newShardMetrics(prometheus.NewRegistry()),
+	}
+	a.reflectors = []func(assignment) *cache.Reflector{func(as assignment) *cache.Reflector {
+		return cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(shardListWatch(lw, as), client),
+			r.ExpectedType(), store, cache.ReflectorOptions{})
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { a.runWatches(ctx, ctx) })
+	defer func() { cancel(); wg.Wait() }()
+
+	phase := func() map[string]float64 { return rec.last("kube_pod_info") }
+	owned := func(a assignment) int {
+		n := 0
+		for _, uid := range uids {
+			if a.owns(uid) {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "shard 1/2's objects", func() bool { return len(phase()) == owned(assignment{1, 2}) })
+
+	// 2 → 3 shards: shard 1 keeps or loses objects, gains none.
+	a.wantShard(assignment{shard: 1, total: 3})
+	waitFor(t, "the reshard", func() bool { return counterValue(t, a.shardMetrics.reshards) == 1 })
+	if n := len(snapObjects(snap)); n != owned(assignment{1, 3}) {
+		t.Errorf("after 2→3, %d objects, want %d", n, owned(assignment{1, 3}))
+	}
+	for k, v := range phase() {
+		if series.IsStaleNaN(v) {
+			t.Errorf("%s ended with a staleness marker on a handover", k)
+		}
+	}
+
+	// 3 → 2 shards: shard 1 gains objects, sent only after the delay.
+	start := time.Now()
+	a.wantShard(assignment{shard: 1, total: 2})
+	waitFor(t, "the gained objects", func() bool { return len(snapObjects(snap)) == owned(assignment{1, 2}) })
+	// The first samples of the gained objects are stamped after the delay.
+	gained := map[string]bool{}
+	for _, uid := range uids {
+		if (assignment{1, 2}).owns(uid) && !(assignment{1, 3}).owns(uid) {
+			gained[uid] = true
+		}
+	}
+	first := func() map[string]int64 {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		out := map[string]int64{}
+		for _, s := range rec.all {
+			uid := s.Labels.Get("uid")
+			if s.Labels.Get(series.MetricName) == "kube_pod_info" && gained[uid] && s.T >= start.UnixMilli() {
+				if _, ok := out[uid]; !ok {
+					out[uid] = s.T
+				}
+			}
+		}
+		return out
+	}
+	waitFor(t, "the release", func() bool { return len(first()) == len(gained) })
+	for uid, ts := range first() {
+		if d := time.Duration(ts-start.UnixMilli()) * time.Millisecond; d < 299*time.Millisecond {
+			t.Errorf("gained object %s first sent %s after the reshard, before the delay of 300ms", uid, d)
+		}
+	}
+	t.Logf("gained %d objects, first sent %v after the reshard", len(gained), func() []int64 {
+		var ds []int64
+		for _, ts := range first() {
+			ds = append(ds, ts-start.UnixMilli())
+		}
+		return ds
+	}())
+}
+
+func snapObjects(s *Snapshot) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, set := range s.sets {
+		for uid := range set.objects {
+			out = append(out, uid)
+		}
+	}
+	return out
+}

@@ -1,0 +1,350 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	appsv1 "k8s.io/api/apps/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kube-state-push/kube-state-push/series"
+)
+
+// Sharding.
+//
+// An object belongs to one shard: FNV-1a 64 of its UID, then jump consistent
+// hash over the total (shardOf), as in kube-state-metrics. Each list/watch
+// keeps only the objects of its shard (shardListWatch). A series has the same
+// labels whichever shard sends it: there is no shard label.
+//
+// With --pod, the shard is the pod's StatefulSet ordinal and the total the
+// StatefulSet's replicas, and both follow scaling. When the assignment
+// changes, a series moves from the shard that loses its object (A) to the one
+// that gains it (B). This is a handover between two processes with their own
+// clocks and send latencies, like the HA leader handover (package ha). The
+// receiver rejects a sample older than the last one it holds for the series,
+// so every sample of A must be stamped before, and land before, B's first.
+// The rule:
+//
+//  1. A drops an object that leaves its shard but still exists at once, and
+//     without a staleness marker: the series goes on from B. A marker from A
+//     could land after B's first sample (a rejection) or before it (a gap in
+//     the series). A stamps one last sample of each of its series then, so
+//     the series' previous sample is at the moment of the change, not up to a
+//     resend interval earlier. A deleted object ends its series with a marker,
+//     from the shard that held it, as always.
+//  2. Objects are not kept in memory, so the watches restart with the new
+//     filter (a relist). Objects a relist lacks and the shard owns were
+//     deleted meanwhile and end with a marker; those it does not own were
+//     handed over in step 1.
+//  3. B holds the objects it gained for the handover delay
+//     (--shard-handover-delay, 2s by default) after it saw the change: their
+//     series are kept up to date but not sent. Then it sends them all, stamped
+//     at that moment. A and B see the StatefulSet change within a few
+//     milliseconds of each other (one watch event), so B's first sample is
+//     stamped about the delay after A's last; the delay covers the offset of
+//     the two clocks plus A's flush interval and the time A's last request
+//     takes to land. A new pod holds its whole first list for the delay.
+//  4. With a WAL, A records the handed-over series (a handover record, never
+//     sent), so that a restart does not take them for live and end them, and
+//     each complete resend records the assignment. A restart that finds the
+//     assignment changed while it was down (the StatefulSet scaled meanwhile,
+//     or new flags) cannot tell a deleted object from one that moved, so it
+//     ends no series of the previous run; those of objects deleted meanwhile
+//     go stale after the query lookback (5 minutes).
+//
+// The rule holds while A's queue keeps up. If A's receiver is backed up for
+// longer than the delay, A's late samples of a moved series land after B's
+// and are rejected as out of order: history of the handover window is lost,
+// never current state, which B sends. Scaling while the receiver is down is
+// best avoided. Static shards (--shard, --total-shards) change only by
+// restart; to change the total, restart all shards together, or use --pod.
+
+// shardMetrics are the sharding self-metrics.
+type shardMetrics struct {
+	shard, total prometheus.Gauge
+	reshards     prometheus.Counter
+}
+
+func newShardMetrics(reg prometheus.Registerer) *shardMetrics {
+	m := &shardMetrics{
+		shard: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kube_state_push_shard",
+			Help: "The shard this agent sends (its ordinal).",
+		}),
+		total: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kube_state_push_total_shards",
+			Help: "The number of shards the objects are split in.",
+		}),
+		reshards: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kube_state_push_reshards_total",
+			Help: "Changes of the shard assignment while running (StatefulSet scaled).",
+		}),
+	}
+	reg.MustRegister(m.shard, m.total, m.reshards)
+	return m
+}
+
+func (m *shardMetrics) set(a assignment) {
+	m.shard.Set(float64(a.shard))
+	m.total.Set(float64(a.total))
+}
+
+// setShard makes the snapshot belong to next. Objects next does not own are
+// handed over: each of their series gets one last sample now, with its
+// current value, and the objects are dropped without a staleness marker.
+// Objects that arrive before holdUntil (Unix ms) are held. It returns the
+// last samples of the handed-over series.
+func (s *Snapshot) setShard(next assignment, holdUntil int64) []series.Sample {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	var last []series.Sample
+	for _, set := range s.sets {
+		for uid, o := range set.objects {
+			if next.owns(uid) {
+				continue
+			}
+			if !o.held { // a held object was never sent from here
+				for i := range o.series {
+					ls := &o.series[i]
+					s.emitLocked(o.base, ls, ls.value, now)
+					last = append(last, s.buf[len(s.buf)-1])
+				}
+			}
+			for i := range o.series {
+				s.extras.release(o.series[i].extra)
+			}
+			s.forgetLocked(set, uid)
+			if len(s.buf) >= 4096 {
+				s.flushLocked()
+			}
+		}
+	}
+	s.flushLocked()
+	s.holdUntil = max(s.holdUntil, holdUntil)
+	return last
+}
+
+// releaseHeld sends the series of the held objects, stamped now, and returns
+// how many objects it released.
+func (s *Snapshot) releaseHeld() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now, n := s.now(), 0
+	for _, set := range s.sets {
+		for _, o := range set.objects {
+			if !o.held {
+				continue
+			}
+			o.held = false
+			n++
+			for i := range o.series {
+				ls := &o.series[i]
+				s.emitLocked(o.base, ls, ls.value, now)
+			}
+			if len(s.buf) >= 4096 {
+				s.flushLocked()
+			}
+		}
+	}
+	s.flushLocked()
+	return n
+}
+
+// keepRestored makes the series the WAL knew from before this start not live:
+// nothing ends them (see step 4 of the rule above).
+func (s *Snapshot) keepRestored() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.restored {
+		p.live = false
+	}
+}
+
+// statefulSetShard finds, for automatic sharding, the StatefulSet that owns
+// the pod, and the pod's ordinal in it.
+func statefulSetShard(ctx context.Context, c kubernetes.Interface, namespace, pod string) (sts string, ordinal int, err error) {
+	p, err := c.CoreV1().Pods(namespace).Get(ctx, pod, metav1.GetOptions{})
+	if err != nil {
+		return "", 0, fmt.Errorf("--pod %s/%s: %w", namespace, pod, err)
+	}
+	for _, ref := range p.OwnerReferences {
+		if ref.Kind == "StatefulSet" && strings.HasPrefix(ref.APIVersion, "apps/") {
+			sts = ref.Name
+			break
+		}
+	}
+	if sts == "" {
+		return "", 0, &ConfigError{Err: fmt.Errorf("--pod %s/%s: not owned by a StatefulSet", namespace, pod)}
+	}
+	suffix, ok := strings.CutPrefix(pod, sts+"-")
+	n, err := strconv.Atoi(suffix)
+	if !ok || err != nil || n < 0 {
+		return "", 0, &ConfigError{Err: fmt.Errorf("--pod %s/%s: name is not %s-<ordinal>", namespace, pod, sts)}
+	}
+	return sts, n, nil
+}
+
+func replicas(s *appsv1.StatefulSet) int {
+	if s.Spec.Replicas == nil {
+		return 1
+	}
+	return int(*s.Spec.Replicas)
+}
+
+// statefulSetWatch follows the replicas of one StatefulSet.
+type statefulSetWatch struct {
+	reflector *cache.Reflector
+	store     cache.Store
+}
+
+// watchStatefulSet returns a watch of the named StatefulSet that calls
+// changed with its replicas after each event. Run it with run.
+func watchStatefulSet(c kubernetes.Interface, namespace, name string, changed func(int)) *statefulSetWatch {
+	lw := cache.NewListWatchFromClient(c.AppsV1().RESTClient(), "statefulsets", namespace,
+		fields.OneTermEqualSelector("metadata.name", name))
+	notify := func(obj any) {
+		if s, ok := obj.(*appsv1.StatefulSet); ok {
+			changed(replicas(s))
+		}
+	}
+	store := &notifyStore{Store: cache.NewStore(cache.MetaNamespaceKeyFunc), notify: notify}
+	r := cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, c), &appsv1.StatefulSet{}, store,
+		cache.ReflectorOptions{Name: "shard-statefulset"})
+	return &statefulSetWatch{reflector: r, store: store}
+}
+
+func (w *statefulSetWatch) run(ctx context.Context) { w.reflector.RunWithContext(ctx) }
+
+// notifyStore calls notify with every object added, updated or listed.
+type notifyStore struct {
+	cache.Store
+	notify func(any)
+}
+
+func (s *notifyStore) Add(obj any) error    { s.notify(obj); return s.Store.Add(obj) }
+func (s *notifyStore) Update(obj any) error { s.notify(obj); return s.Store.Update(obj) }
+func (s *notifyStore) Replace(list []any, rv string) error {
+	for _, obj := range list {
+		s.notify(obj)
+	}
+	return s.Store.Replace(list, rv)
+}
+
+// ShardRBACRules returns the rules automatic sharding (--pod) needs, for a
+// Role in the pod's namespace: get on pods (its own), and get, list and watch
+// on statefulsets (its own, found by a field selector on its name).
+func ShardRBACRules() []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"statefulsets"}, Verbs: []string{"get", "list", "watch"}},
+	}
+}
+
+// logShard logs the assignment.
+func logShard(logger *slog.Logger, msg string, a assignment, delay time.Duration) {
+	logger.Info(msg, "shard", a.shard, "total_shards", a.total, "handover_delay", delay)
+}
+
+// autoShard returns the StatefulSet that owns the pod and the pod's
+// assignment: its ordinal among the StatefulSet's replicas.
+func autoShard(ctx context.Context, c kubernetes.Interface, namespace, pod string) (string, assignment, error) {
+	name, ord, err := statefulSetShard(ctx, c, namespace, pod)
+	if err != nil {
+		return "", assignment{}, err
+	}
+	s, err := c.AppsV1().StatefulSets(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return "", assignment{}, fmt.Errorf("--pod %s/%s: statefulset %s: %w", namespace, pod, name, err)
+	}
+	return name, assignment{shard: ord, total: replicas(s)}, nil
+}
+
+// wantShard asks runWatches to change to a.
+func (a *agent) wantShard(next assignment) {
+	a.shardMu.Lock()
+	a.wanted = &next
+	a.shardMu.Unlock()
+	select {
+	case a.reshard <- struct{}{}:
+	default:
+	}
+}
+
+// runWatches runs the list/watches with the current assignment until ctx is
+// done. On a change of the assignment it stops them, hands over the objects
+// that left the shard, and starts them again with the new filter; at the end
+// of each handover it releases the held objects.
+func (a *agent) runWatches(ctx, sendCtx context.Context) {
+	release := time.NewTimer(time.Until(a.holdUntil))
+	defer release.Stop()
+	if a.holdUntil.IsZero() {
+		release.Stop()
+	}
+	for {
+		wctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		for _, mk := range a.reflectors {
+			r := mk(a.assign)
+			wg.Go(func() { r.RunWithContext(wctx) })
+		}
+		var next assignment
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				stop()
+				wg.Wait()
+				return
+			case <-release.C:
+				if n := a.snap.releaseHeld(); n > 0 {
+					a.logger.Info("Handover over: sending the objects gained", "objects", n)
+				}
+			case <-a.reshard:
+				a.shardMu.Lock()
+				next = *a.wanted
+				a.shardMu.Unlock()
+				if next != a.assign {
+					break wait
+				}
+			}
+		}
+		stop()
+		wg.Wait()
+		a.changeShard(sendCtx, next)
+		release.Reset(time.Until(a.holdUntil))
+	}
+}
+
+// changeShard hands over the objects a's shard loses (rule 1 and 4 of the
+// sharding rule) and starts the handover of those it gains (rule 3).
+func (a *agent) changeShard(sendCtx context.Context, next assignment) {
+	prev := a.assign
+	a.assign = next
+	a.holdUntil = time.Now().Add(a.cfg.ShardHandoverDelay)
+	last := a.snap.setShard(next, a.holdUntil.UnixMilli())
+	if a.wal != nil {
+		// The last samples are in the WAL before the handover record.
+		if err := a.batcher.flush(sendCtx); err != nil {
+			a.logger.Warn("Handing samples on before a reshard failed", "err", err)
+		}
+		a.wal.handover(last)
+		a.wal.setShard(next)
+	}
+	a.shardMetrics.set(next)
+	a.shardMetrics.reshards.Inc()
+	a.logger.Info("Shard assignment changed: objects that left the shard are handed over, those gained are sent after the handover delay",
+		"shard", next.shard, "total_shards", next.total, "before", prev.String(),
+		"series_handed_over", len(last), "handover_delay", a.cfg.ShardHandoverDelay)
+}
