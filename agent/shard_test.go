@@ -26,13 +26,21 @@ import (
 // The vectors of github.com/dgryski/go-jump, the jump hash kube-state-metrics
 // uses.
 func TestJumpHashVectors(t *testing.T) {
+	// Buckets of keys for 1, 2, ... buckets, as the reference implementation
+	// of the jump consistent hash paper gives them.
 	for _, c := range []struct {
-		key     uint64
-		buckets int
-		want    int
-	}{{1, 1, 0}, {42, 57, 43}, {0xDEAD10CC, 1, 0}, {0xDEAD10CC, 666, 361}, {256, 1024, 520}} {
-		if got := jumpHash(c.key, c.buckets); got != c.want {
-			t.Errorf("jumpHash(%#x, %d) = %d, want %d", c.key, c.buckets, got, c.want)
+		key  uint64
+		want []int
+	}{
+		{0, []int{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+		{1, []int{0, 0, 0, 0, 0, 0, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 17, 17}},
+		{0xdeadbeef, []int{0, 1, 2, 3, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 16, 16, 16}},
+		{0x0ddc0ffeebadf00d, []int{0, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 15, 15, 15, 15}},
+	} {
+		for i, want := range c.want {
+			if got := jumpHash(c.key, i+1); got != want {
+				t.Errorf("jumpHash(%#x, %d) = %d, want %d", c.key, i+1, got, want)
+			}
 		}
 	}
 }
