@@ -125,11 +125,12 @@ func (b *bench) cleanup() {
 
 // scaleResult is what one scale measured on both sides.
 type scaleResult struct {
-	n, pods, nodes int
-	ksp, ksm       sideResult
-	kspV1BytesMin  float64 // Remote-Write 1.0 bytes per minute, steady, same series
-	ksmAloneRSS    int64   // kube-state-metrics' own share of the pipeline's steady RSS
-	ksmAlonePeak   int64
+	n, pods, nodes  int
+	ksp, ksm        sideResult
+	kspV1BytesMin   float64 // Remote-Write 1.0 bytes per minute, steady, same series
+	kspV1SamplesMin float64
+	ksmAloneRSS     int64 // kube-state-metrics' own share of the pipeline's steady RSS
+	ksmAlonePeak    int64
 }
 
 func (b *bench) measureScale(ctx context.Context, n int) (scaleResult, error) {
@@ -152,7 +153,7 @@ func (b *bench) measureScale(ctx context.Context, n int) (scaleResult, error) {
 	if r.ksp, err = b.measureSide(ctx, b.kspSide(tag, "ksp", "io.prometheus.write.v2.Request"), 0); err != nil {
 		return r, fmt.Errorf("kube-state-push: %w", err)
 	}
-	if r.kspV1BytesMin, err = b.measureBytesOnly(ctx, b.kspSide(tag, "ksp-v1", "prometheus.WriteRequest")); err != nil {
+	if r.kspV1BytesMin, r.kspV1SamplesMin, err = b.measureBytesOnly(ctx, b.kspSide(tag, "ksp-v1", "prometheus.WriteRequest")); err != nil {
 		return r, fmt.Errorf("kube-state-push, Remote-Write 1.0: %w", err)
 	}
 	ksm := b.ksmSide(tag)

@@ -40,13 +40,23 @@ func (r scaleResult) rows() []row {
 		{"CPU-s per minute, churn", f("%.2f", ksp.churnCPUMin), f("%.2f", ksm.churnCPUMin), ratio(ksp.churnCPUMin, ksm.churnCPUMin)},
 		{"MB sent per minute, steady", f("%.2f", ksp.steadyBytesMin/1e6), f("%.2f", ksm.steadyBytesMin/1e6), ratio(ksp.steadyBytesMin, ksm.steadyBytesMin)},
 		{"MB sent per minute, churn", f("%.2f", ksp.churnBytesMin/1e6), f("%.2f", ksm.churnBytesMin/1e6), ratio(ksp.churnBytesMin, ksm.churnBytesMin)},
-		{"MB per minute, Remote-Write 1.0 / 2.0 (kube-state-push)", f("%.2f", r.kspV1BytesMin/1e6) + " / " + f("%.2f", ksp.steadyBytesMin/1e6), "", "2.0/1.0 = " + ratio(ksp.steadyBytesMin, r.kspV1BytesMin)},
+		{"samples sent per minute, steady", f("%.0f", ksp.steadySamplesMin), f("%.0f", ksm.steadySamplesMin), ratio(ksp.steadySamplesMin, ksm.steadySamplesMin)},
+		{"bytes per sample, steady", f("%.1f", perSample(ksp.steadyBytesMin, ksp.steadySamplesMin)), f("%.1f", perSample(ksm.steadyBytesMin, ksm.steadySamplesMin)), ratio(perSample(ksp.steadyBytesMin, ksp.steadySamplesMin), perSample(ksm.steadyBytesMin, ksm.steadySamplesMin))},
+		{"bytes per sample, Remote-Write 1.0 / 2.0 (kube-state-push)", f("%.1f", perSample(r.kspV1BytesMin, r.kspV1SamplesMin)) + " / " + f("%.1f", perSample(ksp.steadyBytesMin, ksp.steadySamplesMin)), "",
+			"2.0/1.0 = " + ratio(perSample(ksp.steadyBytesMin, ksp.steadySamplesMin), perSample(r.kspV1BytesMin, r.kspV1SamplesMin))},
 		{fmt.Sprintf("change → queryable, median s (%d changes)", len(ksp.latencies)), f("%.2f", lat(ksp.latencies, 0.5)), f("%.2f", lat(ksm.latencies, 0.5)), ratio(lat(ksp.latencies, 0.5), lat(ksm.latencies, 0.5))},
 		{"change → queryable, p99 s", f("%.2f", lat(ksp.latencies, 0.99)), f("%.2f", lat(ksm.latencies, 0.99)), ratio(lat(ksp.latencies, 0.99), lat(ksm.latencies, 0.99))},
 		{fmt.Sprintf("delete → series gone, median s (%d deletes)", len(ksp.gone)), f("%.2f", lat(ksp.gone, 0.5)), f("%.2f", lat(ksm.gone, 0.5)), ratio(lat(ksp.gone, 0.5), lat(ksm.gone, 0.5))},
 		{"delete → series gone, max s", f("%.2f", lat(ksp.gone, 1)), f("%.2f", lat(ksm.gone, 1)), ratio(lat(ksp.gone, 1), lat(ksm.gone, 1))},
 	}
 	return rows
+}
+
+func perSample(bytes, samples float64) float64 {
+	if samples == 0 {
+		return 0
+	}
+	return bytes / samples
 }
 
 // percentile returns the q-quantile of sorted ds (nearest rank), 0 if empty.

@@ -17,9 +17,10 @@ type side struct {
 	start func(ctx context.Context) (group, error)
 	// synced reports whether the initial state has been delivered; want is the
 	// series count the other side reached at this scale, or 0.
-	synced    func(ctx context.Context, want float64) (bool, error)
-	bytesSent func(ctx context.Context) (float64, error)
-	pprof     string // base URL of net/http/pprof, or ""
+	synced      func(ctx context.Context, want float64) (bool, error)
+	bytesSent   func(ctx context.Context) (float64, error)
+	samplesSent func(ctx context.Context) (float64, error)
+	pprof       string // base URL of net/http/pprof, or ""
 
 	aloneRSS, alonePeak int64 // the first process alone (kube-state-metrics)
 }
@@ -67,6 +68,9 @@ func (b *bench) kspSide(tag, label, message string) *side {
 	}
 	s.bytesSent = func(ctx context.Context) (float64, error) {
 		return metricSum(ctx, telemetry+"/metrics", "kube_state_push_remote_write_bytes_sent_total")
+	}
+	s.samplesSent = func(ctx context.Context) (float64, error) {
+		return metricSum(ctx, telemetry+"/metrics", "kube_state_push_remote_write_samples_sent_total")
 	}
 	return s
 }
@@ -130,23 +134,27 @@ remote_write:
 	s.bytesSent = func(ctx context.Context) (float64, error) {
 		return metricSum(ctx, agentURL+"/metrics", "prometheus_remote_storage_bytes_total")
 	}
+	s.samplesSent = func(ctx context.Context) (float64, error) {
+		return metricSum(ctx, agentURL+"/metrics", "prometheus_remote_storage_samples_total")
+	}
 	return s
 }
 
 // sideResult is what one side measured at one scale.
 type sideResult struct {
-	series         float64
-	syncTime       time.Duration
-	syncCPU        time.Duration
-	peakRSS        int64 // sum of the processes' VmHWM when synced
-	steadyRSS      int64 // mean over the steady window
-	steadyCPUMin   float64
-	churnCPUMin    float64
-	steadyBytesMin float64
-	churnBytesMin  float64
-	latencies      []time.Duration // change → queryable
-	gone           []time.Duration // delete → series gone
-	failed         []string        // probes that never became visible
+	series           float64
+	syncTime         time.Duration
+	syncCPU          time.Duration
+	peakRSS          int64 // sum of the processes' VmHWM when synced
+	steadyRSS        int64 // mean over the steady window
+	steadyCPUMin     float64
+	churnCPUMin      float64
+	steadyBytesMin   float64
+	churnBytesMin    float64
+	steadySamplesMin float64
+	latencies        []time.Duration // change → queryable
+	gone             []time.Duration // delete → series gone
+	failed           []string        // probes that never became visible
 }
 
 // startSide starts s and waits until it has synced.
@@ -208,9 +216,9 @@ func (b *bench) measureSide(ctx context.Context, s *side, want float64) (sideRes
 	if err != nil {
 		return r, fmt.Errorf("steady: %w", err)
 	}
-	r.steadyCPUMin, r.steadyBytesMin, r.steadyRSS = st.cpuMin, st.bytesMin, st.rss
+	r.steadyCPUMin, r.steadyBytesMin, r.steadyRSS, r.steadySamplesMin = st.cpuMin, st.bytesMin, st.rss, st.samplesMin
 	s.aloneRSS = st.firstRSS
-	b.log.Info("Steady", "side", s.name, "cpuPerMin", fmt.Sprintf("%.2fs", st.cpuMin), "bytesPerMin", mb(int64(st.bytesMin)), "rss", mb(st.rss))
+	b.log.Info("Steady", "side", s.name, "cpuPerMin", fmt.Sprintf("%.2fs", st.cpuMin), "bytesPerMin", mb(int64(st.bytesMin)), "samplesPerMin", int(st.samplesMin), "rss", mb(st.rss))
 
 	ch, err := b.window(ctx, g, s, b.churn, "cpu")
 	if err != nil {
@@ -231,24 +239,24 @@ func (b *bench) measureSide(ctx context.Context, s *side, want float64) (sideRes
 
 // measureBytesOnly starts s, lets it settle and measures its bytes per
 // minute in a steady window.
-func (b *bench) measureBytesOnly(ctx context.Context, s *side) (float64, error) {
+func (b *bench) measureBytesOnly(ctx context.Context, s *side) (bytesMin, samplesMin float64, err error) {
 	g, _, _, err := b.startSide(ctx, s, 0)
 	defer b.stopSide()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	sleep(ctx, settle)
 	st, err := b.window(ctx, g, s, nil, "")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	b.log.Info("Steady", "side", s.name, "bytesPerMin", mb(int64(st.bytesMin)))
-	return st.bytesMin, nil
+	b.log.Info("Steady", "side", s.name, "bytesPerMin", mb(int64(st.bytesMin)), "samplesPerMin", int(st.samplesMin))
+	return st.bytesMin, st.samplesMin, nil
 }
 
 type windowResult struct {
-	cpuMin, bytesMin float64
-	rss, firstRSS    int64 // means
+	cpuMin, bytesMin, samplesMin float64
+	rss, firstRSS                int64 // means
 }
 
 // window measures g for the window length, with load running (if not nil)
@@ -260,6 +268,10 @@ func (b *bench) window(ctx context.Context, g group, s *side, load func(context.
 		return r, err
 	}
 	b0, err := s.bytesSent(ctx)
+	if err != nil {
+		return r, err
+	}
+	n0, err := s.samplesSent(ctx)
 	if err != nil {
 		return r, err
 	}
@@ -311,6 +323,11 @@ func (b *bench) window(ctx context.Context, g group, s *side, load func(context.
 	if err != nil {
 		return r, err
 	}
+	n1, err := s.samplesSent(ctx)
+	if err != nil {
+		return r, err
+	}
+	r.samplesMin = (n1 - n0) / elapsed
 	r.cpuMin = (u1.cpu - u0.cpu).Seconds() / elapsed
 	r.bytesMin = (b1 - b0) / elapsed
 	if samples > 0 {
