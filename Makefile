@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GO      ?= go
 DEMO_STATE ?= $(CURDIR)/.state/demo
 
-.PHONY: help build test unit e2e bench demo demo-stop components image lint clean
+.PHONY: help build test unit e2e bench microbench demo demo-stop components image lint clean
 
 help: ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -27,8 +27,13 @@ unit: ## Unit tests only (no cluster).
 e2e: components ## The end-to-end suite only.
 	$(GO) test -count=1 -timeout 30m -v ./e2e
 
-bench: ## Micro-benchmarks of the hot paths.
-	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v /e2e)
+BENCH_N ?= 1000,10000
+
+bench: components ## Side-by-side benchmark against kube-state-metrics + Prometheus agent (BENCH_N pods); writes docs/benchmarks.md.
+	$(GO) run ./bench -n $(BENCH_N)
+
+microbench: ## Micro-benchmarks of the hot paths (compare runs with benchstat).
+	$(GO) test -run '^$$' -bench . -benchmem -count $(or $(COUNT),1) $$($(GO) list ./... | grep -v -e /e2e -e /bench)
 
 demo: build components ## Start a local cluster and Prometheus, create workloads, run the agent.
 	./hack/demo.sh up $(DEMO_STATE)
