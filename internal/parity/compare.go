@@ -3,6 +3,7 @@ package parity
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -55,6 +56,10 @@ func Compare(e Exposition, prom []Series, tolerance time.Duration) Report {
 			r.EmptyFamilies = append(r.EmptyFamilies, name)
 		}
 		for _, k := range e.Families[name] {
+			if d, ok := intendedDifference(name, k); ok {
+				k = d
+				r.Intended++
+			}
 			key := k.Key()
 			if seen[key] {
 				// Two KSM series that differ only in empty labels are one series
@@ -92,4 +97,23 @@ func Compare(e Exposition, prom []Series, tolerance time.Duration) Report {
 	}
 	r.sort()
 	return r
+}
+
+// lastAppliedLabel is the label KSM makes of kubectl's last-applied
+// annotation, which for a Secret holds its data in clear text.
+const lastAppliedLabel = "annotation_kubectl_kubernetes_io_last_applied_configuration"
+
+// intendedDifference returns the series kube-state-push makes instead of KSM's
+// series k, and true, where it differs on purpose: kube_secret_annotations
+// never carries the last-applied annotation.
+func intendedDifference(family string, k Series) (Series, bool) {
+	if family != "kube_secret_annotations" {
+		return k, false
+	}
+	i := slices.IndexFunc(k.Labels, func(l Label) bool { return l.Name == lastAppliedLabel })
+	if i < 0 {
+		return k, false
+	}
+	k.Labels = slices.Delete(slices.Clone(k.Labels), i, i+1)
+	return k, true
 }

@@ -326,3 +326,29 @@ func TestRunFailsWhenUnreachable(t *testing.T) {
 		t.Errorf("error %v, want a scrape error", err)
 	}
 }
+
+// KSM's kube_secret_annotations with the last-applied annotation matches the
+// agent's series without it, counted as an intended difference; in any other
+// family the label is compared as usual.
+func TestCompareIntendedDifference(t *testing.T) {
+	ksm := `# TYPE kube_secret_annotations gauge
+kube_secret_annotations{namespace="ns",secret="s",annotation_kubectl_kubernetes_io_last_applied_configuration="{\"data\":{}}",annotation_team="a"} 1
+# TYPE kube_configmap_annotations gauge
+kube_configmap_annotations{namespace="ns",configmap="c",annotation_kubectl_kubernetes_io_last_applied_configuration="{}"} 1
+`
+	prom := promVector(
+		promSeries(`"__name__":"kube_secret_annotations","namespace":"ns","secret":"s","annotation_team":"a"`, "1"),
+		promSeries(`"__name__":"kube_configmap_annotations","namespace":"ns","configmap":"c"`, "1"),
+	)
+	r := Compare(mustParse(t, ksm), mustDecode(t, prom), 0)
+	if r.Intended != 1 || r.Matched != 1 || r.KSMSeries != 2 {
+		t.Fatalf("report %+v", r)
+	}
+	if d := r.Families["kube_configmap_annotations"]; d == nil || len(d.Missing) != 1 {
+		t.Errorf("the configmap's last-applied label was not compared: %+v", r.Families)
+	}
+	var out strings.Builder
+	if err := r.Write(&out, 5); err != nil || !strings.Contains(out.String(), "1 KSM series compared without") {
+		t.Errorf("report does not name the intended difference:\n%s", out.String())
+	}
+}

@@ -27,6 +27,9 @@ type Report struct {
 	EmptyFamilies []string
 	// Tries is how many comparisons Run made before this one was kept.
 	Tries int
+	// Intended counts the KSM series changed, before comparing, by a
+	// difference kube-state-push makes on purpose (see intendedDifference).
+	Intended int
 }
 
 // FamilyDiff is what differs in one family.
@@ -139,6 +142,10 @@ func (r Report) Write(w io.Writer, examples int) error {
 		for _, s := range r.DuplicateKSM[:min(examples, len(r.DuplicateKSM))] {
 			fmt.Fprintf(&b, "  duplicate %s\n", s)
 		}
+	}
+	if r.Intended > 0 {
+		fmt.Fprintf(&b, "note: %d KSM series compared without their %s label (never exported by kube-state-push: it holds the Secret's data)\n",
+			r.Intended, lastAppliedLabel)
 	}
 	if len(r.EmptyFamilies) > 0 {
 		fmt.Fprintf(&b, "note: %d KSM families have no series, so nothing of them was compared: %s\n",
