@@ -53,13 +53,10 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	if err != nil {
 		return err
 	}
-	restCfg, err := restConfig(cfg.Kubeconfig)
+	restCfg, err := restConfig(cfg.Kubeconfig, cfg.Version)
 	if err != nil {
 		return err
 	}
-	restCfg.UserAgent = userAgent(cfg.Version)
-	restCfg.ContentType = "application/vnd.kubernetes.protobuf"
-	restCfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	client, err := kubernetes.NewForConfig(restCfg)
 	if err != nil {
 		return &ConfigError{Err: fmt.Errorf("kubernetes client: %w", err)}
@@ -426,18 +423,25 @@ func (a *agent) listenTelemetry(reg *prometheus.Registry) (*http.Server, error) 
 	return srv, nil
 }
 
-func restConfig(kubeconfig string) (*rest.Config, error) {
+// restConfig returns the client configuration for the apiserver: from the
+// kubeconfig file, or in-cluster without one; protobuf, uncompressed.
+func restConfig(kubeconfig, version string) (*rest.Config, error) {
+	var c *rest.Config
+	var err error
 	if kubeconfig == "" {
-		c, err := rest.InClusterConfig()
-		if err != nil {
+		if c, err = rest.InClusterConfig(); err != nil {
 			return nil, &ConfigError{Err: fmt.Errorf("no --kubeconfig given and not running in a cluster: %w", err)}
 		}
-		return c, nil
-	}
-	c, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
+	} else if c, err = clientcmd.BuildConfigFromFlags("", kubeconfig); err != nil {
 		return nil, &ConfigError{Err: fmt.Errorf("--kubeconfig %s: %w", kubeconfig, err)}
 	}
+	c.UserAgent = userAgent(version)
+	c.ContentType = "application/vnd.kubernetes.protobuf"
+	c.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	// The apiserver would gzip lists and watch streams; inflating every watch
+	// event cost the agent a fifth of its CPU under churn (bench/ profiles),
+	// and the agent runs beside the apiserver, where bandwidth is no limit.
+	c.DisableCompression = true
 	return c, nil
 }
 
