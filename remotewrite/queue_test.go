@@ -372,14 +372,33 @@ func (s *slowSender) Store(_ context.Context, body []byte, _ ProtobufMessage) (W
 
 // With a slow receiver and a steady inflow the queue adds shards, and every
 // series keeps its order through the resharding.
+// Under load the queue adds shards and keeps every series' order, with and
+// without a metadata sender (which runs beside the shards and must not hold
+// up a reshard).
 func TestReshardKeepsOrder(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		metadata MetadataFunc
+	}{{"no-metadata", nil}, {"metadata", testMetadata}} {
+		t.Run(c.name, func(t *testing.T) { testReshardKeepsOrder(t, c.metadata) })
+	}
+}
+
+func testReshardKeepsOrder(t *testing.T, metadata MetadataFunc) {
 	snd := &slowSender{delay: 20 * time.Millisecond, last: map[string]int64{}}
 	reg := prometheus.NewRegistry()
-	q := NewQueue(QueueConfig{MinShards: 1, MaxShards: 8, MaxSamplesPerSend: 100, ReshardInterval: 200 * time.Millisecond}, snd, reg, nil)
+	q := NewQueue(QueueConfig{MinShards: 1, MaxShards: 8, MaxSamplesPerSend: 100, ReshardInterval: 200 * time.Millisecond,
+		Metadata: metadata}, snd, reg, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = q.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	hung := false
+	defer func() {
+		cancel()
+		if !hung {
+			<-done
+		}
+	}()
 
 	sets := make([]series.Labels, 200)
 	for i := range sets {
@@ -392,8 +411,16 @@ func TestReshardKeepsOrder(t *testing.T) {
 			batch = append(batch, series.Sample{Labels: ls, T: round, V: float64(round)})
 		}
 		total += len(batch)
-		if err := q.WriteBatch(ctx, batch); err != nil {
-			t.Fatal(err)
+		written := make(chan error, 1)
+		go func() { written <- q.WriteBatch(ctx, batch) }()
+		select {
+		case err := <-written:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			hung = true
+			t.Fatalf("round %d: WriteBatch blocked for 10s (a reshard that never ends)", round)
 		}
 		maxShards = max(maxShards, metricValue(t, reg, "kube_state_push_remote_write_shards", ""))
 		time.Sleep(30 * time.Millisecond)

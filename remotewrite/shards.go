@@ -192,22 +192,25 @@ func (q *Queue) shardOf(ls series.Labels) int {
 // every shard has stopped. A request in flight when ctx ends is aborted and its
 // samples counted as dropped.
 func (q *Queue) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
+	// The shards' goroutines, which a reshard waits for, apart from the
+	// metadata sender, which runs until ctx is done.
+	shardWG := &sync.WaitGroup{}
 	q.mu.RLock()
 	for _, sh := range q.shards {
-		wg.Go(func() { q.runShard(ctx, sh) })
+		shardWG.Go(func() { q.runShard(ctx, sh) })
 	}
 	q.mu.RUnlock()
+	var metaWG sync.WaitGroup
 	if q.families != nil {
-		wg.Go(func() { q.runMetadata(ctx) })
+		metaWG.Go(func() { q.runMetadata(ctx) })
 	}
 	t := time.NewTicker(q.cfg.ReshardInterval)
 	defer t.Stop()
-	var shardWG *sync.WaitGroup = &wg
 	for {
 		select {
 		case <-ctx.Done():
 			shardWG.Wait()
+			metaWG.Wait()
 			return nil
 		case <-t.C:
 		}
