@@ -106,20 +106,23 @@ func run() error {
 		return err
 	}
 	var results []scaleResult
+	var runErr error
 	for _, n := range o.scales {
 		r, err := b.measureScale(ctx, n)
 		if err != nil {
-			return fmt.Errorf("N=%d: %w", n, err)
+			runErr = fmt.Errorf("N=%d: %w", n, err)
+			break
 		}
 		results = append(results, r)
 		fmt.Println(r.table())
 	}
-	rep := report{machine: machineInfo(), started: b.started, results: results, opts: o}
-	if o.out != "" {
+	// What was measured is written even when a later scale failed.
+	if o.out != "" && len(results) > 0 {
+		rep := report{machine: machineInfo(), started: b.started, results: results, opts: o, failure: runErr}
 		if err := os.WriteFile(o.out, []byte(rep.markdown()), 0o644); err != nil {
 			return err
 		}
 		log.Info("Report written", "file", o.out)
 	}
-	return nil
+	return runErr
 }

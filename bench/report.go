@@ -86,6 +86,7 @@ type report struct {
 	started time.Time
 	results []scaleResult
 	opts    options
+	failure error // of the scale after the last result, if any
 }
 
 func (rep report) markdown() string {
@@ -119,6 +120,9 @@ func (rep report) markdown() string {
 		if f := append(r.ksp.failed, r.ksm.failed...); len(f) > 0 {
 			fmt.Fprintf(&b, "\nProbes that failed: %s\n", strings.Join(f, "; "))
 		}
+	}
+	if rep.failure != nil {
+		fmt.Fprintf(&b, "\nThe run stopped at the next scale: %v\n", rep.failure)
 	}
 	return b.String()
 }
