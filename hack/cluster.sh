@@ -383,6 +383,7 @@ start_kwok() {
     --kubeconfig="$STATE/kubeconfig" \
     --manage-all-nodes=false \
     --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+    --node-lease-duration-seconds=40 \
     "${KWOK_CONFIGS[@]}"
 }
 
