@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -329,6 +330,9 @@ func (a *agent) waitReady(ctx, sendCtx, electCtx context.Context, electWG *sync.
 		case <-t.C:
 		}
 	}
+	// The initial lists held every object decoded at once, several times the
+	// snapshot's size; give that memory back now rather than over minutes.
+	debug.FreeOSMemory()
 	if n := a.snap.endVanished(); n > 0 {
 		a.logger.Info("Ended the series of objects deleted while the agent was down", "series", n)
 	}
