@@ -130,7 +130,6 @@ type scaleResult struct {
 	kspV1BytesMin   float64 // Remote-Write 1.0 bytes per minute, steady, same series
 	kspV1SamplesMin float64
 	ksmAloneRSS     int64 // kube-state-metrics' own share of the pipeline's steady RSS
-	ksmAlonePeak    int64
 }
 
 func (b *bench) measureScale(ctx context.Context, n int) (scaleResult, error) {
@@ -160,6 +159,6 @@ func (b *bench) measureScale(ctx context.Context, n int) (scaleResult, error) {
 	if r.ksm, err = b.measureSide(ctx, ksm, r.ksp.series); err != nil {
 		return r, fmt.Errorf("kube-state-metrics + agent: %w", err)
 	}
-	r.ksmAloneRSS, r.ksmAlonePeak = ksm.aloneRSS, ksm.alonePeak
+	r.ksmAloneRSS = ksm.aloneRSS
 	return r, nil
 }

@@ -122,18 +122,21 @@ func (p *proc) usage() (usage, error) {
 // group is the processes of one side, measured as a sum.
 type group []*proc
 
-func (g group) usage() (usage, error) {
-	var sum usage
-	for _, p := range g {
+// usage returns the sum over the group and, apart, its first process's share.
+func (g group) usage() (sum, first usage, err error) {
+	for i, p := range g {
 		u, err := p.usage()
 		if err != nil {
-			return usage{}, fmt.Errorf("%s: %w", p.name, err)
+			return usage{}, usage{}, fmt.Errorf("%s: %w", p.name, err)
+		}
+		if i == 0 {
+			first = u
 		}
 		sum.cpu += u.cpu
 		sum.rss += u.rss
 		sum.peak += u.peak
 	}
-	return sum, nil
+	return sum, first, nil
 }
 
 func (g group) exited() error {

@@ -22,7 +22,7 @@ type side struct {
 	samplesSent func(ctx context.Context) (float64, error)
 	pprof       string // base URL of net/http/pprof, or ""
 
-	aloneRSS, alonePeak int64 // the first process alone (kube-state-metrics)
+	aloneRSS int64 // the first process alone (kube-state-metrics)
 }
 
 func (b *bench) logPath(name string) string {
@@ -176,13 +176,7 @@ func (b *bench) startSide(ctx context.Context, s *side, want float64) (group, us
 	if err != nil {
 		return g, usage{}, 0, fmt.Errorf("initial sync: %w", err)
 	}
-	u, err := g.usage()
-	if err == nil && len(g) > 1 {
-		var first usage
-		if first, err = g[0].usage(); err == nil {
-			s.alonePeak = first.peak
-		}
-	}
+	u, _, err := g.usage()
 	b.log.Info("Synced", "side", s.name, "after", synced.Round(time.Millisecond), "cpu", u.cpu, "peakRSS", mb(u.peak))
 	return g, u, synced, err
 }
@@ -263,7 +257,7 @@ type windowResult struct {
 // and a CPU profile taken (if profile is "cpu" and the side serves pprof).
 func (b *bench) window(ctx context.Context, g group, s *side, load func(context.Context), profile string) (windowResult, error) {
 	var r windowResult
-	u0, err := g.usage()
+	u0, _, err := g.usage()
 	if err != nil {
 		return r, err
 	}
@@ -296,11 +290,7 @@ func (b *bench) window(ctx context.Context, g group, s *side, load func(context.
 		select {
 		case <-wctx.Done():
 		case <-tick.C:
-			u, err := g.usage()
-			if err != nil {
-				return r, err
-			}
-			first, err := g[0].usage()
+			u, first, err := g.usage()
 			if err != nil {
 				return r, err
 			}
@@ -315,7 +305,7 @@ func (b *bench) window(ctx context.Context, g group, s *side, load func(context.
 		return r, err
 	}
 	elapsed := time.Since(start).Minutes()
-	u1, err := g.usage()
+	u1, _, err := g.usage()
 	if err != nil {
 		return r, err
 	}
