@@ -217,7 +217,8 @@ func TestChartInstall(t *testing.T) {
 	}
 	wantOther := slices.Clone(want)
 	want = append(want, "create coordination.k8s.io/leases",
-		"get coordination.k8s.io/leases/"+full, "update coordination.k8s.io/leases/"+full)
+		"get coordination.k8s.io/leases/"+full, "update coordination.k8s.io/leases/"+full,
+		"watch coordination.k8s.io/leases/"+full)
 	slices.Sort(want)
 	slices.Sort(wantOther)
 	got := grantedIn(t, c, ns)
@@ -250,6 +251,7 @@ func TestChartInstall(t *testing.T) {
 		{"create", "coordination.k8s.io", "leases", ns, "", true},
 		{"get", "coordination.k8s.io", "leases", ns, full, true},
 		{"update", "coordination.k8s.io", "leases", ns, full, true},
+		{"watch", "coordination.k8s.io", "leases", ns, full, true},
 		{"update", "coordination.k8s.io", "leases", ns, "someone-else", false},
 		{"delete", "coordination.k8s.io", "leases", ns, full, false},
 		{"create", "coordination.k8s.io", "leases", other, "", false},

@@ -44,11 +44,11 @@ type Config struct {
 	LeaseDuration time.Duration
 	// RenewDeadline is how long the leader leads after the start of its last
 	// successful renewal. It must be at least a second shorter than
-	// LeaseDuration; the difference less that second is the margin for clock
-	// offset between the replicas (see the package documentation).
+	// LeaseDuration; the difference is the margin for clock offset between
+	// the replicas (see the package documentation).
 	RenewDeadline time.Duration
-	// RetryPeriod is how often the leader renews and a standby tries to take
-	// over.
+	// RetryPeriod is how often the leader renews, and how long a replica
+	// waits before it retries a failed read of the Lease.
 	RetryPeriod time.Duration
 	// KeepLeaseOnCancel keeps the Lease when Run's context is cancelled, so a
 	// standby takes over only after LeaseDuration. By default a cancelled Run
@@ -112,9 +112,8 @@ func (c Config) Validate() error {
 	case c.RetryPeriod < 0:
 		return bad("retry period %s is negative", c.RetryPeriod)
 	case c.RenewDeadline+time.Second > c.LeaseDuration:
-		// A standby dates the leader's last renewal from when it saw the
-		// record change, and client-go compares records with renew times in
-		// whole seconds: the date may be up to a second early.
+		// The difference is the margin between the end of the old leader's
+		// term and the start of the next one (see the package documentation).
 		return bad("renew deadline %s must be at least one second shorter than the lease duration %s, "+
 			"or a standby could take over while the leader still sends", c.RenewDeadline, c.LeaseDuration)
 	case float64(c.RenewDeadline) <= leaderelection.JitterFactor*float64(c.RetryPeriod):

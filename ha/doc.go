@@ -1,10 +1,10 @@
 // Package ha runs kube-state-push as several replicas, in one of two modes.
 //
 // Leader mode (--ha-mode=leader): the replicas elect a leader on a
-// coordination.k8s.io Lease with client-go's leader election (Elector), and
-// only the leader sends. A standby keeps its watches and snapshot warm and
-// takes over within the lease duration, continuing every series' timestamps
-// in order. Replica-labels mode (--ha-mode=replica-labels): every replica
+// coordination.k8s.io Lease (Elector: client-go's leader election renews it,
+// a standby watches it), and only the leader sends. A standby keeps its
+// watches and snapshot warm and takes over within the lease duration,
+// continuing every series' timestamps in order. Replica-labels mode (--ha-mode=replica-labels): every replica
 // sends, with the cluster and __replica__ labels of the Mimir and Cortex HA
 // tracker (ReplicaLabels), and the receiver keeps one replica's samples.
 // ValidateMode says which modes combine with sharding, and LeaseRules gives
@@ -15,16 +15,24 @@
 //
 // # How long a failover takes
 //
-// A leader that stops cleanly releases the Lease and a standby takes over at
-// its next attempt, within about one RetryPeriod. A leader that dies without
-// releasing it is replaced LeaseDuration after the standby last saw the Lease
-// renewed. The standby sees renewals, and tries to take over, in polls every
-// RetryPeriod with client-go's jitter (up to 2.2 RetryPeriod apart), so the
-// shard goes unsent for at most LeaseDuration + 4.4 RetryPeriod after the
-// death, plus the new leader's first request; typically about LeaseDuration,
-// as the standby dates the last renewal up to a second early (see below).
-// Lower --ha-retry-period for a tighter bound, at the cost of one Lease
-// update per RetryPeriod.
+// client-go's elector renews the Lease while this replica leads; a standby
+// does not run it. A standby watches its Lease (a watch on one name) and
+// dates every write to it, each of which changes its resourceVersion, from
+// when the watch delivers it. The moment the holder's lease duration has
+// passed since the last write it saw, it writes itself into the Lease, with
+// the resourceVersion it saw as precondition, so that only one of several
+// standbys wins and none wins over a renewal its watch has missed; a lost
+// race or a failed write sends it back to reading the Lease. A released Lease
+// (no holder) is taken at once. client-go's own standby polls every
+// RetryPeriod with jitter, both to see renewals and to try to take over, and
+// takes over up to 4.4 RetryPeriods later than that.
+//
+// So a leader that stops cleanly, releasing the Lease, is replaced within a
+// watch delivery and one write. A leader that dies without releasing it is
+// replaced LeaseDuration after its last renewal, plus that delivery and
+// write: as the leader renews every RetryPeriod, that is between
+// LeaseDuration-RetryPeriod and LeaseDuration after the death. The new leader
+// resends every live series at once (rule 3 below).
 //
 // # Why terms never overlap, and timestamps stay in order
 //
@@ -32,26 +40,23 @@
 // successful renewal. A's term ends, on A's clock, at s+RenewDeadline: IsLeader
 // and Term.Active turn false then, whether or not A can still reach the
 // apiserver. A standby B takes over only by writing the Lease after it has
-// seen A's record unchanged for LeaseDuration on its own clock. B dates the
-// record from when it first saw it change, after A wrote it; but client-go
-// compares records with their renew times in whole seconds, so a renewal
-// within the same second as the one before goes unnoticed, and B may date A's
-// last renewal up to a second early. So B's term starts more than
-// LeaseDuration-1s after s, and A's ends RenewDeadline after s; Config
-// requires LeaseDuration >= RenewDeadline+1s. Both are durations, each
-// measured on one monotonic clock: the election does not depend on the clocks
-// agreeing, only on them running at about the same rate (within
-// LeaseDuration/RenewDeadline, 1.5 at the defaults), as client-go documents.
-// Terms are LeaseDuration-RenewDeadline-1s apart or more (4s at the defaults).
+// seen A's record unchanged for LeaseDuration on its own clock, dating the
+// record from when it saw it, after A wrote it. So B's term starts more than
+// LeaseDuration after s, and A's ends RenewDeadline after s; Config requires
+// LeaseDuration >= RenewDeadline+1s. Both are durations, each measured on one
+// monotonic clock: the election does not depend on the clocks agreeing, only
+// on them running at about the same rate (within LeaseDuration/RenewDeadline,
+// 1.5 at the defaults), as client-go documents. Terms are
+// LeaseDuration-RenewDeadline apart or more (5s at the defaults).
 //
 // Samples carry wall-clock time. A's last sample is stamped at most
 // wall_A(s+RenewDeadline); B sends only samples stamped at or after
-// Term.Start, later than wall_B(s+LeaseDuration-1s). So each series continues
-// in order across a takeover as long as the replicas' wall clocks are less
-// than LeaseDuration-RenewDeadline-1s apart (4s at the defaults; NTP keeps
-// nodes within milliseconds). With a larger offset the receiver rejects, as
-// out of order, B's first samples of the series A sent last, until B's clock
-// passes A's last timestamps; later resends then go through, so the damage is
+// Term.Start, later than wall_B(s+LeaseDuration). So each series continues in
+// order across a takeover as long as the replicas' wall clocks are less than
+// LeaseDuration-RenewDeadline apart (5s at the defaults; NTP keeps nodes
+// within milliseconds). With a larger offset the receiver rejects, as out of
+// order, B's first samples of the series A sent last, until B's clock passes
+// A's last timestamps; later resends then go through, so the damage is
 // bounded by the offset minus the margin.
 //
 // A request A started before its term ended may still be in flight when B
@@ -94,8 +99,8 @@
 //  6. Shutdown: stop the watches, flush while still leading (up to the flush
 //     deadline), stop the sender and wait for it, and only then cancel the
 //     Elector's context. By default it then releases the Lease and the standby
-//     takes over within about one RetryPeriod instead of LeaseDuration
-//     (client-go's ReleaseOnCancel rule: what the Lease guards must be done).
+//     takes over at once instead of after LeaseDuration (client-go's
+//     ReleaseOnCancel rule: what the Lease guards must be done).
 //
 // # Replica-labels mode
 //

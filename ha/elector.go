@@ -35,6 +35,8 @@ type Elector struct {
 
 	running atomic.Bool
 	kick    chan struct{} // wakes the watchdog after a renewal
+	// otherHolder is signalled when the Lease is read naming another replica.
+	otherHolder chan struct{}
 
 	transMu sync.Mutex // serialises transitions and their callbacks
 
@@ -106,12 +108,13 @@ func New(client kubernetes.Interface, cfg Config, logger *slog.Logger) (*Elector
 		return nil, err
 	}
 	return &Elector{
-		cfg:     cfg,
-		client:  client,
-		logger:  logger.With("lease", cfg.LeaseNamespace+"/"+cfg.LeaseName, "identity", cfg.Identity),
-		metrics: m,
-		kick:    make(chan struct{}, 1),
-		changed: make(chan struct{}),
+		cfg:         cfg,
+		client:      client,
+		logger:      logger.With("lease", cfg.LeaseNamespace+"/"+cfg.LeaseName, "identity", cfg.Identity),
+		metrics:     m,
+		kick:        make(chan struct{}, 1),
+		otherHolder: make(chan struct{}, 1),
+		changed:     make(chan struct{}),
 	}, nil
 }
 
@@ -179,24 +182,55 @@ func (e *Elector) Run(ctx context.Context) error {
 
 	e.logger.Info("Campaigning for the leader Lease", "lease_duration", e.cfg.LeaseDuration,
 		"renew_deadline", e.cfg.RenewDeadline, "retry_period", e.cfg.RetryPeriod)
+	if _, err := leaderelection.NewLeaderElector(e.electionConfig()); err != nil {
+		return fmt.Errorf("leader election: %w", err)
+	}
 	for {
-		le, err := leaderelection.NewLeaderElector(e.electionConfig())
-		if err != nil {
-			return fmt.Errorf("leader election: %w", err)
+		// Standby: watch the Lease until this replica holds it.
+		if e.await(ctx) != nil {
+			return nil // ctx is done
 		}
-		le.Run(ctx) // returns when ctx is done or a renewal failed
+		// Leader: client-go's elector renews the Lease, and releases it when
+		// ctx is cancelled.
+		e.renew(ctx)
 		if ctx.Err() != nil {
 			return nil // the deferred endTerm ends the term
 		}
 		e.endTerm("lease not renewed", false)
-		t := time.NewTimer(e.cfg.RetryPeriod)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
 	}
+}
+
+// renew runs client-go's elector on a Lease this replica holds, until a
+// renewal fails, ctx is done, or the elector finds another replica holding
+// the Lease while this one does not lead (it would then wait as a standby by
+// client-go's polling, which await does better).
+func (e *Elector) renew(ctx context.Context) {
+	le, err := leaderelection.NewLeaderElector(e.electionConfig())
+	if err != nil {
+		return // cannot happen: Run checked the same config
+	}
+	select { // a sighting from before this replica held the Lease
+	case <-e.otherHolder:
+	default:
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // before wg.Wait
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-e.otherHolder:
+				if !e.IsLeader() {
+					cancel()
+					return
+				}
+			}
+		}
+	})
+	le.Run(ctx)
 }
 
 func (e *Elector) electionConfig() leaderelection.LeaderElectionConfig {
@@ -303,6 +337,12 @@ func (e *Elector) observe(holder string) {
 	prev := e.observed
 	e.observed = holder
 	e.mu.Unlock()
+	if holder != "" && holder != e.cfg.Identity {
+		select {
+		case e.otherHolder <- struct{}{}:
+		default:
+		}
+	}
 	if holder != prev && holder != e.cfg.Identity {
 		if holder == "" {
 			e.logger.Info("The Lease is free")

@@ -13,6 +13,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
@@ -26,10 +27,18 @@ type leaseStore struct {
 	rv     int
 	leases map[string]*coordinationv1.Lease // by namespace/name
 	down   map[string]bool                  // replicas cut off from the apiserver
+	// watches by namespace/name; deaf makes every watch start and stay silent.
+	watches map[string][]leaseWatch
+	deaf    bool
+}
+
+type leaseWatch struct {
+	id string
+	w  *watch.RaceFreeFakeWatcher
 }
 
 func newLeaseStore() *leaseStore {
-	return &leaseStore{leases: map[string]*coordinationv1.Lease{}, down: map[string]bool{}}
+	return &leaseStore{leases: map[string]*coordinationv1.Lease{}, down: map[string]bool{}, watches: map[string][]leaseWatch{}}
 }
 
 var errPartitioned = errors.New("dial tcp: connection refused (test partition)")
@@ -62,6 +71,7 @@ func (s *leaseStore) client(id string) *fake.Clientset {
 			s.rv++
 			l.Namespace, l.ResourceVersion = a.GetNamespace(), strconv.Itoa(s.rv)
 			s.leases[key] = l
+			s.notify(key, watch.Added, l)
 			return true, l.DeepCopy(), nil
 		case "update":
 			a := a.(k8stesting.UpdateAction)
@@ -77,17 +87,69 @@ func (s *leaseStore) client(id string) *fake.Clientset {
 			s.rv++
 			l.ResourceVersion = strconv.Itoa(s.rv)
 			s.leases[key] = l
+			s.notify(key, watch.Modified, l)
 			return true, l.DeepCopy(), nil
 		}
 		return false, nil, nil
 	})
+	c.PrependWatchReactor("leases", func(a k8stesting.Action) (bool, watch.Interface, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.down[id] {
+			return true, nil, errPartitioned
+		}
+		r := a.(k8stesting.WatchAction).GetWatchRestrictions()
+		name, ok := r.Fields.RequiresExactMatch("metadata.name")
+		if !ok {
+			return true, nil, errors.New("the lease store only watches one Lease by name")
+		}
+		key := a.GetNamespace() + "/" + name
+		w := watch.NewRaceFreeFake()
+		if l := s.leases[key]; l != nil && l.ResourceVersion != r.ResourceVersion && !s.deaf {
+			w.Modify(l.DeepCopy()) // written since the version the watch starts from
+		}
+		s.watches[key] = append(s.watches[key], leaseWatch{id, w})
+		return true, w, nil
+	})
 	return c
+}
+
+// notify sends an event to the open watches of key. s.mu is held.
+func (s *leaseStore) notify(key string, typ watch.EventType, l *coordinationv1.Lease) {
+	open := s.watches[key][:0]
+	for _, lw := range s.watches[key] {
+		if lw.w.IsStopped() {
+			continue
+		}
+		if !s.deaf {
+			lw.w.Action(typ, l.DeepCopy())
+		}
+		open = append(open, lw)
+	}
+	s.watches[key] = open
+}
+
+// setDeaf makes watches deliver no events from now on.
+func (s *leaseStore) setDeaf(deaf bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deaf = deaf
 }
 
 func (s *leaseStore) setDown(id string, down bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.down[id] = down
+	if down {
+		for key, ws := range s.watches {
+			for _, lw := range ws {
+				if lw.id == id {
+					lw.w.Stop() // a cut-off replica's watch ends
+				}
+			}
+			s.watches[key] = slices.DeleteFunc(ws, func(lw leaseWatch) bool { return lw.id == id })
+		}
+	}
 }
 
 // holder returns the holder of namespace/name, or "".

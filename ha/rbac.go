@@ -7,20 +7,21 @@ import (
 )
 
 // LeaseRules returns the RBAC rules leader mode needs, for a Role bound in the
-// lease namespace: create on leases, and get and update on the named Leases
-// (on all leases when no name is given). Create cannot be narrowed to a name:
-// RBAC does not know the name of an object being created. Nothing else is
-// needed: no watch, no list, no events.
+// lease namespace: create on leases, and get, update and watch on the named
+// Leases (on all leases when no name is given). Create cannot be narrowed to a
+// name: RBAC does not know the name of an object being created. A standby
+// watches its Lease with a metadata.name field selector, which RBAC checks
+// against the name. Nothing else is needed: no list, no events.
 func LeaseRules(leaseNames ...string) []rbacv1.PolicyRule {
 	group, resource := []string{"coordination.k8s.io"}, []string{"leases"}
 	if len(leaseNames) == 0 {
-		return []rbacv1.PolicyRule{{APIGroups: group, Resources: resource, Verbs: []string{"get", "create", "update"}}}
+		return []rbacv1.PolicyRule{{APIGroups: group, Resources: resource, Verbs: []string{"get", "create", "update", "watch"}}}
 	}
 	names := slices.Clone(leaseNames)
 	slices.Sort(names)
 	names = slices.Compact(names)
 	return []rbacv1.PolicyRule{
 		{APIGroups: group, Resources: resource, Verbs: []string{"create"}},
-		{APIGroups: group, Resources: resource, ResourceNames: names, Verbs: []string{"get", "update"}},
+		{APIGroups: group, Resources: resource, ResourceNames: names, Verbs: []string{"get", "update", "watch"}},
 	}
 }
