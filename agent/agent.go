@@ -358,32 +358,69 @@ func (a *agent) waitReady(ctx, sendCtx, electCtx context.Context, electWG *sync.
 	a.logger.Info("Ready: first full push delivered")
 }
 
+// resendLoop re-sends every live series each resend interval. A periodic
+// round is spread over half the interval (Snapshot.ResendSpread), so that
+// changes never queue behind the whole snapshot; a resend asked for through
+// kick (a new leader's first) is sent at once, cutting a round short.
 func (a *agent) resendLoop(ctx, sendCtx context.Context) {
 	t := time.NewTicker(a.cfg.ResendInterval)
 	defer t.Stop()
+	kicked := false
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-a.kick:
+		if !kicked {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			case <-a.kick:
+				kicked = true
+			}
+		}
+		resend := a.snap.Resend
+		if !kicked {
+			resend = func() { kicked = a.resendRound(ctx) }
+		} else {
+			kicked = false
 		}
 		if a.wal == nil {
-			a.snap.Resend()
+			resend()
 			continue
 		}
 		// In the WAL, markers bracket the resend so that a restart knows which
-		// series were live.
+		// series were live. A round cut short is not complete.
 		if err := a.batcher.flush(sendCtx); err != nil {
 			continue
 		}
 		a.wal.resendBegin()
-		a.snap.Resend()
+		resend()
+		if ctx.Err() != nil || kicked {
+			continue
+		}
 		if err := a.batcher.flush(sendCtx); err != nil {
 			continue
 		}
 		a.wal.resendEnd()
 	}
+}
+
+// resendRound runs one spread resend and reports whether a kick cut it short.
+func (a *agent) resendRound(ctx context.Context) (kicked bool) {
+	round, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-a.kick:
+			kicked = true
+			cancel()
+		case <-round.Done():
+		}
+	}()
+	a.snap.ResendSpread(round, a.cfg.ResendInterval/2)
+	cancel()
+	<-done
+	return kicked
 }
 
 func (a *agent) listenTelemetry(reg *prometheus.Registry) (*http.Server, error) {

@@ -1,10 +1,12 @@
 package agent
 
 import (
+	"context"
 	"hash/maphash"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unique"
@@ -243,6 +245,67 @@ func (s *Snapshot) Resend() {
 		}
 	}
 	s.flushLocked()
+}
+
+// resendStep is how often a spread resend sends its next slice of objects.
+const resendStep = 100 * time.Millisecond
+
+// ResendSpread emits one sample with a fresh timestamp for every live series,
+// like Resend, but spread evenly over the duration over: the objects, in a
+// fixed order (by set, then UID), are sent in slices of equal size, one per
+// resendStep, each stamped when it is sent. Every object keeps its place in the
+// round, so with rounds a resend interval apart each series is re-sent every
+// interval. The lock is held per slice only, and the pipeline carries one
+// slice at a time: a change made meanwhile is sent at once instead of waiting
+// behind every live series. It returns early, with the round incomplete, when
+// ctx is done.
+func (s *Snapshot) ResendSpread(ctx context.Context, over time.Duration) {
+	type key struct {
+		set *objectSet
+		uid string
+	}
+	s.mu.Lock()
+	var keys []key
+	for _, set := range s.sets {
+		first := len(keys)
+		for uid := range set.objects {
+			keys = append(keys, key{set, uid})
+		}
+		slices.SortFunc(keys[first:], func(a, b key) int { return strings.Compare(a.uid, b.uid) })
+	}
+	s.mu.Unlock()
+
+	steps := max(1, int(over/resendStep))
+	start := time.Now()
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for k := range steps {
+		if k > 0 {
+			t.Reset(time.Until(start.Add(time.Duration(k) * over / time.Duration(steps))))
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+		s.mu.Lock()
+		now := s.now()
+		for _, key := range keys[k*len(keys)/steps : (k+1)*len(keys)/steps] {
+			o := key.set.objects[key.uid]
+			if o == nil || o.held {
+				continue // deleted meanwhile, or held by a handover
+			}
+			for i := range o.series {
+				ls := &o.series[i]
+				s.emitLocked(o.base, ls, ls.value, now)
+			}
+			if len(s.buf) >= 4096 {
+				s.flushLocked()
+			}
+		}
+		s.flushLocked()
+		s.mu.Unlock()
+	}
 }
 
 // diffLocked walks the object's stored series and its new ones (both sorted),

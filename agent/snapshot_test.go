@@ -1,9 +1,13 @@
 package agent
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
@@ -189,4 +193,112 @@ func TestSnapshotSharesLabelSets(t *testing.T) {
 		t.Errorf("%d label sets left after every object is gone", n)
 	}
 	rec.take()
+}
+
+// batchRecorder keeps the samples of each Append call apart.
+type batchRecorder struct {
+	mu      sync.Mutex
+	batches [][]series.Sample
+	onBatch func()
+}
+
+func (r *batchRecorder) Append(ss []series.Sample) {
+	r.mu.Lock()
+	r.batches = append(r.batches, slices.Clone(ss))
+	f := r.onBatch
+	r.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+func TestSnapshotResendSpread(t *testing.T) {
+	rec := &batchRecorder{}
+	s := NewSnapshot(rec, newMetrics(nil, func() float64 { return 0 }))
+	var now atomic.Int64
+	now.Store(1000)
+	s.now = func() int64 { return now.Add(1) }
+	pods, nodes := s.newSet("pods"), s.newSet("nodes")
+	for i := range 30 {
+		s.apply(pods, obj(fmt.Sprintf("p%02d", i), "1", ser("pod", float64(i), "pod", fmt.Sprint(i)), ser("pod_x", 1, "pod", fmt.Sprint(i))))
+	}
+	for i := range 10 {
+		s.apply(nodes, obj(fmt.Sprintf("n%02d", i), "1", ser("node", float64(i), "node", fmt.Sprint(i))))
+	}
+	rec.batches = nil
+
+	// After the first slice, a pod of a later slice changes: it is sent at
+	// once, between the slices, and its resend comes later in time.
+	first := make(chan struct{})
+	var once sync.Once
+	rec.onBatch = func() { once.Do(func() { close(first) }) }
+	go func() {
+		<-first
+		s.apply(pods, obj("p25", "2", ser("pod", 99, "pod", "25"), ser("pod_x", 1, "pod", "25")))
+	}()
+	s.ResendSpread(context.Background(), 4*resendStep)
+
+	last := map[string]int64{}
+	resent := map[string]int{}
+	slicesSeen := 0
+	for _, b := range rec.batches {
+		if len(b) == 1 && b[0].V == 99 {
+			continue // the change
+		}
+		slicesSeen++
+		for _, x := range b {
+			resent[x.Labels.String()]++
+		}
+	}
+	for _, b := range rec.batches {
+		for _, x := range b {
+			k := x.Labels.String()
+			if x.T <= last[k] {
+				t.Errorf("%s: sample at %d after one at %d", k, x.T, last[k])
+			}
+			last[k] = x.T
+		}
+	}
+	if len(resent) != 70 {
+		t.Errorf("%d series resent, want all 70", len(resent))
+	}
+	for k, n := range resent {
+		if n != 1 {
+			t.Errorf("%s resent %d times in one round", k, n)
+		}
+	}
+	if slicesSeen != 4 {
+		t.Errorf("resend went out in %d batches, want 4 slices", slicesSeen)
+	}
+	// The objects go in a fixed order: set by set, by UID; the first slice is
+	// the first 10 pods.
+	for i, x := range rec.batches[0] {
+		if want := fmt.Sprint(i / 2); x.Labels.Get("pod") != want {
+			t.Errorf("first slice, sample %d: %s, want pod %s", i, x.Labels, want)
+		}
+	}
+	if v := lastValue(rec.batches, `pod{pod="25"}`); v != 99 {
+		t.Errorf("pod 25 resent with %v, want its new value 99", v)
+	}
+
+	// A cancelled round stops between slices.
+	rec.batches, rec.onBatch = nil, nil
+	ctx, cancel := context.WithCancel(context.Background())
+	rec.onBatch = cancel
+	s.ResendSpread(ctx, 4*resendStep)
+	if len(rec.batches) != 1 {
+		t.Errorf("cancelled round sent %d slices, want 1", len(rec.batches))
+	}
+}
+
+func lastValue(batches [][]series.Sample, key string) float64 {
+	v := math.NaN()
+	for _, b := range batches {
+		for _, x := range b {
+			if x.Labels.String() == key {
+				v = x.V
+			}
+		}
+	}
+	return v
 }
