@@ -198,8 +198,7 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 				name += "/" + ns
 			}
 			a.reflectors = append(a.reflectors, func(as assignment) *cache.Reflector {
-				return cache.NewReflectorWithOptions(
-					cache.ToListWatcherWithWatchListSemantics(shardListWatch(lw, as), client), r.ExpectedType(), store,
+				return newObjectReflector(shardListWatch(lw, as), client, gen, store,
 					cache.ReflectorOptions{Name: name, TypeDescription: r.Name()})
 			})
 		}

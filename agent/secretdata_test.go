@@ -48,9 +48,9 @@ func TestSnapshotHoldsNoSecretData(t *testing.T) {
 	var stops []chan struct{}
 	for _, r := range rs {
 		opts := collectors.Options{AllowLabels: []string{"*"}, AllowAnnotations: []string{"*"}}
-		store := newReflectorStore(snap, r, r.NewGenerator(opts), m, nil)
-		refl := cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(r.ListWatch(client, ""), client),
-			r.ExpectedType(), store, cache.ReflectorOptions{})
+		gen := r.NewGenerator(opts)
+		store := newReflectorStore(snap, r, gen, m, nil)
+		refl := newObjectReflector(r.ListWatch(client, ""), client, gen, store, cache.ReflectorOptions{})
 		done := make(chan struct{})
 		stops = append(stops, done)
 		go func() { refl.RunWithContext(ctx); close(done) }()

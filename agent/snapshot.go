@@ -201,7 +201,8 @@ func (s *Snapshot) forgetLocked(set *objectSet, uid string) {
 }
 
 // replace makes the set hold exactly objs (an initial list or a relist): objects
-// that are gone end their series first, then the listed ones are applied.
+// that are gone end their series first, then the listed ones are applied. It
+// clears the Series of objs as it applies them.
 func (s *Snapshot) replace(set *objectSet, objs []collectors.Object) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -215,8 +216,9 @@ func (s *Snapshot) replace(set *objectSet, objs []collectors.Object) {
 			s.removeLocked(set, uid, now)
 		}
 	}
-	for _, o := range objs {
-		s.applyLocked(set, o, now)
+	for i := range objs {
+		s.applyLocked(set, objs[i], now)
+		objs[i].Series = nil // stored compactly now: let the generated series go
 		if len(s.buf) >= 4096 {
 			s.flushLocked()
 		}

@@ -61,13 +61,30 @@ func (s *reflectorStore) Update(obj any) error {
 }
 
 func (s *reflectorStore) upsert(obj any) {
-	o, ok := s.gen.Generate(obj)
-	if !ok || o.UID == "" {
+	o, ok := s.series(obj)
+	if !ok {
 		s.invalid.Inc()
-		s.logger.Warn("Dropped object of unexpected type or without UID", "resource", s.set.resource, "type", typeName(obj))
+		s.logger.Warn("Dropped object of unexpected type or without UID", "resource", s.set.resource, "type", kindOf(obj))
 		return
 	}
 	s.snap.apply(s.set, o)
+}
+
+// series returns the series of an object, generated already (see
+// generateListWatch) or now.
+func (s *reflectorStore) series(obj any) (collectors.Object, bool) {
+	if g, ok := obj.(*generated); ok {
+		return g.obj, g.valid
+	}
+	o, ok := s.gen.Generate(obj)
+	return o, ok && o.UID != ""
+}
+
+func kindOf(obj any) string {
+	if g, ok := obj.(*generated); ok {
+		return g.kind
+	}
+	return typeName(obj)
 }
 
 func (s *reflectorStore) Delete(obj any) error {
@@ -78,7 +95,7 @@ func (s *reflectorStore) Delete(obj any) error {
 	m, err := meta.Accessor(obj)
 	if err != nil || m.GetUID() == "" {
 		s.invalid.Inc()
-		s.logger.Warn("Dropped delete of unexpected type or without UID", "resource", s.set.resource, "type", typeName(obj))
+		s.logger.Warn("Dropped delete of unexpected type or without UID", "resource", s.set.resource, "type", kindOf(obj))
 		return nil
 	}
 	s.snap.remove(s.set, string(m.GetUID()), m.GetResourceVersion())
@@ -93,8 +110,11 @@ func (s *reflectorStore) Replace(list []any, _ string) error {
 	}
 	objs := make([]collectors.Object, 0, len(list))
 	for _, obj := range list {
-		o, ok := s.gen.Generate(obj)
-		if !ok || o.UID == "" {
+		o, ok := s.series(obj)
+		if g, isGenerated := obj.(*generated); isGenerated {
+			g.obj.Series = nil // the reflector keeps the list until this returns; replace frees as it goes
+		}
+		if !ok {
 			s.invalid.Inc()
 			continue
 		}

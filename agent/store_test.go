@@ -66,10 +66,9 @@ func TestReflectorFeedsSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := newReflectorStore(snap, rs[0], rs[0].NewGenerator(collectors.Options{}), m, nil)
-	refl := cache.NewReflectorWithOptions(
-		cache.ToListWatcherWithWatchListSemantics(rs[0].ListWatch(client, ""), client),
-		rs[0].ExpectedType(), store, cache.ReflectorOptions{})
+	gen := rs[0].NewGenerator(collectors.Options{})
+	store := newReflectorStore(snap, rs[0], gen, m, nil)
+	refl := newObjectReflector(rs[0].ListWatch(client, ""), client, gen, store, cache.ReflectorOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { refl.RunWithContext(ctx); close(done) }()

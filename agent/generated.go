@@ -1,0 +1,132 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kube-state-push/kube-state-push/collectors"
+)
+
+// generated stands in for an API object from the moment it is decoded: its
+// series, and of its metadata only what the reflector and the store use. The
+// object itself is dropped at once, so that an initial list of thousands of
+// pods is never in memory at the same time, neither in a list response nor in
+// the reflector's buffer of a streaming list; only their series are.
+type generated struct {
+	metav1.TypeMeta
+	metav1.ObjectMeta
+	obj collectors.Object
+	// valid is false for an object the generator refused (wrong type or no
+	// UID); kind names its type for the log.
+	valid bool
+	kind  string
+}
+
+func (g *generated) DeepCopyObject() runtime.Object {
+	c := *g
+	g.ObjectMeta.DeepCopyInto(&c.ObjectMeta)
+	return &c // the series are never modified: shared
+}
+
+// generatedList is a list response of generated objects.
+type generatedList struct {
+	metav1.TypeMeta
+	metav1.ListMeta
+	Items []runtime.Object
+}
+
+func (l *generatedList) DeepCopyObject() runtime.Object {
+	c := *l
+	l.ListMeta.DeepCopyInto(&c.ListMeta)
+	c.Items = make([]runtime.Object, len(l.Items))
+	for i, it := range l.Items {
+		c.Items[i] = it.DeepCopyObject()
+	}
+	return &c
+}
+
+// generate turns an API object into its stand-in. Deleted objects need no
+// series: withSeries is false for them.
+func generate(gen collectors.Generator, obj runtime.Object, withSeries bool) *generated {
+	g := &generated{kind: typeName(obj)}
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return g
+	}
+	g.ObjectMeta = metav1.ObjectMeta{Name: m.GetName(), Namespace: m.GetNamespace(), UID: m.GetUID(),
+		ResourceVersion: m.GetResourceVersion()}
+	if !withSeries {
+		g.valid = g.UID != ""
+		return g
+	}
+	g.obj, g.valid = gen.Generate(obj)
+	g.valid = g.valid && g.obj.UID != ""
+	return g
+}
+
+// generateListWatch turns the objects of lw's lists and watch events into
+// their series as they are decoded (see generated). The reflector on top must
+// expect *generated objects. Bookmarks keep their resource version and
+// annotations (the end of a streaming list is marked there); errors pass
+// unchanged.
+func generateListWatch(lw *cache.ListWatch, gen collectors.Generator) *cache.ListWatch {
+	list, watchFn := lw.ListWithContextFunc, lw.WatchFuncWithContext
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			obj, err := list(ctx, o)
+			if err != nil {
+				return obj, err
+			}
+			lm, err := meta.ListAccessor(obj)
+			if err != nil {
+				return nil, fmt.Errorf("list response: %w", err)
+			}
+			out := &generatedList{ListMeta: metav1.ListMeta{ResourceVersion: lm.GetResourceVersion(),
+				Continue: lm.GetContinue(), RemainingItemCount: lm.GetRemainingItemCount()}}
+			out.Items = make([]runtime.Object, 0, meta.LenList(obj))
+			if err := meta.EachListItem(obj, func(it runtime.Object) error {
+				out.Items = append(out.Items, generate(gen, it, true))
+				return nil
+			}); err != nil {
+				return nil, fmt.Errorf("list response: %w", err)
+			}
+			return out, nil
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			w, err := watchFn(ctx, o)
+			if err != nil {
+				return w, err
+			}
+			return watch.Filter(w, func(e watch.Event) (watch.Event, bool) {
+				switch e.Type {
+				case watch.Added, watch.Modified:
+					e.Object = generate(gen, e.Object, true)
+				case watch.Deleted:
+					e.Object = generate(gen, e.Object, false)
+				case watch.Bookmark:
+					g := generate(gen, e.Object, false)
+					if m, err := meta.Accessor(e.Object); err == nil {
+						g.Annotations = m.GetAnnotations()
+					}
+					e.Object = g
+				}
+				return e, true
+			}), nil
+		},
+	}
+}
+
+// newObjectReflector returns the reflector of one list/watch: lw's objects
+// become series as they are decoded (generateListWatch) and go to store.
+func newObjectReflector(lw *cache.ListWatch, client kubernetes.Interface, gen collectors.Generator,
+	store *reflectorStore, opts cache.ReflectorOptions) *cache.Reflector {
+	return cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(generateListWatch(lw, gen), client),
+		&generated{}, store, opts)
+}
