@@ -152,6 +152,9 @@ func (b *bench) measureScale(ctx context.Context, n int) (scaleResult, error) {
 	if r.ksp, err = b.measureSide(ctx, b.kspSide(tag, "ksp", "io.prometheus.write.v2.Request"), 0); err != nil {
 		return r, fmt.Errorf("kube-state-push: %w", err)
 	}
+	if b.opts.kspOnly {
+		return r, nil
+	}
 	if r.kspV1BytesMin, r.kspV1SamplesMin, err = b.measureBytesOnly(ctx, b.kspSide(tag, "ksp-v1", "prometheus.WriteRequest")); err != nil {
 		return r, fmt.Errorf("kube-state-push, Remote-Write 1.0: %w", err)
 	}

@@ -32,6 +32,7 @@ type options struct {
 	out      string        // markdown report
 	stateDir string        // cluster state, binaries, profiles
 	keep     bool          // keep the cluster's state dir
+	kspOnly  bool          // measure kube-state-push only, write no report
 	profiles string        // where kube-state-push's profiles are saved
 	root     string        // repository root
 }
@@ -60,8 +61,12 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.stateDir, "state", ".state/bench", "directory for the cluster, logs and profiles")
 	fs.StringVar(&o.profiles, "profiles", ".state/bench-profiles", "directory for kube-state-push's CPU and heap profiles")
 	fs.BoolVar(&o.keep, "keep", false, "keep the state directory (logs, profiles) after the run")
+	fs.BoolVar(&o.kspOnly, "ksp-only", false, "measure kube-state-push alone (to profile a change; no report is written)")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err}
+	}
+	if o.kspOnly {
+		o.out = ""
 	}
 	prev := 0
 	for _, f := range strings.Split(*scales, ",") {
