@@ -27,6 +27,9 @@ type generated struct {
 	// UID); kind names its type for the log.
 	valid bool
 	kind  string
+	// applied objects went to the snapshot as they were decoded (an initial
+	// list); their series are gone from the stand-in.
+	applied bool
 }
 
 func (g *generated) DeepCopyObject() runtime.Object {
@@ -71,12 +74,26 @@ func generate(gen collectors.Generator, obj runtime.Object, withSeries bool) *ge
 	return g
 }
 
+// initialApplier takes an object's series at once while its set has not
+// applied its initial list (reflectorStore).
+type initialApplier interface {
+	applyInitial(collectors.Object) bool
+}
+
 // generateListWatch turns the objects of lw's lists and watch events into
-// their series as they are decoded (see generated). The reflector on top must
-// expect *generated objects. Bookmarks keep their resource version and
-// annotations (the end of a streaming list is marked there); errors pass
+// their series as they are decoded (see generated), and, until the initial
+// list is applied, hands them to initial at once (nil: never). The reflector on
+// top must expect *generated objects. Bookmarks keep their resource version
+// and annotations (the end of a streaming list is marked there); errors pass
 // unchanged.
-func generateListWatch(lw *cache.ListWatch, gen collectors.Generator) *cache.ListWatch {
+func generateListWatch(lw *cache.ListWatch, gen collectors.Generator, initial initialApplier) *cache.ListWatch {
+	upsert := func(obj runtime.Object) *generated {
+		g := generate(gen, obj, true)
+		if g.valid && initial != nil && initial.applyInitial(g.obj) {
+			g.applied, g.obj.Series = true, nil
+		}
+		return g
+	}
 	list, watchFn := lw.ListWithContextFunc, lw.WatchFuncWithContext
 	return &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
@@ -92,7 +109,7 @@ func generateListWatch(lw *cache.ListWatch, gen collectors.Generator) *cache.Lis
 				Continue: lm.GetContinue(), RemainingItemCount: lm.GetRemainingItemCount()}}
 			out.Items = make([]runtime.Object, 0, meta.LenList(obj))
 			if err := meta.EachListItem(obj, func(it runtime.Object) error {
-				out.Items = append(out.Items, generate(gen, it, true))
+				out.Items = append(out.Items, upsert(it))
 				return nil
 			}); err != nil {
 				return nil, fmt.Errorf("list response: %w", err)
@@ -107,7 +124,7 @@ func generateListWatch(lw *cache.ListWatch, gen collectors.Generator) *cache.Lis
 			return watch.Filter(w, func(e watch.Event) (watch.Event, bool) {
 				switch e.Type {
 				case watch.Added, watch.Modified:
-					e.Object = generate(gen, e.Object, true)
+					e.Object = upsert(e.Object)
 				case watch.Deleted:
 					e.Object = generate(gen, e.Object, false)
 				case watch.Bookmark:
@@ -124,9 +141,10 @@ func generateListWatch(lw *cache.ListWatch, gen collectors.Generator) *cache.Lis
 }
 
 // newObjectReflector returns the reflector of one list/watch: lw's objects
-// become series as they are decoded (generateListWatch) and go to store.
+// become series as they are decoded (generateListWatch) and go to store; those
+// of the initial list go to the snapshot at once.
 func newObjectReflector(lw *cache.ListWatch, client kubernetes.Interface, gen collectors.Generator,
 	store *reflectorStore, opts cache.ReflectorOptions) *cache.Reflector {
-	return cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(generateListWatch(lw, gen), client),
+	return cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(generateListWatch(lw, gen, store), client),
 		&generated{}, store, opts)
 }

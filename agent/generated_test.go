@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
+	"github.com/kube-state-push/kube-state-push/series"
 )
 
 // The list/watch hands the reflector series, not objects: list items and
@@ -36,7 +37,7 @@ func TestGenerateListWatch(t *testing.T) {
 				Items: []v1.Pod{*pod("a"), *noUID}}, nil
 		},
 		WatchFuncWithContext: func(context.Context, metav1.ListOptions) (watch.Interface, error) { return fw, nil },
-	}, gen)
+	}, gen, nil)
 
 	obj, err := lw.ListWithContext(context.Background(), metav1.ListOptions{})
 	if err != nil {
@@ -82,5 +83,72 @@ func TestGenerateListWatch(t *testing.T) {
 	ev = <-w.ResultChan()
 	if _, ok := ev.Object.(*metav1.Status); ev.Type != watch.Error || !ok {
 		t.Errorf("error event: %s %#v", ev.Type, ev.Object)
+	}
+}
+
+// Until the initial list is applied, objects go to the snapshot as they are
+// decoded; the list's Replace then keeps them and ends those that are not in
+// it. After that, objects come with their series through the store.
+func TestInitialListAppliedAsDecoded(t *testing.T) {
+	rs, err := collectors.Lookup([]string{"pods"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := rs[0].NewGenerator(collectors.Options{})
+	rec := &lockedRecorder{}
+	m := newMetrics(nil, func() float64 { return 0 })
+	snap := NewSnapshot(rec, m)
+	store := newReflectorStore(snap, rs[0], gen, m, nil)
+	pod := func(name, rv string, phase v1.PodPhase) *v1.Pod {
+		return &v1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID("u-" + name), ResourceVersion: rv},
+			Status: v1.PodStatus{Phase: phase}}
+	}
+	lw := generateListWatch(&cache.ListWatch{
+		ListWithContextFunc: func(context.Context, metav1.ListOptions) (runtime.Object, error) {
+			return &v1.PodList{ListMeta: metav1.ListMeta{ResourceVersion: "9"},
+				Items: []v1.Pod{*pod("a", "1", v1.PodRunning), *pod("b", "2", v1.PodRunning)}}, nil
+		},
+	}, gen, store)
+	phase := func(name, p string) string {
+		return `kube_pod_status_phase{namespace="ns",phase="` + p + `",pod="` + name + `",uid="u-` + name + `"}`
+	}
+
+	obj, err := lw.ListWithContext(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := obj.(*generatedList).Items
+	for _, it := range items {
+		if g := it.(*generated); !g.applied || g.obj.Series != nil {
+			t.Errorf("%s: applied %v, series kept %d", g.Name, g.applied, len(g.obj.Series))
+		}
+	}
+	got := rec.last("kube_pod_status_phase")
+	if got[phase("a", "Running")] != 1 || got[phase("b", "Running")] != 1 {
+		t.Fatalf("initial objects not in the snapshot as decoded: %v", got)
+	}
+	if snap.Synced() {
+		t.Fatal("synced before the list's Replace")
+	}
+
+	// b was deleted before the list completed: the list holds only a.
+	if err := store.Replace([]any{items[0]}, "9"); err != nil {
+		t.Fatal(err)
+	}
+	got = rec.last("kube_pod_status_phase")
+	if !snap.Synced() || got[phase("a", "Running")] != 1 || !series.IsStaleNaN(got[phase("b", "Running")]) {
+		t.Errorf("after Replace: synced %v, series %v", snap.Synced(), got)
+	}
+
+	// Synced: a change is generated, not applied, and the store applies it.
+	g := generate(gen, pod("a", "10", v1.PodFailed), true)
+	if store.applyInitial(g.obj) {
+		t.Fatal("applied as initial after the sync")
+	}
+	if err := store.Update(g); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.last("kube_pod_status_phase"); got[phase("a", "Failed")] != 1 || got[phase("a", "Running")] != 0 {
+		t.Errorf("after the update: %v", got)
 	}
 }

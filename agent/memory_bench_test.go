@@ -175,7 +175,7 @@ func BenchmarkListHeld(b *testing.B) {
 		lw   *cache.ListWatch
 	}{
 		{"objects", &cache.ListWatch{ListWithContextFunc: decode}},
-		{"generated", generateListWatch(&cache.ListWatch{ListWithContextFunc: decode}, gen)},
+		{"generated", generateListWatch(&cache.ListWatch{ListWithContextFunc: decode}, gen, nil)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			var perPod float64

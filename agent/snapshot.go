@@ -204,12 +204,21 @@ func (s *Snapshot) forgetLocked(set *objectSet, uid string) {
 // that are gone end their series first, then the listed ones are applied. It
 // clears the Series of objs as it applies them.
 func (s *Snapshot) replace(set *objectSet, objs []collectors.Object) {
+	s.replaceKeeping(set, objs, nil)
+}
+
+// replaceKeeping is replace for a list of which the objects with UIDs in
+// applied are in the set already (applyInitial took them as they came).
+func (s *Snapshot) replaceKeeping(set *objectSet, objs []collectors.Object, applied []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	keep := make(map[string]struct{}, len(objs))
+	keep := make(map[string]struct{}, len(objs)+len(applied))
 	for _, o := range objs {
 		keep[o.UID] = struct{}{}
+	}
+	for _, uid := range applied {
+		keep[uid] = struct{}{}
 	}
 	for uid := range set.objects {
 		if _, ok := keep[uid]; !ok {
@@ -225,6 +234,22 @@ func (s *Snapshot) replace(set *objectSet, objs []collectors.Object) {
 	}
 	set.synced = true
 	s.flushLocked()
+}
+
+// applyInitial applies o at once, as apply does, if the set has not applied
+// its initial list yet, and reports whether it did. An initial list has no
+// objects to end, so its objects can be stored as they are decoded instead of
+// all being held until the list is complete; the list's replace then only
+// keeps them (replaceKeeping) and ends those deleted meanwhile.
+func (s *Snapshot) applyInitial(set *objectSet, o collectors.Object) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if set.synced {
+		return false
+	}
+	s.applyLocked(set, o, s.now())
+	s.flushLocked()
+	return true
 }
 
 // Resend emits one sample with a fresh timestamp for every live series.

@@ -61,6 +61,9 @@ func (s *reflectorStore) Update(obj any) error {
 }
 
 func (s *reflectorStore) upsert(obj any) {
+	if g, ok := obj.(*generated); ok && g.applied {
+		return // in the snapshot already
+	}
 	o, ok := s.series(obj)
 	if !ok {
 		s.invalid.Inc()
@@ -109,9 +112,15 @@ func (s *reflectorStore) Replace(list []any, _ string) error {
 		s.relists.Inc()
 	}
 	objs := make([]collectors.Object, 0, len(list))
+	var applied []string
 	for _, obj := range list {
+		g, isGenerated := obj.(*generated)
+		if isGenerated && g.applied {
+			applied = append(applied, string(g.UID))
+			continue
+		}
 		o, ok := s.series(obj)
-		if g, isGenerated := obj.(*generated); isGenerated {
+		if isGenerated {
 			g.obj.Series = nil // the reflector keeps the list until this returns; replace frees as it goes
 		}
 		if !ok {
@@ -120,7 +129,7 @@ func (s *reflectorStore) Replace(list []any, _ string) error {
 		}
 		objs = append(objs, o)
 	}
-	s.snap.replace(s.set, objs)
+	s.snap.replaceKeeping(s.set, objs, applied)
 	return nil
 }
 
@@ -129,3 +138,9 @@ func (s *reflectorStore) Resync() error { return nil }
 func (s *reflectorStore) Bookmark(string) error { return nil }
 
 func typeName(obj any) string { return fmt.Sprintf("%T", obj) }
+
+// applyInitial applies an object of the initial list as it is decoded; see
+// Snapshot.applyInitial.
+func (s *reflectorStore) applyInitial(o collectors.Object) bool {
+	return s.snap.applyInitial(s.set, o)
+}
