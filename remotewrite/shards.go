@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,17 +123,21 @@ func (q *Queue) WriteBatch(ctx context.Context, batch []series.Sample) error {
 	}
 	q.mu.RLock()
 	defer q.mu.RUnlock()
-	parts := make([][]series.Sample, len(q.shards))
-	for _, s := range batch {
+	// Each sample's shard, then each shard's samples straight into its
+	// buffer: no per-shard copy of the batch.
+	idx := make([]int32, len(batch))
+	counts := make([]int, len(q.shards))
+	for j, s := range batch {
 		i := q.shardOf(s.Labels)
-		parts[i] = append(parts[i], s)
+		idx[j] = int32(i)
+		counts[i]++
 	}
 	q.stats.in.Add(int64(len(batch)))
-	for i, p := range parts {
-		if len(p) == 0 {
+	for i, n := range counts {
+		if n == 0 {
 			continue
 		}
-		if err := q.put(ctx, q.shards[i], p); err != nil {
+		if err := q.put(ctx, q.shards[i], batch, idx, i, n); err != nil {
 			return err
 		}
 	}
@@ -155,7 +160,9 @@ func (q *Queue) transform(batch []series.Sample) []series.Sample {
 	return out
 }
 
-func (q *Queue) put(ctx context.Context, sh *shard, p []series.Sample) error {
+// put appends to shard i's buffer the n samples of batch whose idx is i,
+// waiting for room.
+func (q *Queue) put(ctx context.Context, sh *shard, batch []series.Sample, idx []int32, i, n int) error {
 	stop := context.AfterFunc(ctx, func() {
 		sh.mu.Lock()
 		sh.cond.Broadcast()
@@ -164,16 +171,21 @@ func (q *Queue) put(ctx context.Context, sh *shard, p []series.Sample) error {
 	defer stop()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	for len(sh.buf) > 0 && len(sh.buf)+len(p) > q.cfg.Capacity && ctx.Err() == nil {
+	for len(sh.buf) > 0 && len(sh.buf)+n > q.cfg.Capacity && ctx.Err() == nil {
 		sh.cond.Wait()
 	}
 	if err := ctx.Err(); err != nil {
-		q.metrics.samplesDropped.WithLabelValues("shutdown").Add(float64(len(p)))
+		q.metrics.samplesDropped.WithLabelValues("shutdown").Add(float64(n))
 		return err
 	}
-	sh.buf = append(sh.buf, p...)
-	sh.accepted += int64(len(p))
-	q.metrics.pending.Add(float64(len(p)))
+	sh.buf = slices.Grow(sh.buf, n)
+	for j, s := range batch {
+		if int(idx[j]) == i {
+			sh.buf = append(sh.buf, s)
+		}
+	}
+	sh.accepted += int64(n)
+	q.metrics.pending.Add(float64(n))
 	sh.cond.Broadcast()
 	return nil
 }
@@ -291,6 +303,8 @@ func (q *Queue) runShard(ctx context.Context, sh *shard) {
 		sh.mu.Unlock()
 	})
 	defer stop()
+	// One request's samples at a time: send keeps none of them.
+	batch := make([]series.Sample, 0, q.cfg.MaxSamplesPerSend)
 	for {
 		sh.mu.Lock()
 		for len(sh.buf) == 0 && !sh.closed && ctx.Err() == nil {
@@ -301,17 +315,20 @@ func (q *Queue) runShard(ctx context.Context, sh *shard) {
 			return
 		}
 		n := min(len(sh.buf), q.cfg.MaxSamplesPerSend)
-		batch := make([]series.Sample, n)
-		copy(batch, sh.buf[:n])
-		clear(sh.buf[:n])
-		sh.buf = sh.buf[n:]
-		if len(sh.buf) == 0 {
+		batch = append(batch[:0], sh.buf[:n]...)
+		// Keep the buffer's array for the next samples, unless it grew
+		// large for a burst.
+		rest := copy(sh.buf, sh.buf[n:])
+		clear(sh.buf[rest:])
+		sh.buf = sh.buf[:rest]
+		if rest == 0 && cap(sh.buf) > 4*q.cfg.MaxSamplesPerSend {
 			sh.buf = nil
 		}
 		sh.cond.Broadcast()
 		sh.mu.Unlock()
 
 		q.send(ctx, sh, batch)
+		clear(batch) // let the labels go
 		q.metrics.pending.Sub(float64(n))
 		sh.mu.Lock()
 		sh.finished += int64(n)
