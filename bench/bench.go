@@ -130,6 +130,7 @@ type scaleResult struct {
 	kspV1BytesMin   float64 // Remote-Write 1.0 bytes per minute, steady, same series
 	kspV1SamplesMin float64
 	ksmAloneRSS     int64 // kube-state-metrics' own share of the pipeline's steady RSS
+	ksmAloneFileRSS int64 // its file-backed part
 }
 
 func (b *bench) measureScale(ctx context.Context, n int) (scaleResult, error) {
@@ -162,6 +163,6 @@ func (b *bench) measureScale(ctx context.Context, n int) (scaleResult, error) {
 	if r.ksm, err = b.measureSide(ctx, ksm, r.ksp.series); err != nil {
 		return r, fmt.Errorf("kube-state-metrics + agent: %w", err)
 	}
-	r.ksmAloneRSS = ksm.aloneRSS
+	r.ksmAloneRSS, r.ksmAloneFileRSS = ksm.aloneRSS, ksm.aloneFileRSS
 	return r, nil
 }

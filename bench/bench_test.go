@@ -93,7 +93,7 @@ func TestProcUsage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if u.cpu == 0 || u.rss == 0 || u.peak < u.rss {
+	if u.cpu == 0 || u.rss == 0 || u.peak < u.rss || u.file <= 0 || u.file > u.rss {
 		t.Errorf("usage = %+v", u)
 	}
 }

@@ -68,6 +68,7 @@ func (p *proc) stop() {
 type usage struct {
 	cpu  time.Duration // user + system
 	rss  int64         // bytes
+	file int64         // RssFile: the part of rss that maps files (the binary), bytes
 	peak int64         // VmHWM, bytes
 }
 
@@ -103,16 +104,19 @@ func (p *proc) usage() (usage, error) {
 	sc := bufio.NewScanner(st)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (k != "VmRSS" && k != "VmHWM") {
+		if !ok || (k != "VmRSS" && k != "VmHWM" && k != "RssFile") {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 		if err != nil {
 			return usage{}, fmt.Errorf("/proc/%d/status %s: %q", pid, k, v)
 		}
-		if k == "VmRSS" {
+		switch k {
+		case "VmRSS":
 			u.rss = kb << 10
-		} else {
+		case "RssFile":
+			u.file = kb << 10
+		default:
 			u.peak = kb << 10
 		}
 	}
@@ -134,6 +138,7 @@ func (g group) usage() (sum, first usage, err error) {
 		}
 		sum.cpu += u.cpu
 		sum.rss += u.rss
+		sum.file += u.file
 		sum.peak += u.peak
 	}
 	return sum, first, nil

@@ -32,6 +32,7 @@ func (r scaleResult) rows() []row {
 		{"series in the receiver", f("%.0f", ksp.series), f("%.0f", ksm.series), ratio(ksp.series, ksm.series)},
 		{"RSS steady, MB (KSM + agent)", f("%.0f", mbf(ksp.steadyRSS)), f("%.0f", mbf(ksm.steadyRSS)), ratio(mbf(ksp.steadyRSS), mbf(ksm.steadyRSS))},
 		{"RSS steady, MB (KSM alone)", f("%.0f", mbf(ksp.steadyRSS)), f("%.0f", mbf(r.ksmAloneRSS)), ratio(mbf(ksp.steadyRSS), mbf(r.ksmAloneRSS))},
+		{"of which file-backed (the binary's pages), MB (KSM alone)", f("%.0f", mbf(ksp.steadyFileRSS)), f("%.0f", mbf(r.ksmAloneFileRSS)), ratio(mbf(ksp.steadyFileRSS), mbf(r.ksmAloneFileRSS))},
 		{"RSS peak until synced, MB", f("%.0f", mbf(ksp.peakRSS)), f("%.0f", mbf(ksm.peakRSS)), ratio(mbf(ksp.peakRSS), mbf(ksm.peakRSS))},
 		{"peak / steady RSS", ratio(mbf(ksp.peakRSS), mbf(ksp.steadyRSS)), ratio(mbf(ksm.peakRSS), mbf(ksm.steadyRSS)), ""},
 		{"start to synced, s", f("%.1f", ksp.syncTime.Seconds()), f("%.1f", ksm.syncTime.Seconds()), ratio(ksp.syncTime.Seconds(), ksm.syncTime.Seconds())},

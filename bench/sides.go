@@ -22,7 +22,8 @@ type side struct {
 	samplesSent func(ctx context.Context) (float64, error)
 	pprof       string // base URL of net/http/pprof, or ""
 
-	aloneRSS int64 // the first process alone (kube-state-metrics)
+	aloneRSS     int64 // the first process alone (kube-state-metrics)
+	aloneFileRSS int64 // its file-backed part
 }
 
 func (b *bench) logPath(name string) string {
@@ -147,6 +148,7 @@ type sideResult struct {
 	syncCPU          time.Duration
 	peakRSS          int64 // sum of the processes' VmHWM when synced
 	steadyRSS        int64 // mean over the steady window
+	steadyFileRSS    int64 // its file-backed part (the binaries' pages)
 	steadyCPUMin     float64
 	churnCPUMin      float64
 	steadyBytesMin   float64
@@ -211,7 +213,8 @@ func (b *bench) measureSide(ctx context.Context, s *side, want float64) (sideRes
 		return r, fmt.Errorf("steady: %w", err)
 	}
 	r.steadyCPUMin, r.steadyBytesMin, r.steadyRSS, r.steadySamplesMin = st.cpuMin, st.bytesMin, st.rss, st.samplesMin
-	s.aloneRSS = st.firstRSS
+	r.steadyFileRSS = st.fileRSS
+	s.aloneRSS, s.aloneFileRSS = st.firstRSS, st.firstFileRSS
 	b.log.Info("Steady", "side", s.name, "cpuPerMin", fmt.Sprintf("%.2fs", st.cpuMin), "bytesPerMin", mb(int64(st.bytesMin)), "samplesPerMin", int(st.samplesMin), "rss", mb(st.rss))
 
 	ch, err := b.window(ctx, g, s, b.churn, "cpu")
@@ -251,6 +254,7 @@ func (b *bench) measureBytesOnly(ctx context.Context, s *side) (bytesMin, sample
 type windowResult struct {
 	cpuMin, bytesMin, samplesMin float64
 	rss, firstRSS                int64 // means
+	fileRSS, firstFileRSS        int64 // means of their file-backed parts
 }
 
 // window measures g for the window length, with load running (if not nil)
@@ -282,7 +286,7 @@ func (b *bench) window(ctx context.Context, g group, s *side, load func(context.
 		go b.saveProfile(ctx, fmt.Sprintf("%s/profile?seconds=%d", s.pprof, secs), s.name+"-cpu.pprof")
 	}
 	start := time.Now()
-	var rssSum, firstSum int64
+	var rssSum, firstSum, fileSum, firstFileSum int64
 	var samples int64
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
@@ -295,6 +299,7 @@ func (b *bench) window(ctx context.Context, g group, s *side, load func(context.
 				return r, err
 			}
 			rssSum, firstSum, samples = rssSum+u.rss, firstSum+first.rss, samples+1
+			fileSum, firstFileSum = fileSum+u.file, firstFileSum+first.file
 		}
 	}
 	<-done
@@ -322,6 +327,7 @@ func (b *bench) window(ctx context.Context, g group, s *side, load func(context.
 	r.bytesMin = (b1 - b0) / elapsed
 	if samples > 0 {
 		r.rss, r.firstRSS = rssSum/samples, firstSum/samples
+		r.fileRSS, r.firstFileRSS = fileSum/samples, firstFileSum/samples
 	}
 	return r, nil
 }
