@@ -329,9 +329,6 @@ func (a *agent) waitReady(ctx, sendCtx, electCtx context.Context, electWG *sync.
 		case <-t.C:
 		}
 	}
-	// The initial lists held every object decoded at once, several times the
-	// snapshot's size; give that memory back now rather than over minutes.
-	debug.FreeOSMemory()
 	if n := a.snap.endVanished(); n > 0 {
 		a.logger.Info("Ended the series of objects deleted while the agent was down", "series", n)
 	}
@@ -343,6 +340,7 @@ func (a *agent) waitReady(ctx, sendCtx, electCtx context.Context, electWG *sync.
 				a.logger.Error("Leader election stopped", "err", err)
 			}
 		})
+		freeStartupMemory()
 		a.ready.Store(true)
 		a.metrics.ready.Set(1)
 		a.logger.Info("Ready: initial lists applied; campaigning for leadership", "identity", a.elector.Identity())
@@ -352,10 +350,16 @@ func (a *agent) waitReady(ctx, sendCtx, electCtx context.Context, electWG *sync.
 	if err := a.batcher.Sync(sendCtx, ctx); err != nil {
 		return
 	}
+	freeStartupMemory()
 	a.ready.Store(true)
 	a.metrics.ready.Set(1)
 	a.logger.Info("Ready: first full push delivered")
 }
+
+// freeStartupMemory gives back to the OS the memory of the start-up burst: the
+// initial lists and the first push of every series, in flight at once. The
+// runtime would return it only over minutes.
+func freeStartupMemory() { debug.FreeOSMemory() }
 
 // resendLoop re-sends every live series each resend interval. A periodic
 // round is spread over half the interval (Snapshot.ResendSpread), so that
