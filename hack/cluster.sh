@@ -141,6 +141,8 @@ wait_for() {
   local deadline=$((SECONDS + secs))
   while ! "$@" >/dev/null 2>&1; do
     if [ -f "$(pid_file "$name")" ] && ! is_running "$name"; then
+      # The log goes with the state directory of a failed run: show its end.
+      tail -n 15 "$STATE/logs/$name.log" 2>/dev/null | sed "s/^/[$name] /" >&2 || true
       die "$name exited during start-up; see $STATE/logs/$name.log"
     fi
     if ((SECONDS >= deadline)); then
