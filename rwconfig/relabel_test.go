@@ -1,7 +1,6 @@
 package rwconfig
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/prometheus/prometheus/model/relabel"
@@ -229,32 +228,4 @@ func BenchmarkRelabeler(b *testing.B) {
 			}
 		})
 	}
-}
-
-// BenchmarkExternalLabels adds two external labels to the series of 1000 pods
-// whose family label slices are shared, as the snapshot shares them.
-func BenchmarkExternalLabels(b *testing.B) {
-	ext := []series.Label{{Name: "cluster", Value: "prod"}, {Name: "region", Value: "eu"}}
-	families := [][]series.Label{
-		nil,
-		{{Name: "phase", Value: "Running"}},
-		{{Name: "condition", Value: "true"}},
-		{{Name: "container", Value: "app"}},
-		{{Name: "container", Value: "app"}, {Name: "resource", Value: "cpu"}, {Name: "unit", Value: "core"}},
-	}
-	var in []series.Labels
-	for i := range 1000 {
-		base := []series.Label{{Name: "namespace", Value: "default"}, {Name: "pod", Value: fmt.Sprint("web-", i)}}
-		for _, f := range families {
-			in = append(in, series.New("kube_pod_x", &base, f))
-		}
-	}
-	r := NewRelabeler(ext, nil)
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, ls := range in {
-			r.Process(ls)
-		}
-	}
-	b.ReportMetric(float64(len(in)*b.N)/b.Elapsed().Seconds(), "series/s")
 }
