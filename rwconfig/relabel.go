@@ -25,9 +25,7 @@ func Relabel(cfgs []*relabel.Config, ls series.Labels) (series.Labels, bool) {
 // Cost per call: with no rules and no external label missing from the series,
 // nothing is allocated and ls is returned as is. External labels alone cost one
 // []series.Label for the series' own labels plus the added ones (the shared
-// object labels stay shared), made once per distinct family label slice (the
-// snapshot shares one slice between all series with the same family labels)
-// and reused while the Relabeler remembers it. With rules, ls is copied into a
+// object labels stay shared). With rules, ls is copied into a
 // prometheus labels.Labels in a reused buffer and run through a
 // labels.Builder: a series the rules leave unchanged is returned as is with no
 // allocation; a changed one costs Prometheus's new label string and one
@@ -41,23 +39,7 @@ type Relabeler struct {
 	scratch labels.ScratchBuilder
 	in      labels.Labels
 	builder *labels.Builder
-
-	// merged remembers addExternal's results by the family label slice they
-	// were made from and the external labels that were added.
-	merged map[mergeKey][]series.Label
 }
-
-// mergeKey identifies a family label slice by its first element's address
-// and length (the key keeps the slice alive, so the address is not reused),
-// with the bit set of the external labels added to it.
-type mergeKey struct {
-	first   *series.Label
-	n       int
-	missing uint64
-}
-
-// maxMerged bounds the remembered merges; past it they are forgotten at once.
-const maxMerged = 1 << 16
 
 // NewRelabeler returns a Relabeler for external labels (sorted by name, as in
 // Config.ExternalLabels) and relabel rules (validated, as in
@@ -121,32 +103,17 @@ func fromPrometheus(ls labels.Labels) series.Labels {
 // addExternal adds the external labels ls lacks, keeping ls's object labels
 // shared. External labels are few: each is looked up in ls.
 func (r *Relabeler) addExternal(ls series.Labels) series.Labels {
-	var missing uint64
-	n := 0
-	for i, e := range r.external {
+	missing := 0
+	for _, e := range r.external {
 		if e.Name != series.MetricName && ls.Get(e.Name) == "" {
-			n++
-			if i < 64 {
-				missing |= 1 << i
-			}
+			missing++
 		}
 	}
-	if n == 0 {
+	if missing == 0 {
 		return ls
 	}
 	own := ls.Extra()
-	var key mergeKey
-	cache := len(r.external) <= 64
-	if cache {
-		key = mergeKey{n: len(own), missing: missing}
-		if len(own) > 0 {
-			key.first = &own[0]
-		}
-		if extra, ok := r.merged[key]; ok {
-			return series.New(ls.Name(), ls.Base(), extra)
-		}
-	}
-	extra := make([]series.Label, 0, len(own)+n)
+	extra := make([]series.Label, 0, len(own)+missing)
 	j := 0
 	for _, e := range r.external {
 		if e.Name == series.MetricName || ls.Get(e.Name) != "" {
@@ -159,11 +126,5 @@ func (r *Relabeler) addExternal(ls series.Labels) series.Labels {
 		extra = append(extra, e)
 	}
 	extra = append(extra, own[j:]...)
-	if cache {
-		if r.merged == nil || len(r.merged) >= maxMerged {
-			r.merged = make(map[mergeKey][]series.Label)
-		}
-		r.merged[key] = extra
-	}
 	return series.New(ls.Name(), ls.Base(), extra)
 }

@@ -137,39 +137,6 @@ func TestRelabelerExternalLabels(t *testing.T) {
 	}
 }
 
-// External labels merged into a family label slice are remembered per slice:
-// the series of every object that shares it cost nothing after the first, and
-// a series with one of the external labels of its own gets its own merge.
-func TestRelabelerRemembersMerges(t *testing.T) {
-	ext := []series.Label{{Name: "cluster", Value: "prod"}, {Name: "region", Value: "eu"}}
-	r := NewRelabeler(ext, nil)
-	family := []series.Label{{Name: "container", Value: "app"}, {Name: "reason", Value: "OOMKilled"}}
-	base := func(pod string) *[]series.Label {
-		return &[]series.Label{{Name: "namespace", Value: "default"}, {Name: "pod", Value: pod}}
-	}
-	a := series.New("kube_pod_container_status_last_terminated_reason", base("a"), family)
-	b := series.New("kube_pod_container_status_last_terminated_reason", base("b"), family)
-	r.Process(a)
-	var got series.Labels
-	if allocs := testing.AllocsPerRun(100, func() { got, _ = r.Process(b) }); allocs != 0 {
-		t.Errorf("%v allocations per series sharing a merged family slice, want 0", allocs)
-	}
-	if want := `kube_pod_container_status_last_terminated_reason{cluster="prod",container="app",namespace="default",pod="b",reason="OOMKilled",region="eu"}`; got.String() != want {
-		t.Errorf("got %s, want %s", got, want)
-	}
-	// Same family slice, but the object has a cluster label of its own.
-	own := series.New("kube_pod_container_status_last_terminated_reason",
-		&[]series.Label{{Name: "cluster", Value: "mine"}, {Name: "pod", Value: "c"}}, family)
-	got, _ = r.Process(own)
-	if want := `kube_pod_container_status_last_terminated_reason{cluster="mine",container="app",pod="c",reason="OOMKilled",region="eu"}`; got.String() != want {
-		t.Errorf("got %s, want %s", got, want)
-	}
-	got, _ = r.Process(a)
-	if want := `kube_pod_container_status_last_terminated_reason{cluster="prod",container="app",namespace="default",pod="a",reason="OOMKilled",region="eu"}`; got.String() != want {
-		t.Errorf("after another merge of the same slice: got %s, want %s", got, want)
-	}
-}
-
 func TestRelabelerUnchangedCostsNothing(t *testing.T) {
 	pod := podLabels("kube_pod_info", "default", "web-7")
 	for name, r := range map[string]*Relabeler{
