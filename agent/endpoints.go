@@ -70,7 +70,11 @@ func newEndpoint(ctx context.Context, ep rwconfig.Endpoint, external []series.La
 	if !ep.Metadata.Send {
 		qc.MetadataSendInterval = -1
 	}
-	if len(external) > 0 || len(ep.Relabel) > 0 {
+	// Rules see the external labels, so with rules both are applied before a
+	// sample is queued; external labels alone are added as it is encoded.
+	if len(ep.Relabel) == 0 {
+		qc.External = external
+	} else {
 		r := rwconfig.NewRelabeler(external, ep.Relabel)
 		var mu sync.Mutex
 		qc.Transform = func(ls series.Labels) (series.Labels, bool) {

@@ -103,7 +103,7 @@ func podWorkload(b *testing.B, pods int) ([]series.Sample, MetadataFunc) {
 func BenchmarkEncodePods(b *testing.B) {
 	ss, md := podWorkload(b, 1000)
 	per := DefaultQueueConfig.MaxSamplesPerSend
-	e1, e2 := newEncoder(), newEncoderV2(md)
+	e1, e2 := newEncoder(nil), newEncoderV2(md, nil)
 	for _, c := range []struct {
 		name   string
 		encode func([]series.Sample) ([]byte, error)
@@ -149,10 +149,21 @@ func BenchmarkQueuePods(b *testing.B) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer srv.Close()
-	for _, msg := range []ProtobufMessage{MessageV1, MessageV2} {
-		b.Run(string(msg), func(b *testing.B) {
-			q := NewQueue(QueueConfig{MinShards: 1, MaxShards: 1, ProtobufMessage: msg, Metadata: md, MetadataSendInterval: -1},
-				NewClient(srv.URL, "bench", 10*time.Second, nil), nil, nil)
+	ext := []series.Label{{Name: "cluster", Value: "prod-eu-1"}, {Name: "region", Value: "eu-west-1"}}
+	for _, c := range []struct {
+		name     string
+		msg      ProtobufMessage
+		external []series.Label
+	}{
+		{string(MessageV1), MessageV1, nil},
+		{string(MessageV2), MessageV2, nil},
+		{string(MessageV1) + "/external-labels", MessageV1, ext},
+		{string(MessageV2) + "/external-labels", MessageV2, ext},
+	} {
+		msg := c.msg
+		b.Run(c.name, func(b *testing.B) {
+			q := NewQueue(QueueConfig{MinShards: 1, MaxShards: 1, ProtobufMessage: msg, Metadata: md, MetadataSendInterval: -1,
+				External: c.external}, NewClient(srv.URL, "bench", 10*time.Second, nil), nil, nil)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})
 			go func() { _ = q.Run(ctx); close(done) }()

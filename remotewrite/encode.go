@@ -2,6 +2,7 @@ package remotewrite
 
 import (
 	"fmt"
+	"iter"
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/prompb"
@@ -12,16 +13,17 @@ import (
 // encoder builds compressed Remote-Write 1.0 WriteRequests, reusing its buffers between calls.
 // It is not safe for concurrent use: each shard has its own.
 type encoder struct {
-	req     prompb.WriteRequest
-	labels  []prompb.Label
-	samples []prompb.Sample
-	groups  *grouping
-	pb      []byte
-	out     []byte
+	external []series.Label // added to series that lack them
+	req      prompb.WriteRequest
+	labels   []prompb.Label
+	samples  []prompb.Sample
+	groups   *grouping
+	pb       []byte
+	out      []byte
 }
 
-func newEncoder() *encoder {
-	return &encoder{groups: newGrouping()}
+func newEncoder(external []series.Label) *encoder {
+	return &encoder{external: external, groups: newGrouping()}
 }
 
 // encode returns the snappy-compressed protobuf of a WriteRequest holding ss.
@@ -32,7 +34,7 @@ func (e *encoder) encode(ss []series.Sample) ([]byte, error) {
 	g.group(ss)
 	nLabels := 0
 	for _, i := range g.first {
-		nLabels += ss[i].Labels.Len()
+		nLabels += ss[i].Labels.Len() + len(e.external)
 	}
 	// The arenas are sized up front so that they never move while TimeSeries
 	// point into them.
@@ -42,7 +44,7 @@ func (e *encoder) encode(ss []series.Sample) ([]byte, error) {
 	off := 0
 	for j, first := range g.first {
 		l0, s0 := len(labels), len(samples)
-		for l := range ss[first].Labels.All() {
+		for l := range withExternal(ss[first].Labels, e.external) {
 			labels = append(labels, prompb.Label{Name: l.Name, Value: l.Value})
 		}
 		for _, i := range g.samplesOf(j, off) {
@@ -79,4 +81,34 @@ func grow[T any](s []T, n int) []T {
 		return make([]T, 0, n)
 	}
 	return s[:0]
+}
+
+// withExternal yields ls's labels with the external ones it lacks, in name
+// order; a label of the series wins over an external one of the same name,
+// and an external label with an empty value is no label, as in Prometheus.
+func withExternal(ls series.Labels, external []series.Label) iter.Seq[series.Label] {
+	if len(external) == 0 {
+		return ls.All()
+	}
+	return func(yield func(series.Label) bool) {
+		i := 0
+		for l := range ls.All() {
+			for ; i < len(external) && external[i].Name < l.Name; i++ {
+				if external[i].Value != "" && !yield(external[i]) {
+					return
+				}
+			}
+			if i < len(external) && external[i].Name == l.Name {
+				i++ // the series has it
+			}
+			if !yield(l) {
+				return
+			}
+		}
+		for ; i < len(external); i++ {
+			if external[i].Value != "" && !yield(external[i]) {
+				return
+			}
+		}
+	}
 }

@@ -14,6 +14,7 @@ import (
 // for concurrent use: each shard has its own.
 type encoderV2 struct {
 	metadata MetadataFunc
+	external []series.Label // added to series that lack them
 
 	req     writev2.Request
 	symbols map[string]uint32
@@ -25,9 +26,10 @@ type encoderV2 struct {
 	out     []byte
 }
 
-func newEncoderV2(metadata MetadataFunc) *encoderV2 {
+func newEncoderV2(metadata MetadataFunc, external []series.Label) *encoderV2 {
 	return &encoderV2{
 		metadata: metadata,
+		external: external,
 		symbols:  make(map[string]uint32),
 		meta:     make(map[string]writev2.Metadata),
 		groups:   newGrouping(),
@@ -48,7 +50,7 @@ func (e *encoderV2) encode(ss []series.Sample) ([]byte, error) {
 	g.group(ss)
 	nRefs := 0
 	for _, i := range g.first {
-		nRefs += 2 * ss[i].Labels.Len()
+		nRefs += 2 * (ss[i].Labels.Len() + len(e.external))
 	}
 	// The arenas are sized up front so that they never move while TimeSeries
 	// point into them.
@@ -58,7 +60,7 @@ func (e *encoderV2) encode(ss []series.Sample) ([]byte, error) {
 	off := 0
 	for j, first := range g.first {
 		r0, s0 := len(refs), len(samples)
-		for l := range ss[first].Labels.All() {
+		for l := range withExternal(ss[first].Labels, e.external) {
 			refs = append(refs, e.symbol(l.Name), e.symbol(l.Value))
 		}
 		for _, i := range g.samplesOf(j, off) {

@@ -94,7 +94,7 @@ func (q *Queue) noteFamilies(sh *shard, ss []series.Sample) {
 func (q *Queue) runMetadata(ctx context.Context) {
 	t := time.NewTicker(q.cfg.MetadataSendInterval)
 	defer t.Stop()
-	enc := newEncoder()
+	enc := newEncoder(nil) // metadata only
 	for {
 		all := false
 		select {

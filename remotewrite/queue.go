@@ -35,8 +35,13 @@ type QueueConfig struct {
 	// ReshardInterval is how often the shard count is reconsidered.
 	ReshardInterval time.Duration
 	// Transform, when set, rewrites each sample's labels before it is queued
-	// (external labels, write_relabel_configs); keep false drops the sample.
+	// (write_relabel_configs, which see the external labels); keep false
+	// drops the sample.
 	Transform func(series.Labels) (ls series.Labels, keep bool)
+	// External labels, sorted by name, are added to every series that lacks
+	// them as it is encoded, without a copy of its labels (external_labels
+	// when there are no write_relabel_configs; otherwise Transform adds them).
+	External []series.Label
 	// ProtobufMessage is the message sent: MessageV1 (also for "") or
 	// MessageV2. With MessageV2, a receiver that answers 415, or 2xx without
 	// the Written headers, makes the queue send the same samples again as 1.0

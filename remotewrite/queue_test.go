@@ -322,7 +322,7 @@ func BenchmarkEncode(b *testing.B) {
 			"pod", fmt.Sprintf("web-7d4b9c8f6d-%05d", i), "uid", fmt.Sprintf("6f1c2a9e-0b7d-4c1e-9a57-%012d", i))
 		ss = append(ss, series.Sample{Labels: ls, T: 1_700_000_000_000 + int64(i), V: 1})
 	}
-	e := newEncoder()
+	e := newEncoder(nil)
 	b.ReportAllocs()
 	var size int
 	for b.Loop() {

@@ -34,9 +34,9 @@ type shard struct {
 }
 
 func newShard(cfg QueueConfig) *shard {
-	s := &shard{enc: newEncoder(), seen: map[string]struct{}{}}
+	s := &shard{enc: newEncoder(cfg.External), seen: map[string]struct{}{}}
 	if cfg.ProtobufMessage == MessageV2 {
-		s.enc2 = newEncoderV2(cfg.Metadata)
+		s.enc2 = newEncoderV2(cfg.Metadata, cfg.External)
 	}
 	s.cond = sync.NewCond(&s.mu)
 	return s
