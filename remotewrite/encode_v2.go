@@ -60,9 +60,9 @@ func (e *encoderV2) encode(ss []series.Sample) ([]byte, error) {
 	off := 0
 	for j, first := range g.first {
 		r0, s0 := len(refs), len(samples)
-		for l := range withExternal(ss[first].Labels, e.external) {
+		eachLabel(ss[first].Labels, e.external, func(l series.Label) {
 			refs = append(refs, e.symbol(l.Name), e.symbol(l.Value))
-		}
+		})
 		for _, i := range g.samplesOf(j, off) {
 			samples = append(samples, writev2.Sample{Value: ss[i].V, Timestamp: ss[i].T})
 		}
