@@ -90,8 +90,17 @@ start_component() {
   shift
   log "starting $name"
   setsid "$@" </dev/null >"$STATE/logs/$name.log" 2>&1 &
-  echo $! >"$(pid_file "$name")"
+  local pid=$! i
+  echo "$pid" >"$(pid_file "$name")"
   STARTED+=("$name")
+  # Until the child has exec'd, its command line is this script's, which pid_of
+  # does not take for the component: on a loaded machine a check in that window
+  # took a starting component for one that had exited. Wait for the exec.
+  for ((i = 0; i < 250; i++)); do
+    [ -r "/proc/$pid/cmdline" ] || break
+    [[ $(tr "\0" " " 2>/dev/null <"/proc/$pid/cmdline") == *"$STATE/"* ]] && break
+    sleep 0.02
+  done
 }
 
 # stop_component NAME: TERM, up to ~10 s grace, then KILL. Only pids from our pid files.
