@@ -191,7 +191,7 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 		}
 		gen := r.NewGenerator(opts(r))
 		for _, ns := range watched {
-			store := newReflectorStore(snap, r, gen, m, logger)
+			store := newReflectorStore(snap, r, m, logger)
 			lw := wrapListWatch(r.ListWatch(client, ns), m, r.Name(), selector, cfg.UseAPIServerCache)
 			name := r.Name()
 			if ns != "" {
@@ -368,42 +368,49 @@ func freeStartupMemory() { debug.FreeOSMemory() }
 func (a *agent) resendLoop(ctx, sendCtx context.Context) {
 	t := time.NewTicker(a.cfg.ResendInterval)
 	defer t.Stop()
-	kicked := false
+	full := false // a kick cut the last round short: resend everything at once
 	for {
-		if !kicked {
+		if !full {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
 			case <-a.kick:
-				kicked = true
+				full = true
 			}
 		}
-		resend := a.snap.Resend
-		if !kicked {
-			resend = func() { kicked = a.resendRound(ctx) }
-		} else {
-			kicked = false
-		}
-		if a.wal == nil {
-			resend()
-			continue
-		}
-		// In the WAL, markers bracket the resend so that a restart knows which
-		// series were live. A round cut short is not complete.
-		if err := a.batcher.flush(sendCtx); err != nil {
-			continue
-		}
-		a.wal.resendBegin()
-		resend()
-		if ctx.Err() != nil || kicked {
-			continue
-		}
-		if err := a.batcher.flush(sendCtx); err != nil {
-			continue
-		}
-		a.wal.resendEnd()
+		full = a.resend(ctx, sendCtx, full)
 	}
+}
+
+// resend runs one resend, whole and at once or as a spread round, and reports
+// whether a kick cut the round short. In the WAL, markers bracket a complete
+// resend so that a restart knows which series were live.
+func (a *agent) resend(ctx, sendCtx context.Context, full bool) (kicked bool) {
+	send := func() {
+		if full {
+			a.snap.Resend()
+		} else {
+			kicked = a.resendRound(ctx)
+		}
+	}
+	if a.wal == nil {
+		send()
+		return kicked
+	}
+	if err := a.batcher.flush(sendCtx); err != nil {
+		return false
+	}
+	a.wal.resendBegin()
+	send()
+	if ctx.Err() != nil || kicked {
+		return kicked
+	}
+	if err := a.batcher.flush(sendCtx); err != nil {
+		return false
+	}
+	a.wal.resendEnd()
+	return false
 }
 
 // resendRound runs one spread resend and reports whether a kick cut it short.

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"context"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -94,13 +93,8 @@ func generateListWatch(lw *cache.ListWatch, gen collectors.Generator, initial in
 		}
 		return g
 	}
-	list, watchFn := lw.ListWithContextFunc, lw.WatchFuncWithContext
-	return &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			obj, err := list(ctx, o)
-			if err != nil {
-				return obj, err
-			}
+	return mapListWatch(lw,
+		func(obj runtime.Object) (runtime.Object, error) {
 			lm, err := meta.ListAccessor(obj)
 			if err != nil {
 				return nil, fmt.Errorf("list response: %w", err)
@@ -116,28 +110,21 @@ func generateListWatch(lw *cache.ListWatch, gen collectors.Generator, initial in
 			}
 			return out, nil
 		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			w, err := watchFn(ctx, o)
-			if err != nil {
-				return w, err
-			}
-			return watch.Filter(w, func(e watch.Event) (watch.Event, bool) {
-				switch e.Type {
-				case watch.Added, watch.Modified:
-					e.Object = upsert(e.Object)
-				case watch.Deleted:
-					e.Object = generate(gen, e.Object, false)
-				case watch.Bookmark:
-					g := generate(gen, e.Object, false)
-					if m, err := meta.Accessor(e.Object); err == nil {
-						g.Annotations = m.GetAnnotations()
-					}
-					e.Object = g
+		func(e watch.Event) (watch.Event, bool) {
+			switch e.Type {
+			case watch.Added, watch.Modified:
+				e.Object = upsert(e.Object)
+			case watch.Deleted:
+				e.Object = generate(gen, e.Object, false)
+			case watch.Bookmark:
+				g := generate(gen, e.Object, false)
+				if m, err := meta.Accessor(e.Object); err == nil {
+					g.Annotations = m.GetAnnotations()
 				}
-				return e, true
-			}), nil
-		},
-	}
+				e.Object = g
+			}
+			return e, true
+		})
 }
 
 // newObjectReflector returns the reflector of one list/watch: lw's objects

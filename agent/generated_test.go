@@ -98,7 +98,7 @@ func TestInitialListAppliedAsDecoded(t *testing.T) {
 	rec := &lockedRecorder{}
 	m := newMetrics(nil, func() float64 { return 0 })
 	snap := NewSnapshot(rec, m)
-	store := newReflectorStore(snap, rs[0], gen, m, nil)
+	store := newReflectorStore(snap, rs[0], m, nil)
 	pod := func(name, rv string, phase v1.PodPhase) *v1.Pod {
 		return &v1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID("u-" + name), ResourceVersion: rv},
 			Status: v1.PodStatus{Phase: phase}}

@@ -49,7 +49,7 @@ func TestSnapshotHoldsNoSecretData(t *testing.T) {
 	for _, r := range rs {
 		opts := collectors.Options{AllowLabels: []string{"*"}, AllowAnnotations: []string{"*"}}
 		gen := r.NewGenerator(opts)
-		store := newReflectorStore(snap, r, gen, m, nil)
+		store := newReflectorStore(snap, r, m, nil)
 		refl := newObjectReflector(r.ListWatch(client, ""), client, gen, store, cache.ReflectorOptions{})
 		done := make(chan struct{})
 		stops = append(stops, done)

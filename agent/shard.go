@@ -62,27 +62,36 @@ func shardListWatch(lw *cache.ListWatch, a assignment) *cache.ListWatch {
 	if !a.sharded() {
 		return lw
 	}
-	list, watchFn := lw.ListWithContextFunc, lw.WatchFuncWithContext
+	return mapListWatch(lw,
+		func(obj runtime.Object) (runtime.Object, error) { return obj, filterList(obj, a) },
+		func(e watch.Event) (watch.Event, bool) {
+			switch e.Type {
+			case watch.Added, watch.Modified, watch.Deleted:
+				return e, ownsObject(e.Object, a)
+			}
+			return e, true
+		})
+}
+
+// mapListWatch returns lw with its list responses passed through list and its
+// watch events through event (false drops one). Errors pass unchanged.
+func mapListWatch(lw *cache.ListWatch, list func(runtime.Object) (runtime.Object, error),
+	event func(watch.Event) (watch.Event, bool)) *cache.ListWatch {
+	listFn, watchFn := lw.ListWithContextFunc, lw.WatchFuncWithContext
 	return &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			obj, err := list(ctx, o)
+			obj, err := listFn(ctx, o)
 			if err != nil {
 				return obj, err
 			}
-			return obj, filterList(obj, a)
+			return list(obj)
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 			w, err := watchFn(ctx, o)
 			if err != nil {
 				return w, err
 			}
-			return watch.Filter(w, func(e watch.Event) (watch.Event, bool) {
-				switch e.Type {
-				case watch.Added, watch.Modified, watch.Deleted:
-					return e, ownsObject(e.Object, a)
-				}
-				return e, true
-			}), nil
+			return watch.Filter(w, event), nil
 		},
 	}
 }

@@ -353,7 +353,8 @@ func TestRunWatchesReshard(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := rs[0]
-	store := newReflectorStore(snap, r, r.NewGenerator(collectors.Options{}), m, nil)
+	gen := r.NewGenerator(collectors.Options{})
+	store := newReflectorStore(snap, r, m, nil)
 	lw := r.ListWatch(client, "")
 	a := &agent{
 		cfg: Config{ShardHandoverDelay: 300 * time.Millisecond}, logger: slog.New(slog.DiscardHandler), snap: snap,
@@ -361,8 +362,7 @@ func TestRunWatchesReshard(t *testing.T) {
 		shardMetrics: newShardMetrics(prometheus.NewRegistry()),
 	}
 	a.reflectors = []func(assignment) *cache.Reflector{func(as assignment) *cache.Reflector {
-		return cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(shardListWatch(lw, as), client),
-			r.ExpectedType(), store, cache.ReflectorOptions{})
+		return newObjectReflector(shardListWatch(lw, as), client, gen, store, cache.ReflectorOptions{})
 	}}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

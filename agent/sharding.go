@@ -149,13 +149,7 @@ func (s *Snapshot) releaseHeld() int {
 			}
 			o.held = false
 			n++
-			for i := range o.series {
-				ls := &o.series[i]
-				s.emitLocked(o.base, ls, ls.value, now)
-			}
-			if len(s.buf) >= 4096 {
-				s.flushLocked()
-			}
+			s.resendObjectLocked(o, now)
 		}
 	}
 	s.flushLocked()

@@ -262,16 +262,22 @@ func (s *Snapshot) Resend() {
 			if o.held {
 				continue
 			}
-			for i := range o.series {
-				ls := &o.series[i]
-				s.emitLocked(o.base, ls, ls.value, now)
-			}
-			if len(s.buf) >= 4096 {
-				s.flushLocked()
-			}
+			s.resendObjectLocked(o, now)
 		}
 	}
 	s.flushLocked()
+}
+
+// resendObjectLocked emits every series of o at its current value, stamped
+// now (or just after its last sample), handing a full buffer on.
+func (s *Snapshot) resendObjectLocked(o *object, now int64) {
+	for i := range o.series {
+		ls := &o.series[i]
+		s.emitLocked(o.base, ls, ls.value, now)
+	}
+	if len(s.buf) >= 4096 {
+		s.flushLocked()
+	}
 }
 
 // resendStep is how often a spread resend sends its next slice of objects.
@@ -322,13 +328,7 @@ func (s *Snapshot) ResendSpread(ctx context.Context, over time.Duration) {
 			if o == nil || o.held {
 				continue // deleted meanwhile, or held by a handover
 			}
-			for i := range o.series {
-				ls := &o.series[i]
-				s.emitLocked(o.base, ls, ls.value, now)
-			}
-			if len(s.buf) >= 4096 {
-				s.flushLocked()
-			}
+			s.resendObjectLocked(o, now)
 		}
 		s.flushLocked()
 		s.mu.Unlock()

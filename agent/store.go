@@ -12,11 +12,11 @@ import (
 )
 
 // reflectorStore is the store a client-go Reflector writes into. It keeps no
-// objects: each one is turned into series at once and handed to the snapshot.
+// objects: it gets them as series already (generateListWatch) and hands them
+// to the snapshot.
 type reflectorStore struct {
 	snap    *Snapshot
 	set     *objectSet
-	gen     collectors.Generator
 	logger  *slog.Logger
 	added   prometheus.Counter
 	updated prometheus.Counter
@@ -30,7 +30,7 @@ var (
 	_ cache.ReflectorBookmarkStore = (*reflectorStore)(nil)
 )
 
-func newReflectorStore(snap *Snapshot, r collectors.Resource, gen collectors.Generator, m *metrics, logger *slog.Logger) *reflectorStore {
+func newReflectorStore(snap *Snapshot, r collectors.Resource, m *metrics, logger *slog.Logger) *reflectorStore {
 	name := r.Name()
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -38,7 +38,6 @@ func newReflectorStore(snap *Snapshot, r collectors.Resource, gen collectors.Gen
 	return &reflectorStore{
 		snap:    snap,
 		set:     snap.newSet(name),
-		gen:     gen,
 		logger:  logger,
 		added:   m.events.WithLabelValues(name, "add"),
 		updated: m.events.WithLabelValues(name, "update"),
@@ -64,7 +63,7 @@ func (s *reflectorStore) upsert(obj any) {
 	if g, ok := obj.(*generated); ok && g.applied {
 		return // in the snapshot already
 	}
-	o, ok := s.series(obj)
+	o, ok := generatedSeries(obj)
 	if !ok {
 		s.invalid.Inc()
 		s.logger.Warn("Dropped object of unexpected type or without UID", "resource", s.set.resource, "type", kindOf(obj))
@@ -73,14 +72,13 @@ func (s *reflectorStore) upsert(obj any) {
 	s.snap.apply(s.set, o)
 }
 
-// series returns the series of an object, generated already (see
-// generateListWatch) or now.
-func (s *reflectorStore) series(obj any) (collectors.Object, bool) {
+// generatedSeries returns the series of an object the list/watch generated; anything
+// else is invalid.
+func generatedSeries(obj any) (collectors.Object, bool) {
 	if g, ok := obj.(*generated); ok {
 		return g.obj, g.valid
 	}
-	o, ok := s.gen.Generate(obj)
-	return o, ok && o.UID != ""
+	return collectors.Object{}, false
 }
 
 func kindOf(obj any) string {
@@ -119,7 +117,7 @@ func (s *reflectorStore) Replace(list []any, _ string) error {
 			applied = append(applied, string(g.UID))
 			continue
 		}
-		o, ok := s.series(obj)
+		o, ok := generatedSeries(obj)
 		if isGenerated {
 			g.obj.Series = nil // the reflector keeps the list until this returns; replace frees as it goes
 		}

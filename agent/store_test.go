@@ -67,7 +67,7 @@ func TestReflectorFeedsSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	gen := rs[0].NewGenerator(collectors.Options{})
-	store := newReflectorStore(snap, rs[0], gen, m, nil)
+	store := newReflectorStore(snap, rs[0], m, nil)
 	refl := newObjectReflector(rs[0].ListWatch(client, ""), client, gen, store, cache.ReflectorOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
