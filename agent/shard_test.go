@@ -299,6 +299,46 @@ func TestSnapshotReshard(t *testing.T) {
 	expect(t, rec, `m{pod="stay"} 5000 stale`)
 }
 
+// An object gained by a reshard that is deleted during the handover, or
+// that loses a series then, is ended only when the handover ends: the shard
+// that handed it over may still be sending its last sample, and a marker
+// landing before that sample would get it rejected as out of order.
+func TestSnapshotHeldObjectEnds(t *testing.T) {
+	s, rec, now := newTestSnapshot(t)
+	set := s.newSet("pods")
+	gone, shrinks, back := uidIn(t, "gone", 0, 2), uidIn(t, "shrinks", 0, 2), uidIn(t, "back", 0, 2)
+	s.replace(set, nil)
+	*now = 2000
+	s.setShard(assignment{shard: 0, total: 2}, 4000)
+	*now = 2100
+	s.replace(set, []collectors.Object{
+		obj(gone, "1", ser("m", 1, "pod", "gone")),
+		obj(shrinks, "1", ser("m", 2, "pod", "shrinks"), ser("n", 2, "pod", "shrinks")),
+		obj(back, "1", ser("m", 3, "pod", "back")),
+	})
+	*now = 2500
+	s.remove(set, gone, "2")
+	s.apply(set, obj(shrinks, "2", ser("m", 2, "pod", "shrinks")))
+	// Deleted and created again under the same name, with a new UID.
+	s.remove(set, back, "2")
+	again := uidIn(t, "again", 0, 2)
+	s.apply(set, obj(again, "3", ser("m", 5, "pod", "back")))
+	expect(t, rec)
+
+	*now = 4000
+	if n := s.releaseHeld(); n != 2 {
+		t.Errorf("released %d objects, want 2", n)
+	}
+	expectAnyOrder(t, rec, `m{pod="gone"} 4000 stale`, `n{pod="shrinks"} 4000 stale`, `m{pod="back"} 4000 stale`,
+		`m{pod="shrinks"} 4001 2`, `m{pod="back"} 4001 5`)
+
+	// Nothing is ended twice.
+	*now = 5000
+	s.releaseHeld()
+	s.Resend()
+	expectAnyOrder(t, rec, `m{pod="shrinks"} 5000 2`, `m{pod="back"} 5000 5`)
+}
+
 // After a reshard, the WAL's handover record tells a restart that the series
 // handed over are not live: nothing ends them. The last assignment is read back.
 func TestScanWALHandover(t *testing.T) {

@@ -50,7 +50,9 @@ import (
 //  3. B holds the objects it gained for the handover delay
 //     (--shard-handover-delay, 2s by default) after it saw the change: their
 //     series are kept up to date but not sent. Then it sends them all, stamped
-//     at that moment. A and B see the StatefulSet change within a few
+//     at that moment. A held object deleted meanwhile (or a series of one that
+//     vanished) is ended then too, not at once: its marker must also come
+//     after A's last sample. A and B see the StatefulSet change within a few
 //     milliseconds of each other (one watch event), so B's first sample is
 //     stamped about the delay after A's last; the delay covers the offset of
 //     the two clocks plus A's flush interval and the time A's last request
@@ -136,12 +138,25 @@ func (s *Snapshot) setShard(next assignment, holdUntil int64) []series.Sample {
 	return last
 }
 
-// releaseHeld sends the series of the held objects, stamped now, and returns
-// how many objects it released.
+// releaseHeld ends the series of held objects that ended during the
+// handover, then sends the series of the held objects, stamped now, and
+// returns how many objects it released.
 func (s *Snapshot) releaseHeld() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now, n := s.now(), 0
+	if len(s.heldEnded) > 0 {
+		for _, e := range s.heldEnded {
+			t := max(now, e.T+1)
+			s.buf = append(s.buf, series.Sample{Labels: e.Labels, T: t, V: series.StaleNaN})
+			s.ended[e.Labels.String()] = t
+		}
+		clear(s.heldEnded)
+		s.heldEnded = s.heldEnded[:0]
+		// A held object that starts one of these series again (deleted and
+		// created again under the same name) follows its marker.
+		now++
+	}
 	for _, set := range s.sets {
 		for _, o := range set.objects {
 			if !o.held {

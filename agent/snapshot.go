@@ -57,6 +57,11 @@ type Snapshot struct {
 	// shard assignment: objects that arrive before then are held, not sent
 	// (see sharding.go).
 	holdUntil int64
+	// heldEnded is the series of held objects that ended during the handover,
+	// with their last timestamps: their staleness markers are sent when it
+	// ends, since one sent earlier could land before the other shard's last
+	// sample of the series.
+	heldEnded []series.Sample
 }
 
 // endedMemory is how long ended remembers a series: far longer than any clock
@@ -187,7 +192,7 @@ func (s *Snapshot) remove(set *objectSet, uid, rv string) {
 func (s *Snapshot) removeLocked(set *objectSet, uid string, now int64) {
 	obj := set.objects[uid]
 	for i := range obj.series {
-		s.endLocked(obj.base, &obj.series[i], now)
+		s.endObjectSeriesLocked(obj, obj.base, &obj.series[i], now)
 	}
 	s.forgetLocked(set, uid)
 }
@@ -361,7 +366,7 @@ func (s *Snapshot) diffLocked(o *object, next []series.Series, now int64) {
 		}
 		switch {
 		case c < 0: // vanished
-			s.endLocked(prevBase, &prev[i], now)
+			s.endObjectSeriesLocked(o, prevBase, &prev[i], now)
 			i++
 		case c > 0: // new
 			ls := liveSeries{name: next[j].Labels.Name(), extra: s.extras.acquire(next[j].Labels.Extra())}
@@ -410,6 +415,17 @@ func (s *Snapshot) endLocked(base *[]series.Label, ls *liveSeries, now int64) {
 		s.endedPruned = now
 	}
 	s.ended[ls.labels(base).String()] = ls.t
+	s.extras.release(ls.extra)
+}
+
+// endObjectSeriesLocked ends a series of o: at once, or at the end of the
+// handover if o is held.
+func (s *Snapshot) endObjectSeriesLocked(o *object, base *[]series.Label, ls *liveSeries, now int64) {
+	if !o.held {
+		s.endLocked(base, ls, now)
+		return
+	}
+	s.heldEnded = append(s.heldEnded, series.Sample{Labels: ls.labels(base), T: ls.t})
 	s.extras.release(ls.extra)
 }
 

@@ -64,6 +64,18 @@ func expect(t *testing.T, rec *recorder, want ...string) {
 	}
 }
 
+// expectAnyOrder is expect for samples of several objects, which come in
+// map order.
+func expectAnyOrder(t *testing.T, rec *recorder, want ...string) {
+	t.Helper()
+	got := strings.Split(rec.take(), "\n")
+	slices.Sort(got)
+	want = slices.Sorted(slices.Values(want))
+	if !slices.Equal(got, want) {
+		t.Errorf("samples (sorted):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestSnapshotDiff(t *testing.T) {
 	s, rec, now := newTestSnapshot(t)
 	set := s.newSet("pods")
