@@ -10,11 +10,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
 	"time"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
 
 	"github.com/kube-state-push/kube-state-push/agent"
 	"github.com/kube-state-push/kube-state-push/collectors"
@@ -78,6 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Logger = logger
 	cfg.Version = version
+	setMemoryLimit(logger, memlimit.FromCgroup)
 	// A reload rebuilds the configuration from the same flags and the file.
 	cfg.Reload = func() (agent.Config, error) {
 		c, _, _, err := parseFlags(args, io.Discard)
@@ -99,6 +103,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// memoryRatio is the part of the container's memory limit the Go runtime
+// aims to stay under: the rest is for what it does not count (the binary's
+// pages, thread stacks) and for the time a collection takes.
+const memoryRatio = 0.9
+
+// setMemoryLimit sets the Go memory limit (GOMEMLIMIT) to memoryRatio of the
+// memory limit of the container (its cgroup), so that the garbage collector
+// works harder before the container is killed for going over it. GOMEMLIMIT
+// set in the environment wins; AUTOMEMLIMIT sets another ratio, or "off".
+func setMemoryLimit(logger *slog.Logger, limit memlimit.Provider) {
+	if _, ok := os.LookupEnv("GOMEMLIMIT"); ok {
+		return
+	}
+	set, err := memlimit.Set(memlimit.WithProvider(limit), memlimit.WithRatio(memoryRatio))
+	if err != nil {
+		logger.Warn("Could not set the Go memory limit from the container's", "err", err)
+		return
+	}
+	if set != math.MaxInt64 {
+		logger.Info("Go memory limit set below the container's", "gomemlimit_bytes", set)
+	}
 }
 
 func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion, printRBAC bool, err error) {
