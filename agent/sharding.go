@@ -146,10 +146,8 @@ func (s *Snapshot) releaseHeld() int {
 	defer s.mu.Unlock()
 	now, n := s.now(), 0
 	if len(s.heldEnded) > 0 {
-		for _, e := range s.heldEnded {
-			t := max(now, e.T+1)
-			s.buf = append(s.buf, series.Sample{Labels: e.Labels, T: t, V: series.StaleNaN})
-			s.ended[e.Labels.String()] = t
+		for i := range s.heldEnded {
+			s.endLocked(s.heldEnded[i].base, &s.heldEnded[i].ls, now)
 		}
 		clear(s.heldEnded)
 		s.heldEnded = s.heldEnded[:0]

@@ -57,11 +57,16 @@ type Snapshot struct {
 	// shard assignment: objects that arrive before then are held, not sent
 	// (see sharding.go).
 	holdUntil int64
-	// heldEnded is the series of held objects that ended during the handover,
-	// with their last timestamps: their staleness markers are sent when it
-	// ends, since one sent earlier could land before the other shard's last
-	// sample of the series.
-	heldEnded []series.Sample
+	// heldEnded is the series of held objects that ended during the handover:
+	// their staleness markers are sent when it ends, since one sent earlier
+	// could land before the other shard's last sample of the series.
+	heldEnded []heldEnd
+}
+
+// heldEnd is a series of a held object that ended, and the object's labels.
+type heldEnd struct {
+	base *[]series.Label
+	ls   liveSeries
 }
 
 // endedMemory is how long ended remembers a series: far longer than any clock
@@ -425,8 +430,7 @@ func (s *Snapshot) endObjectSeriesLocked(o *object, base *[]series.Label, ls *li
 		s.endLocked(base, ls, now)
 		return
 	}
-	s.heldEnded = append(s.heldEnded, series.Sample{Labels: ls.labels(base), T: ls.t})
-	s.extras.release(ls.extra)
+	s.heldEnded = append(s.heldEnded, heldEnd{base, *ls})
 }
 
 // restartedLocked returns the last timestamp of a series that ended recently

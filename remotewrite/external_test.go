@@ -1,6 +1,7 @@
 package remotewrite
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,40 +28,42 @@ func TestEncodersAddExternalLabels(t *testing.T) {
 		`__name__=up,a_first=x,cluster=prod,zone=eu-1`,
 	}
 
-	out, err := newEncoder(ext).encode(ss)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v1 prompb.WriteRequest
-	if err := decodeSnappy(out, v1.Unmarshal); err != nil {
-		t.Fatal(err)
-	}
-	for i, ts := range v1.Timeseries {
-		var got []string
+	decodeRequest(t, newEncoder(ext).encode, ss, v1.Unmarshal)
+	var got1 []string
+	for _, ts := range v1.Timeseries {
+		var ls []string
 		for _, l := range ts.Labels {
-			got = append(got, l.Name+"="+l.Value)
+			ls = append(ls, l.Name+"="+l.Value)
 		}
-		if g := strings.Join(got, ","); g != want[i] {
-			t.Errorf("1.0 series %d: %s, want %s", i, g, want[i])
-		}
-	}
-
-	out, err = newEncoderV2(nil, ext).encode(ss)
-	if err != nil {
-		t.Fatal(err)
+		got1 = append(got1, strings.Join(ls, ","))
 	}
 	var v2 writev2.Request
-	if err := decodeSnappy(out, v2.Unmarshal); err != nil {
+	decodeRequest(t, newEncoderV2(nil, ext).encode, ss, v2.Unmarshal)
+	var got2 []string
+	for _, ts := range v2.Timeseries {
+		var ls []string
+		for j := 0; j+1 < len(ts.LabelsRefs); j += 2 {
+			ls = append(ls, v2.Symbols[ts.LabelsRefs[j]]+"="+v2.Symbols[ts.LabelsRefs[j+1]])
+		}
+		got2 = append(got2, strings.Join(ls, ","))
+	}
+	for format, got := range map[string][]string{"1.0": got1, "2.0": got2} {
+		if !slices.Equal(got, want) {
+			t.Errorf("%s series:\n%s\nwant:\n%s", format, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+// decodeRequest encodes ss and decodes the request with unmarshal.
+func decodeRequest(t *testing.T, encode func([]series.Sample) ([]byte, error), ss []series.Sample, unmarshal func([]byte) error) {
+	t.Helper()
+	out, err := encode(ss)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for i, ts := range v2.Timeseries {
-		var got []string
-		for j := 0; j+1 < len(ts.LabelsRefs); j += 2 {
-			got = append(got, v2.Symbols[ts.LabelsRefs[j]]+"="+v2.Symbols[ts.LabelsRefs[j+1]])
-		}
-		if g := strings.Join(got, ","); g != want[i] {
-			t.Errorf("2.0 series %d: %s, want %s", i, g, want[i])
-		}
+	if err := decodeSnappy(out, unmarshal); err != nil {
+		t.Fatal(err)
 	}
 }
 
