@@ -153,14 +153,27 @@ func noSeries(selector string) error {
 // queryRaw returns the raw sample timestamps of the one series q matches
 // over the window before now.
 func queryRaw(q string, window time.Duration) ([]time.Time, error) {
-	resp, err := http.Get(env.promURL + "/api/v1/query?query=" +
-		url.QueryEscape(fmt.Sprintf("%s[%ds]", q, int(window.Seconds()))))
+	res, err := queryMatrix(http.DefaultClient, env.promURL, fmt.Sprintf("%s[%ds]", q, int(window.Seconds())))
+	if err != nil {
+		return nil, err
+	}
+	if len(res) != 1 {
+		return nil, fmt.Errorf("%s: %d series", q, len(res))
+	}
+	return res[0], nil
+}
+
+// queryMatrix runs an instant query of a range selector against the query API
+// at base and returns the raw sample timestamps of each series it matches.
+func queryMatrix(c *http.Client, base, q string) ([][]time.Time, error) {
+	resp, err := c.Get(base + "/api/v1/query?query=" + url.QueryEscape(q))
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
 	var r struct {
 		Status string `json:"status"`
+		Error  string `json:"error"`
 		Data   struct {
 			Result []struct {
 				Values [][2]any `json:"values"`
@@ -168,15 +181,19 @@ func queryRaw(q string, window time.Duration) ([]time.Time, error) {
 		} `json:"data"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("query %q: %w", q, err)
 	}
-	if len(r.Data.Result) != 1 {
-		return nil, fmt.Errorf("%s: %d series", q, len(r.Data.Result))
+	if r.Status != "success" {
+		return nil, fmt.Errorf("query %q: %s", q, r.Error)
 	}
-	var out []time.Time
-	for _, v := range r.Data.Result[0].Values {
-		ts, _ := v[0].(float64)
-		out = append(out, time.UnixMilli(int64(ts*1000)))
+	out := make([][]time.Time, 0, len(r.Data.Result))
+	for _, res := range r.Data.Result {
+		var ts []time.Time
+		for _, v := range res.Values {
+			f, _ := v[0].(float64)
+			ts = append(ts, time.UnixMilli(int64(f*1000)))
+		}
+		out = append(out, ts)
 	}
 	return out, nil
 }

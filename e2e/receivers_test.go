@@ -31,8 +31,8 @@ type receiverProc struct {
 	pass   string
 }
 
-// prometheus3 is the cached Prometheus 3.16 binary, prometheus2 Debian's 2.42
-// (installed by .ci/run).
+// prometheus3 is the cached Prometheus 3.16 binary, prometheus2 the cached
+// Prometheus 2.42 (module v0.42.0), a Remote-Write 1.0-only receiver.
 func prometheus3(t *testing.T) string {
 	t.Helper()
 	cache := os.Getenv("KSP_CACHE")
@@ -52,9 +52,9 @@ func prometheus3(t *testing.T) string {
 
 func prometheus2(t *testing.T) string {
 	t.Helper()
-	const bin = "/usr/bin/prometheus"
+	bin := filepath.Join(filepath.Dir(prometheus3(t)), "prometheus2-v0.42.0")
 	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("Debian's Prometheus 2.42 is missing (apt-get install prometheus; .ci/run does it): %v", err)
+		t.Fatalf("Prometheus 2.42 not built (hack/build-components.sh prometheus2): %v", err)
 	}
 	return bin
 }

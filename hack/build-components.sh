@@ -14,7 +14,17 @@ PROMETHEUS_VERSION=${PROMETHEUS_VERSION:-v0.316.0}
 KSM_VERSION=${KSM_VERSION:-v2.20.0}
 HELM_VERSION=${HELM_VERSION:-v3.22.0}
 KUBECONFORM_VERSION=${KUBECONFORM_VERSION:-v0.8.0}
+# Remote-write receivers the e2e suite pushes to (hack/receivers.sh starts them).
+MIMIR_VERSION=${MIMIR_VERSION:-v1.3.1-0.20260423142704-aced80d74930}
+CORTEX_VERSION=${CORTEX_VERSION:-v1.21.1}
+THANOS_VERSION=${THANOS_VERSION:-v0.42.5}
+THANOS_GO=${THANOS_GO:-go1.26.10}
+VM_VERSION=${VM_VERSION:-v1.151.0}
+OTELCOL_VERSION=${OTELCOL_VERSION:-v0.148.0}
+OTELCOL_CORE_VERSION=${OTELCOL_CORE_VERSION:-v1.54.0}
+PROMETHEUS2_VERSION=${PROMETHEUS2_VERSION:-v0.42.0}
 
+HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${KSP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-state-push}
 BIN=$CACHE/bin
 SRC=$CACHE/src
@@ -169,6 +179,75 @@ k8s_schemas() {
   mv "$dst.tmp" "$dst"
 }
 
+# wrapped NAME MODULE VERSION PKG TAGS: builds PKG of MODULE through a wrapper module
+# that requires MODULE at VERSION and copies its replace and exclude directives (Go
+# ignores a dependency's, and `go install` refuses a module that has any). GOTOOLCHAIN
+# in the environment picks another Go where the module needs one.
+wrapped() {
+  local name=$1 module=$2 version=$3 pkg=$4 tags=$5
+  have "$name-$version" && return
+  local dir=$SRC/$name-$version
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    if [ ! -f go.sum ]; then
+      log "preparing wrapper module for $module $version"
+      local gomod
+      gomod=$(go mod download -json "$module@$version" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')
+      printf 'module kube-state-push.build/%s\n\ngo 1.26.0\n\nrequire %s %s\n' "$name" "$module" "$version" > go.mod
+      # One `go mod edit` line per directive of MODULE's go.mod (local-path replaces are skipped).
+      go mod edit -json "$gomod" | (cd "$HACK_DIR/.." && go run ./hack/modreplaces) | while read -r flag; do
+        go mod edit "$flag"
+      done
+      printf '//go:build tools\n\npackage tools\n\nimport _ "%s/%s"\n' "$module" "$pkg" > tools.go
+      go mod tidy
+    fi
+    log "building $name $version (several minutes when cold)"
+    go build -tags "$tags" -trimpath -ldflags '-s -w' -o "$BIN/$name-$version.tmp" "$module/$pkg"
+    mv "$BIN/$name-$version.tmp" "$BIN/$name-$version"
+  )
+}
+
+# The OpenTelemetry Collector with what the tests need: the Remote-Write 2.0 receiver
+# and, to read back what it received, the remote-write exporter (into a Prometheus).
+build_otelcol() {
+  have "otelcol-$OTELCOL_VERSION" && return
+  local dir=$SRC/otelcol-$OTELCOL_VERSION contrib=github.com/open-telemetry/opentelemetry-collector-contrib
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    if [ ! -f go.sum ]; then
+      log "preparing the OpenTelemetry Collector $OTELCOL_VERSION"
+      cp "$HACK_DIR/otelcol/main.go.txt" main.go
+      {
+        printf 'module kube-state-push.build/otelcol\n\ngo 1.26.0\n\nrequire (\n'
+        printf '\t%s/receiver/prometheusremotewritereceiver %s\n' "$contrib" "$OTELCOL_VERSION"
+        printf '\t%s/exporter/prometheusremotewriteexporter %s\n' "$contrib" "$OTELCOL_VERSION"
+        printf '\tgo.opentelemetry.io/collector/otelcol %s\n' "$OTELCOL_VERSION"
+        printf '\tgo.opentelemetry.io/collector/exporter/debugexporter %s\n' "$OTELCOL_VERSION"
+        printf '\tgo.opentelemetry.io/collector/component %s\n' "$OTELCOL_CORE_VERSION"
+        printf '\tgo.opentelemetry.io/collector/confmap %s\n' "$OTELCOL_CORE_VERSION"
+        printf '\tgo.opentelemetry.io/collector/confmap/provider/fileprovider %s\n' "$OTELCOL_CORE_VERSION"
+        printf ')\n'
+      } > go.mod
+      # The checksum database does not know some contrib modules the proxy serves.
+      GONOSUMDB=github.com/open-telemetry/opentelemetry-collector-contrib go mod tidy
+    fi
+    log "building the OpenTelemetry Collector $OTELCOL_VERSION"
+    go build -trimpath -ldflags '-s -w' -o "$BIN/otelcol-$OTELCOL_VERSION.tmp" .
+    mv "$BIN/otelcol-$OTELCOL_VERSION.tmp" "$BIN/otelcol-$OTELCOL_VERSION"
+  )
+}
+
+build_receivers() {
+  go_install victoria-metrics github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics "$VM_VERSION"
+  wrapped prometheus2 github.com/prometheus/prometheus "$PROMETHEUS2_VERSION" cmd/prometheus netgo
+  build_otelcol
+  wrapped mimir github.com/grafana/mimir "$MIMIR_VERSION" cmd/mimir netgo,stringlabels
+  wrapped cortex github.com/cortexproject/cortex "$CORTEX_VERSION" cmd/cortex netgo,slicelabels
+  GOTOOLCHAIN=$THANOS_GO wrapped thanos github.com/thanos-io/thanos "$THANOS_VERSION" cmd/thanos netgo,slicelabels
+}
+
 chart_tools() {
   go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
   go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
@@ -185,13 +264,21 @@ case $what in
     build_kubernetes
     build_ksm
     chart_tools
+    build_receivers
     ;;
+  receivers) build_receivers ;;
+  mimir) wrapped mimir github.com/grafana/mimir "$MIMIR_VERSION" cmd/mimir netgo,stringlabels ;;
+  cortex) wrapped cortex github.com/cortexproject/cortex "$CORTEX_VERSION" cmd/cortex netgo,slicelabels ;;
+  thanos) GOTOOLCHAIN=$THANOS_GO wrapped thanos github.com/thanos-io/thanos "$THANOS_VERSION" cmd/thanos netgo,slicelabels ;;
+  victoria-metrics) go_install victoria-metrics github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics "$VM_VERSION" ;;
+  otelcol) build_otelcol ;;
+  prometheus2) wrapped prometheus2 github.com/prometheus/prometheus "$PROMETHEUS2_VERSION" cmd/prometheus netgo ;;
   kubernetes) build_kubernetes ;;
   etcd) build_etcd ;;
   kwok) go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"; kwok_stages ;;
   prometheus) go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION" ;;
   ksm) build_ksm ;;
   chart) chart_tools ;;
-  *) echo "usage: $0 [all|kubernetes|etcd|kwok|prometheus|ksm|chart]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|kubernetes|etcd|kwok|prometheus|ksm|chart|receivers|mimir|cortex|thanos|victoria-metrics|otelcol|prometheus2]" >&2; exit 2 ;;
 esac
 echo "$BIN"

@@ -127,3 +127,14 @@ func metricValue(m *dto.Metric) float64 {
 		return m.GetUntyped().GetValue()
 	}
 }
+
+// FromSeries makes an exposition of series read back from a receiver, so that
+// Compare can take one receiver's series as the reference for another's: each
+// series' name is its family, and only families with series are announced.
+func FromSeries(ss []Series) Exposition {
+	e := Exposition{Families: map[string][]Series{}}
+	for _, s := range ss {
+		e.Families[s.Name] = append(e.Families[s.Name], s)
+	}
+	return e
+}

@@ -352,3 +352,21 @@ kube_configmap_annotations{namespace="ns",configmap="c",annotation_kubectl_kuber
 		t.Errorf("report does not name the intended difference:\n%s", out.String())
 	}
 }
+
+// One receiver's series as the reference for another's: equal sets match,
+// and a series missing, changed or added on the other side is found.
+func TestFromSeriesAsReference(t *testing.T) {
+	ref := mustDecode(t, promVector(matchingVector...))
+	if r := Compare(FromSeries(ref), ref, 0); !r.OK() || r.Matched != len(ref) {
+		t.Fatalf("same series: %+v", r)
+	}
+	other := mustDecode(t, promVector(append(matchingVector[1:],
+		promSeries(`"__name__":"kube_pod_info","namespace":"ns","pod":"z","node":"n1"`, "1"),
+		promSeries(`"__name__":"kube_pod_extra","namespace":"ns","pod":"a"`, "1"))...))
+	other[len(other)-3].Value = 5 // kube_node_info
+	r := Compare(FromSeries(ref), other, 0)
+	missing, differing, extra, extraFamilies := r.Counts()
+	if r.OK() || missing != 1 || differing != 1 || extra != 1 || extraFamilies != 1 {
+		t.Errorf("missing %d, differing %d, extra %d, extra families %d: %+v", missing, differing, extra, extraFamilies, r)
+	}
+}
