@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
@@ -150,13 +151,48 @@ func encodable(ss []series.Sample) int64 {
 	return n
 }
 
+// backoffJitter is how much longer than the exponential interval a wait may
+// be drawn: up to half of it again.
+const backoffJitter = 0.5
+
+// newBackoff returns the waits between retries: an exponential interval from
+// MinBackoff to MaxBackoff, lengthened by a random part of up to
+// backoffJitter of it, capped at MaxBackoff. So MinBackoff is a floor (the
+// first retry never comes sooner) and shards that failed together do not all
+// retry at once.
 func newBackoff(cfg QueueConfig) backoff.BackOff {
-	return backoff.NewExponentialBackOff(
-		backoff.WithInitialInterval(cfg.MinBackoff),
-		backoff.WithMaxInterval(cfg.MaxBackoff),
-		backoff.WithMaxElapsedTime(0),
-	)
+	return &jitteredBackoff{
+		exp: backoff.NewExponentialBackOff(
+			backoff.WithInitialInterval(cfg.MinBackoff),
+			backoff.WithMaxInterval(cfg.MaxBackoff),
+			backoff.WithRandomizationFactor(0),
+			backoff.WithMaxElapsedTime(0),
+		),
+		max:    cfg.MaxBackoff,
+		factor: backoffJitter,
+		rand:   rand.Float64,
+	}
 }
+
+// jitteredBackoff draws each wait in [interval, min(interval*(1+factor), max)]
+// for the next interval of exp, which has no randomization of its own.
+type jitteredBackoff struct {
+	exp    *backoff.ExponentialBackOff
+	max    time.Duration
+	factor float64
+	rand   func() float64 // in [0, 1)
+}
+
+func (b *jitteredBackoff) NextBackOff() time.Duration {
+	interval := b.exp.NextBackOff()
+	hi := min(time.Duration(float64(interval)*(1+b.factor)), b.max)
+	if hi <= interval {
+		return interval
+	}
+	return interval + time.Duration(b.rand()*float64(hi-interval))
+}
+
+func (b *jitteredBackoff) Reset() { b.exp.Reset() }
 
 // wait sleeps before the next retry: the next backoff, or longer when the
 // receiver asked for it with Retry-After. It logs msg, rate-limited under key,
