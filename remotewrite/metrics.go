@@ -34,7 +34,7 @@ func newQueueMetrics(reg prometheus.Registerer) *queueMetrics {
 		}, []string{"result"}),
 		samplesDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kube_state_push_remote_write_samples_dropped_total",
-			Help: "Samples that were never delivered, by reason (http_<code>, encode, shutdown).",
+			Help: "Samples that were never delivered, by reason (http_<code>, too_old for sample_age_limit, encode, shutdown, not_leader).",
 		}, []string{"reason"}),
 		sendDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "kube_state_push_remote_write_send_duration_seconds",

@@ -32,6 +32,13 @@ type QueueConfig struct {
 	// DropOn429 drops requests answered 429 instead of retrying them
 	// (queue_config.retry_on_http_429: false).
 	DropOn429 bool
+	// SampleAgeLimit, when positive, drops the samples of a request that are
+	// older than this when it is sent, and before each retry, counted as
+	// dropped for too_old (queue_config.sample_age_limit).
+	SampleAgeLimit time.Duration
+	// FailedRequestLogging logs, at debug level, every 2.0 request the
+	// receiver did not take, whole (failed_request_logging).
+	FailedRequestLogging bool
 	// ReshardInterval is how often the shard count is reconsidered.
 	ReshardInterval time.Duration
 	// Transform, when set, rewrites each sample's labels before it is queued

@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/golang/snappy"
+	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 
 	"github.com/kube-state-push/kube-state-push/series"
 )
@@ -20,19 +25,48 @@ import (
 // later samples, so per-series order holds and nothing is lost in the switch.
 func (q *Queue) send(ctx context.Context, sh *shard, ss []series.Sample) {
 	q.noteFamilies(sh, ss)
+	if a := q.store(ctx, sh, ss); a != nil {
+		q.refused(a.ss, a.msg, a.stats, a.err)
+	}
+}
+
+// attempt is how a request that was not delivered ended.
+type attempt struct {
+	ss    []series.Sample // what was last sent: the samples less the too old
+	msg   ProtobufMessage
+	stats WriteStats
+	err   error
+}
+
+// store sends ss until the receiver takes it, retrying what is worth
+// retrying, and accounts for the samples it delivers or drops: those older
+// than SampleAgeLimit before each try, and all of them when encoding fails or
+// ctx ends. It returns nil then, and otherwise the refusal (a 4xx, or a 429
+// with DropOn429), which the caller accounts for.
+func (q *Queue) store(ctx context.Context, sh *shard, ss []series.Sample) *attempt {
 	bo := newBackoff(q.cfg)
 	var (
 		body    []byte
 		encoded ProtobufMessage
 	)
 	for {
+		if ctx.Err() != nil {
+			q.metrics.samplesDropped.WithLabelValues("shutdown").Add(float64(len(ss)))
+			return nil
+		}
+		if kept := q.dropOld(ss); len(kept) != len(ss) {
+			ss, body = kept, nil
+		}
+		if len(ss) == 0 {
+			return nil
+		}
 		msg := q.ProtobufMessage()
 		if body == nil || msg != encoded {
 			var err error
 			if body, err = sh.encode(msg, ss); err != nil {
 				q.metrics.samplesDropped.WithLabelValues("encode").Add(float64(len(ss)))
 				q.logger.Error("Dropped samples that could not be encoded", "samples", len(ss), "err", err)
-				return
+				return nil
 			}
 			encoded = msg
 		}
@@ -44,11 +78,12 @@ func (q *Queue) send(ctx context.Context, sh *shard, ss []series.Sample) {
 			q.stats.sent.Add(int64(len(ss)))
 			q.stats.sentTime.Add(took.Nanoseconds())
 			q.delivered(ss, len(body), msg, stats)
-			return
+			return nil
 		}
+		q.logFailedRequest(msg, body, err)
 		if ctx.Err() != nil {
 			q.metrics.samplesDropped.WithLabelValues("shutdown").Add(float64(len(ss)))
-			return
+			return nil
 		}
 		var uerr *UnsupportedMessageError
 		if msg == MessageV2 && errors.As(err, &uerr) {
@@ -58,16 +93,62 @@ func (q *Queue) send(ctx context.Context, sh *shard, ss []series.Sample) {
 		}
 		var rerr *RecoverableError
 		if !errors.As(err, &rerr) || q.cfg.DropOn429 && isStatus(err, http.StatusTooManyRequests) {
-			q.refused(ss, msg, stats, err)
-			return
+			return &attempt{ss: ss, msg: msg, stats: stats, err: err}
 		}
 		q.metrics.requests.WithLabelValues("retried").Inc()
 		q.stats.failures.Add(1)
 		if !q.wait(ctx, bo, rerr, "retry", "Failed to send samples, retrying", "samples", len(ss)) {
 			q.metrics.samplesDropped.WithLabelValues("shutdown").Add(float64(len(ss)))
-			return
+			return nil
 		}
 	}
+}
+
+// dropOld removes from ss, in place, the samples older than SampleAgeLimit
+// (queue_config.sample_age_limit), counted as dropped for too_old, and
+// returns the rest.
+func (q *Queue) dropOld(ss []series.Sample) []series.Sample {
+	if q.cfg.SampleAgeLimit <= 0 {
+		return ss
+	}
+	limit := time.Now().Add(-q.cfg.SampleAgeLimit).UnixMilli()
+	oldest := int64(math.MaxInt64)
+	n := len(ss)
+	ss = slices.DeleteFunc(ss, func(s series.Sample) bool {
+		if s.T < limit {
+			oldest = min(oldest, s.T)
+			return true
+		}
+		return false
+	})
+	if dropped := n - len(ss); dropped > 0 {
+		q.metrics.samplesDropped.WithLabelValues("too_old").Add(float64(dropped))
+		if k, ok := q.limiter.allow("too-old"); ok {
+			q.logger.Warn("Dropped samples older than sample_age_limit instead of sending them",
+				"samples", dropped, "sample_age_limit", q.cfg.SampleAgeLimit,
+				"oldest", time.UnixMilli(oldest).UTC().Format(time.RFC3339Nano), "suppressed", k)
+		}
+	}
+	return ss
+}
+
+// logFailedRequest logs a 2.0 request the receiver did not take, whole, at
+// debug level, when failed_request_logging asks for it: what Prometheus does
+// with the option (it logs only 2.0 requests, each failed try).
+func (q *Queue) logFailedRequest(msg ProtobufMessage, body []byte, err error) {
+	if !q.cfg.FailedRequestLogging || msg != MessageV2 || !q.logger.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	var req writev2.Request
+	pb, derr := snappy.Decode(nil, body)
+	if derr == nil {
+		derr = req.Unmarshal(pb)
+	}
+	if derr != nil {
+		q.logger.Debug("Failed to send remote write v2 request", "err", err, "decode_err", derr)
+		return
+	}
+	q.logger.Debug("Failed to send remote write v2 request", "req", &req, "err", err)
 }
 
 // encode encodes ss as msg with the shard's encoder for it.
