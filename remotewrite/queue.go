@@ -87,8 +87,10 @@ var DefaultQueueConfig = QueueConfig{
 // same shard and each shard sends in order, retrying a failed request until it
 // succeeds, is refused for good (4xx), or the queue stops, so per series the
 // receiver sees samples in the order given, also across a fallback from 2.0
-// to 1.0 (the request is sent again as 1.0 before the shard goes on) and a
-// change of the number of shards (the old shards are drained first).
+// to 1.0 (the request is sent again as 1.0 before the shard goes on), a
+// request sent again in halves (after a 413, or a 4xx for some of its
+// samples: see split) and a change of the number of shards (the old shards
+// are drained first).
 type Queue struct {
 	cfg      QueueConfig
 	sender   Sender

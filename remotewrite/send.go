@@ -23,10 +23,14 @@ import (
 // the receiver does not take a 2.0 request, the queue falls back to 1.0 and
 // the same samples are sent again as 1.0 at once, before the shard goes on to
 // later samples, so per-series order holds and nothing is lost in the switch.
+// A request answered 413, or refused for some of its samples, is sent again
+// in halves (see split).
 func (q *Queue) send(ctx context.Context, sh *shard, ss []series.Sample) {
 	q.noteFamilies(sh, ss)
-	if a := q.store(ctx, sh, ss); a != nil {
-		q.refused(a.ss, a.msg, a.stats, a.err)
+	sp := &split{budget: bisectBudget(len(ss))}
+	q.deliver(ctx, sh, ss, sp)
+	if sp.bisected > 0 {
+		q.bisected(sp)
 	}
 }
 
