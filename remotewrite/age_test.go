@@ -51,12 +51,12 @@ func TestSampleAgeLimit(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
-	// Five samples half the limit old: sent, refused with 503 and retried
-	// until they are older than the limit.
+	// Five fresh samples: sent, refused with 503 and retried until they are
+	// older than the limit.
 	start := time.Now()
 	var aging []series.Sample
 	for i := range 5 {
-		aging = append(aging, series.Sample{Labels: labels("__name__", "m", "s", fmt.Sprint("aging", i)), T: start.Add(-limit / 2).UnixMilli(), V: 1})
+		aging = append(aging, series.Sample{Labels: labels("__name__", "m", "s", fmt.Sprint("aging", i)), T: start.UnixMilli(), V: 1})
 	}
 	if err := q.WriteBatch(ctx, aging); err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func TestSampleAgeLimit(t *testing.T) {
 		defer snd.mu.Unlock()
 		return snd.failures > 0
 	})
-	time.Sleep(time.Until(start.Add(limit/2 + 100*time.Millisecond)))
+	time.Sleep(time.Until(start.Add(limit + 100*time.Millisecond)))
 	snd.mu.Lock()
 	snd.down = false
 	snd.mu.Unlock()
