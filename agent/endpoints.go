@@ -54,6 +54,20 @@ func newEndpoint(ctx context.Context, ep rwconfig.Endpoint, external []series.La
 	if err != nil {
 		return nil, &ConfigError{Err: fmt.Errorf("remote_write %s: %w", ep.Name, err)}
 	}
+	qc := queueConfig(ep, external)
+	ereg := prometheus.WrapRegistererWith(prometheus.Labels{"endpoint": ep.Name}, reg)
+	client := remotewrite.NewClient(ep.URL, userAgent(version), ep.Timeout, hc)
+	return &endpoint{
+		name:   ep.Name,
+		cursor: ep.CursorName(),
+		queue:  remotewrite.NewQueue(qc, client, ereg, logger.With("endpoint", ep.Name)),
+	}, nil
+}
+
+// queueConfig maps an endpoint's queue_config, metadata_config,
+// failed_request_logging, protobuf_message and write_relabel_configs to its
+// queue's configuration.
+func queueConfig(ep rwconfig.Endpoint, external []series.Label) remotewrite.QueueConfig {
 	qc := remotewrite.QueueConfig{
 		MinShards:            ep.Queue.MinShards,
 		MaxShards:            ep.Queue.MaxShards,
@@ -62,6 +76,8 @@ func newEndpoint(ctx context.Context, ep rwconfig.Endpoint, external []series.La
 		MinBackoff:           ep.Queue.MinBackoff,
 		MaxBackoff:           ep.Queue.MaxBackoff,
 		DropOn429:            !ep.Queue.RetryOnHTTP429,
+		SampleAgeLimit:       ep.Queue.SampleAgeLimit,
+		FailedRequestLogging: ep.FailedRequestLogging,
 		ProtobufMessage:      remotewrite.ProtobufMessage(ep.ProtobufMessage),
 		Metadata:             familyMetadata(),
 		MetadataSendInterval: ep.Metadata.SendInterval,
@@ -83,13 +99,7 @@ func newEndpoint(ctx context.Context, ep rwconfig.Endpoint, external []series.La
 			return r.Process(ls)
 		}
 	}
-	ereg := prometheus.WrapRegistererWith(prometheus.Labels{"endpoint": ep.Name}, reg)
-	client := remotewrite.NewClient(ep.URL, userAgent(version), ep.Timeout, hc)
-	return &endpoint{
-		name:   ep.Name,
-		cursor: ep.CursorName(),
-		queue:  remotewrite.NewQueue(qc, client, ereg, logger.With("endpoint", ep.Name)),
-	}, nil
+	return qc
 }
 
 // familyMetadata returns the type and help of every family, by name.

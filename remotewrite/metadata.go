@@ -3,6 +3,7 @@ package remotewrite
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -130,7 +131,9 @@ func (q *Queue) metadataOf(names []string) []prompb.MetricMetadata {
 }
 
 // sendMetadata delivers one 1.0 metadata request, retrying what is worth
-// retrying, until it is accepted, refused for good, or ctx is done.
+// retrying, until it is accepted, refused for good, or ctx is done. A request
+// answered 413 is sent again in halves; a single family answered 413 is
+// dropped, counted.
 func (q *Queue) sendMetadata(ctx context.Context, enc *encoder, md []prompb.MetricMetadata) {
 	body, err := enc.encodeMetadata(md)
 	if err != nil {
@@ -149,6 +152,16 @@ func (q *Queue) sendMetadata(ctx context.Context, enc *encoder, md []prompb.Metr
 			return
 		}
 		var rerr *RecoverableError
+		if isStatus(err, http.StatusRequestEntityTooLarge) && len(md) > 1 {
+			if n, ok := q.limiter.allow("metadata-413"); ok {
+				q.logger.Warn("Receiver answered 413 Request Entity Too Large to metadata; sending it again in halves",
+					"families", len(md), "err", err, "suppressed", n)
+			}
+			h := len(md) / 2
+			q.sendMetadata(ctx, enc, md[:h])
+			q.sendMetadata(ctx, enc, md[h:])
+			return
+		}
 		if !errors.As(err, &rerr) {
 			q.metrics.metadataDrop.Add(float64(len(md)))
 			if n, ok := q.limiter.allow("metadata-drop"); ok {

@@ -30,11 +30,11 @@ func newQueueMetrics(reg prometheus.Registerer) *queueMetrics {
 		}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kube_state_push_remote_write_requests_total",
-			Help: "Remote-write requests by result: success, retried (failed and retried: 5xx, 429, network), dropped (refused with another 4xx) or fallback (a 2.0 request the receiver did not take, sent again as 1.0).",
+			Help: "Remote-write requests by result: success, retried (failed and retried: 5xx, 429, network), split (answered 413, or refused with a 4xx for some of its samples, and sent again in halves), dropped (refused with another 4xx) or fallback (a 2.0 request the receiver did not take, sent again as 1.0).",
 		}, []string{"result"}),
 		samplesDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kube_state_push_remote_write_samples_dropped_total",
-			Help: "Samples that were never delivered, by reason (http_<code>, encode, shutdown).",
+			Help: "Samples that were never delivered, by reason (http_<code>, too_old for sample_age_limit, encode, shutdown, not_leader).",
 		}, []string{"reason"}),
 		sendDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "kube_state_push_remote_write_send_duration_seconds",

@@ -32,6 +32,13 @@ type QueueConfig struct {
 	// DropOn429 drops requests answered 429 instead of retrying them
 	// (queue_config.retry_on_http_429: false).
 	DropOn429 bool
+	// SampleAgeLimit, when positive, drops the samples of a request that are
+	// older than this when it is sent, and before each retry, counted as
+	// dropped for too_old (queue_config.sample_age_limit).
+	SampleAgeLimit time.Duration
+	// FailedRequestLogging logs, at debug level, every 2.0 request the
+	// receiver did not take, whole (failed_request_logging).
+	FailedRequestLogging bool
 	// ReshardInterval is how often the shard count is reconsidered.
 	ReshardInterval time.Duration
 	// Transform, when set, rewrites each sample's labels before it is queued
@@ -80,8 +87,10 @@ var DefaultQueueConfig = QueueConfig{
 // same shard and each shard sends in order, retrying a failed request until it
 // succeeds, is refused for good (4xx), or the queue stops, so per series the
 // receiver sees samples in the order given, also across a fallback from 2.0
-// to 1.0 (the request is sent again as 1.0 before the shard goes on) and a
-// change of the number of shards (the old shards are drained first).
+// to 1.0 (the request is sent again as 1.0 before the shard goes on), a
+// request sent again in halves (after a 413, or a 4xx for some of its
+// samples: see split) and a change of the number of shards (the old shards
+// are drained first).
 type Queue struct {
 	cfg      QueueConfig
 	sender   Sender

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -133,11 +134,17 @@ func (r *receiver) requestsV2() ([]writev2.Request, []http.Header) {
 
 func startQueue(t *testing.T, rcv *receiver, cfg QueueConfig) (*Queue, *prometheus.Registry) {
 	t.Helper()
+	return startQueueLogging(t, rcv, cfg, nil)
+}
+
+// startQueueLogging is startQueue with the queue's logger.
+func startQueueLogging(t *testing.T, rcv http.Handler, cfg QueueConfig, logger *slog.Logger) (*Queue, *prometheus.Registry) {
+	t.Helper()
 	srv := httptest.NewServer(rcv)
 	t.Cleanup(srv.Close)
 	reg := prometheus.NewRegistry()
 	cfg.MinBackoff, cfg.MaxBackoff = time.Millisecond, 10*time.Millisecond
-	q := NewQueue(cfg, NewClient(srv.URL+"/api/v1/write", "kube-state-push/test", 5*time.Second, nil), reg, nil)
+	q := NewQueue(cfg, NewClient(srv.URL+"/api/v1/write", "kube-state-push/test", 5*time.Second, nil), reg, logger)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = q.Run(ctx); close(done) }()

@@ -4,11 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/golang/snappy"
+	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 
 	"github.com/kube-state-push/kube-state-push/series"
 )
@@ -17,21 +23,54 @@ import (
 // the receiver does not take a 2.0 request, the queue falls back to 1.0 and
 // the same samples are sent again as 1.0 at once, before the shard goes on to
 // later samples, so per-series order holds and nothing is lost in the switch.
+// A request answered 413, or refused for some of its samples, is sent again
+// in halves (see split).
 func (q *Queue) send(ctx context.Context, sh *shard, ss []series.Sample) {
 	q.noteFamilies(sh, ss)
+	sp := &split{budget: bisectBudget(len(ss))}
+	q.deliver(ctx, sh, ss, sp)
+	if sp.bisected > 0 {
+		q.bisected(sp)
+	}
+}
+
+// attempt is how a request that was not delivered ended.
+type attempt struct {
+	ss    []series.Sample // what was last sent: the samples less the too old
+	msg   ProtobufMessage
+	stats WriteStats
+	err   error
+}
+
+// store sends ss until the receiver takes it, retrying what is worth
+// retrying, and accounts for the samples it delivers or drops: those older
+// than SampleAgeLimit before each try, and all of them when encoding fails or
+// ctx ends. It returns nil then, and otherwise the refusal (a 4xx, or a 429
+// with DropOn429), which the caller accounts for.
+func (q *Queue) store(ctx context.Context, sh *shard, ss []series.Sample) *attempt {
 	bo := newBackoff(q.cfg)
 	var (
 		body    []byte
 		encoded ProtobufMessage
 	)
 	for {
+		if ctx.Err() != nil {
+			q.metrics.samplesDropped.WithLabelValues("shutdown").Add(float64(len(ss)))
+			return nil
+		}
+		if kept := q.dropOld(ss); len(kept) != len(ss) {
+			ss, body = kept, nil
+		}
+		if len(ss) == 0 {
+			return nil
+		}
 		msg := q.ProtobufMessage()
 		if body == nil || msg != encoded {
 			var err error
 			if body, err = sh.encode(msg, ss); err != nil {
 				q.metrics.samplesDropped.WithLabelValues("encode").Add(float64(len(ss)))
 				q.logger.Error("Dropped samples that could not be encoded", "samples", len(ss), "err", err)
-				return
+				return nil
 			}
 			encoded = msg
 		}
@@ -43,11 +82,12 @@ func (q *Queue) send(ctx context.Context, sh *shard, ss []series.Sample) {
 			q.stats.sent.Add(int64(len(ss)))
 			q.stats.sentTime.Add(took.Nanoseconds())
 			q.delivered(ss, len(body), msg, stats)
-			return
+			return nil
 		}
+		q.logFailedRequest(msg, body, err)
 		if ctx.Err() != nil {
 			q.metrics.samplesDropped.WithLabelValues("shutdown").Add(float64(len(ss)))
-			return
+			return nil
 		}
 		var uerr *UnsupportedMessageError
 		if msg == MessageV2 && errors.As(err, &uerr) {
@@ -57,16 +97,62 @@ func (q *Queue) send(ctx context.Context, sh *shard, ss []series.Sample) {
 		}
 		var rerr *RecoverableError
 		if !errors.As(err, &rerr) || q.cfg.DropOn429 && isStatus(err, http.StatusTooManyRequests) {
-			q.refused(ss, msg, stats, err)
-			return
+			return &attempt{ss: ss, msg: msg, stats: stats, err: err}
 		}
 		q.metrics.requests.WithLabelValues("retried").Inc()
 		q.stats.failures.Add(1)
 		if !q.wait(ctx, bo, rerr, "retry", "Failed to send samples, retrying", "samples", len(ss)) {
 			q.metrics.samplesDropped.WithLabelValues("shutdown").Add(float64(len(ss)))
-			return
+			return nil
 		}
 	}
+}
+
+// dropOld removes from ss, in place, the samples older than SampleAgeLimit
+// (queue_config.sample_age_limit), counted as dropped for too_old, and
+// returns the rest.
+func (q *Queue) dropOld(ss []series.Sample) []series.Sample {
+	if q.cfg.SampleAgeLimit <= 0 {
+		return ss
+	}
+	limit := time.Now().Add(-q.cfg.SampleAgeLimit).UnixMilli()
+	oldest := int64(math.MaxInt64)
+	n := len(ss)
+	ss = slices.DeleteFunc(ss, func(s series.Sample) bool {
+		if s.T < limit {
+			oldest = min(oldest, s.T)
+			return true
+		}
+		return false
+	})
+	if dropped := n - len(ss); dropped > 0 {
+		q.metrics.samplesDropped.WithLabelValues("too_old").Add(float64(dropped))
+		if k, ok := q.limiter.allow("too-old"); ok {
+			q.logger.Warn("Dropped samples older than sample_age_limit instead of sending them",
+				"samples", dropped, "sample_age_limit", q.cfg.SampleAgeLimit,
+				"oldest", time.UnixMilli(oldest).UTC().Format(time.RFC3339Nano), "suppressed", k)
+		}
+	}
+	return ss
+}
+
+// logFailedRequest logs a 2.0 request the receiver did not take, whole, at
+// debug level, when failed_request_logging asks for it: what Prometheus does
+// with the option (it logs only 2.0 requests, each failed try).
+func (q *Queue) logFailedRequest(msg ProtobufMessage, body []byte, err error) {
+	if !q.cfg.FailedRequestLogging || msg != MessageV2 || !q.logger.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	var req writev2.Request
+	pb, derr := snappy.Decode(nil, body)
+	if derr == nil {
+		derr = req.Unmarshal(pb)
+	}
+	if derr != nil {
+		q.logger.Debug("Failed to send remote write v2 request", "err", err, "decode_err", derr)
+		return
+	}
+	q.logger.Debug("Failed to send remote write v2 request", "req", &req, "err", err)
 }
 
 // encode encodes ss as msg with the shard's encoder for it.
@@ -150,13 +236,48 @@ func encodable(ss []series.Sample) int64 {
 	return n
 }
 
+// backoffJitter is how much longer than the exponential interval a wait may
+// be drawn: up to half of it again.
+const backoffJitter = 0.5
+
+// newBackoff returns the waits between retries: an exponential interval from
+// MinBackoff to MaxBackoff, lengthened by a random part of up to
+// backoffJitter of it, capped at MaxBackoff. So MinBackoff is a floor (the
+// first retry never comes sooner) and shards that failed together do not all
+// retry at once.
 func newBackoff(cfg QueueConfig) backoff.BackOff {
-	return backoff.NewExponentialBackOff(
-		backoff.WithInitialInterval(cfg.MinBackoff),
-		backoff.WithMaxInterval(cfg.MaxBackoff),
-		backoff.WithMaxElapsedTime(0),
-	)
+	return &jitteredBackoff{
+		exp: backoff.NewExponentialBackOff(
+			backoff.WithInitialInterval(cfg.MinBackoff),
+			backoff.WithMaxInterval(cfg.MaxBackoff),
+			backoff.WithRandomizationFactor(0),
+			backoff.WithMaxElapsedTime(0),
+		),
+		max:    cfg.MaxBackoff,
+		factor: backoffJitter,
+		rand:   rand.Float64,
+	}
 }
+
+// jitteredBackoff draws each wait in [interval, min(interval*(1+factor), max)]
+// for the next interval of exp, which has no randomization of its own.
+type jitteredBackoff struct {
+	exp    *backoff.ExponentialBackOff
+	max    time.Duration
+	factor float64
+	rand   func() float64 // in [0, 1)
+}
+
+func (b *jitteredBackoff) NextBackOff() time.Duration {
+	interval := b.exp.NextBackOff()
+	hi := min(time.Duration(float64(interval)*(1+b.factor)), b.max)
+	if hi <= interval {
+		return interval
+	}
+	return interval + time.Duration(b.rand()*float64(hi-interval))
+}
+
+func (b *jitteredBackoff) Reset() { b.exp.Reset() }
 
 // wait sleeps before the next retry: the next backoff, or longer when the
 // receiver asked for it with Retry-After. It logs msg, rate-limited under key,

@@ -103,6 +103,7 @@ func withDefaults(c QueueConfig) QueueConfig {
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = d.MaxBackoff
 	}
+	c.MaxBackoff = max(c.MaxBackoff, c.MinBackoff)
 	if c.ProtobufMessage == "" {
 		c.ProtobufMessage = d.ProtobufMessage
 	}

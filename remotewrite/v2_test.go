@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -368,13 +369,15 @@ func TestV1UnsupportedIsDropped(t *testing.T) {
 	}
 }
 
-// fakeSender answers every request with stats and err.
+// fakeSender answers every request with stats and err, and counts them.
 type fakeSender struct {
 	stats WriteStats
 	err   error
+	calls atomic.Int64
 }
 
 func (f *fakeSender) Store(context.Context, []byte, ProtobufMessage) (WriteStats, error) {
+	f.calls.Add(1)
 	return f.stats, f.err
 }
 
@@ -392,6 +395,11 @@ func TestV2PartialWriteRefused(t *testing.T) {
 	}
 	if got := metricValue(t, reg, "kube_state_push_remote_write_samples_sent_total", ""); got != 2 {
 		t.Errorf("sent = %v, want 2", got)
+	}
+	// The receiver wrote what it could and said so: sending halves again
+	// would only be refused again.
+	if n := s.calls.Load(); n != 1 {
+		t.Errorf("%d requests, want 1 (a 2.0 refusal with Samples-Written is not bisected)", n)
 	}
 }
 

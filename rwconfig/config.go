@@ -49,12 +49,15 @@ type QueueConfig struct {
 	// MaxSamplesPerSend caps the samples of one request.
 	MaxSamplesPerSend int
 	// BatchSendDeadline is how long a sample may wait for its batch to fill.
+	// The agent's shards send what they have at once, so no sample waits:
+	// it is checked and has no other effect.
 	BatchSendDeadline time.Duration
 	// MinBackoff and MaxBackoff bound the wait between retries.
 	MinBackoff, MaxBackoff time.Duration
 	// RetryOnHTTP429 retries requests answered 429 instead of dropping them.
 	RetryOnHTTP429 bool
-	// SampleAgeLimit drops samples older than this when sending; 0 keeps all.
+	// SampleAgeLimit drops samples older than this when a request is sent,
+	// and before each retry; 0 keeps all.
 	SampleAgeLimit time.Duration
 }
 
@@ -115,7 +118,8 @@ type Endpoint struct {
 	Metadata MetadataConfig
 	// RoundRobinDNS spreads connections over all addresses of the host.
 	RoundRobinDNS bool
-	// FailedRequestLogging asks for debug logs of failed requests.
+	// FailedRequestLogging logs each failed Remote-Write 2.0 request, whole,
+	// at debug level, as Prometheus does (1.0 requests are not logged).
 	FailedRequestLogging bool
 
 	http  config.HTTPClientConfig
@@ -134,7 +138,9 @@ type Endpoint struct {
 //   - an entry without a name is named after its destination (see
 //     Endpoint.CursorName), not after its whole configuration;
 //   - protobuf_message is left empty when not given, for the agent to choose;
-//   - remote_timeout and batch_send_deadline must be positive;
+//   - remote_timeout and batch_send_deadline must be positive, and
+//     batch_send_deadline has no other effect: a shard sends what it has at
+//     once, so no sample waits for its batch to fill;
 //   - external_labels is a top-level key, not under global.
 type rawEndpoint struct {
 	URL                  string                  `yaml:"url"`
