@@ -1107,3 +1107,54 @@ func TestNewEndpoint(t *testing.T) {
 		t.Errorf("got %v, want %s", err, want)
 	}
 }
+
+// TestLoadAzureADDefaults: azuread gets Prometheus's defaults as it is
+// decoded: the AzurePublic cloud, and a workload identity's token file from
+// AZURE_FEDERATED_TOKEN_FILE, else the webhook's historical path.
+func TestLoadAzureADDefaults(t *testing.T) {
+	doc := y(
+		"remote_write:",
+		"  - url: https://azure.example.com/push",
+		"    azuread:",
+		"      workload_identity:",
+		"        client_id: 00000000-0000-0000-0000-000000000003",
+		"        tenant_id: 00000000-0000-0000-0000-0000000000aa",
+	)
+	for _, tc := range []struct{ env, want string }{
+		{"/var/run/secrets/azure/tokens/moved", "/var/run/secrets/azure/tokens/moved"},
+		{"", "/var/run/secrets/azure/tokens/azure-identity-token"},
+	} {
+		t.Setenv("AZURE_FEDERATED_TOKEN_FILE", tc.env)
+		cfg, err := load(t, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := cfg.RemoteWrite[0].azuread
+		if a.Cloud != "AzurePublic" || a.WorkloadIdentity.TokenFilePath != tc.want {
+			t.Errorf("AZURE_FEDERATED_TOKEN_FILE=%q: cloud %q, token_file_path %q; want AzurePublic and %s",
+				tc.env, a.Cloud, a.WorkloadIdentity.TokenFilePath, tc.want)
+		}
+	}
+	// An explicit token_file_path wins over the environment.
+	t.Setenv("AZURE_FEDERATED_TOKEN_FILE", "/from/env")
+	cfg, err := load(t, strings.Replace(doc, "0000000000aa\n", "0000000000aa\n        token_file_path: /from/config\n", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.RemoteWrite[0].azuread.WorkloadIdentity.TokenFilePath; got != "/from/config" {
+		t.Errorf("token_file_path %q, want /from/config", got)
+	}
+	// google_iam's credentials_file is not taken relative to the config
+	// file, as in Prometheus.
+	cfg, err = load(t, y(
+		"remote_write:",
+		"  - url: https://monitoring.googleapis.com/v1/projects/p/location/global/prometheus/api/v1/write",
+		"    google_iam: {credentials_file: sa.json}",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.RemoteWrite[0].googleIAM.CredentialsFile; got != "sa.json" {
+		t.Errorf("credentials_file %q, want sa.json as written", got)
+	}
+}
