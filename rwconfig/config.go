@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/relabel"
+	"github.com/prometheus/prometheus/storage/remote/azuread"
+	"github.com/prometheus/prometheus/storage/remote/googleiam"
 	"github.com/prometheus/sigv4"
 	"go.yaml.in/yaml/v3"
 
@@ -122,9 +124,11 @@ type Endpoint struct {
 	// at debug level, as Prometheus does (1.0 requests are not logged).
 	FailedRequestLogging bool
 
-	http  config.HTTPClientConfig
-	sigv4 *sigv4.SigV4Config
-	id    string
+	http      config.HTTPClientConfig
+	sigv4     *sigv4.SigV4Config
+	azuread   *azuread.AzureADConfig
+	googleIAM *googleiam.Config
+	id        string
 }
 
 // rawEndpoint has the YAML keys of Prometheus's RemoteWriteConfig (v3.x,
@@ -132,7 +136,10 @@ type Endpoint struct {
 // we differ:
 //   - label names (external_labels, relabel target labels) must be legacy
 //     names, since Remote-Write 1.0 receivers refuse others;
-//   - azuread and google_iam are refused (no Azure or Google SDK here);
+//   - azuread and google_iam are Prometheus's own types, decoded and validated
+//     by its code (AzureADConfig.UnmarshalYAML), with unknown keys refused as
+//     everywhere else; like Prometheus, their file paths (token_file_path,
+//     certificate_path, credentials_file) are not taken relative to the file;
 //   - send_exemplars, send_native_histograms and convert_nhcb_to_classic are
 //     accepted and have no effect: we send neither exemplars nor histograms;
 //   - an entry without a name is named after its destination (see
@@ -158,8 +165,8 @@ type rawEndpoint struct {
 	QueueConfig          rawQueue                `yaml:"queue_config"`
 	MetadataConfig       rawMetadata             `yaml:"metadata_config"`
 	SigV4                *sigv4.SigV4Config      `yaml:"sigv4"`
-	AzureAD              *yaml.Node              `yaml:"azuread"`
-	GoogleIAM            *yaml.Node              `yaml:"google_iam"`
+	AzureAD              *azuread.AzureADConfig  `yaml:"azuread"`
+	GoogleIAM            *googleiam.Config       `yaml:"google_iam"`
 }
 
 type rawQueue struct {
@@ -402,8 +409,6 @@ func (p *parser) endpoint(n *yaml.Node, key, dir string) (Endpoint, error) {
 			err = p.decodeKeys(v, path, &raw.QueueConfig)
 		case "metadata_config":
 			err = p.decodeKeys(v, path, &raw.MetadataConfig)
-		case "azuread", "google_iam":
-			err = p.errorf(k, path, "not supported by kube-state-push")
 		default:
 			one := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{k, v}}
 			if derr := one.Decode(&raw); derr != nil {
@@ -443,8 +448,10 @@ func (p *parser) endpoint(n *yaml.Node, key, dir string) (Endpoint, error) {
 			SendInterval:      time.Duration(raw.MetadataConfig.SendInterval),
 			MaxSamplesPerSend: raw.MetadataConfig.MaxSamplesPerSend,
 		},
-		http:  raw.HTTPClientConfig,
-		sigv4: raw.SigV4,
+		http:      raw.HTTPClientConfig,
+		sigv4:     raw.SigV4,
+		azuread:   raw.AzureAD,
+		googleIAM: raw.GoogleIAM,
 	}
 	if ep.Name == "" {
 		ep.Name = ep.destinationHash()

@@ -80,13 +80,15 @@ func (p *parser) validate(n *yaml.Node, key string, raw *rawEndpoint) error {
 		{"authorization", raw.HTTPClientConfig.Authorization != nil},
 		{"oauth2", raw.HTTPClientConfig.OAuth2 != nil},
 		{"sigv4", raw.SigV4 != nil},
+		{"azuread", raw.AzureAD != nil},
+		{"google_iam", raw.GoogleIAM != nil},
 	} {
 		if a.set {
 			auth = append(auth, a.name)
 		}
 	}
 	if len(auth) > 1 {
-		return p.locate(n, n, key, fmt.Errorf("at most one of basic_auth, authorization, oauth2 and sigv4 may be set, got %s", strings.Join(auth, " and ")))
+		return p.locate(n, n, key, fmt.Errorf("at most one of basic_auth, authorization, oauth2, sigv4, azuread and google_iam may be set, got %s", strings.Join(auth, " and ")))
 	}
 	return p.validateQueue(n, key, raw)
 }
@@ -101,7 +103,7 @@ func (p *parser) validateHeaders(n *yaml.Node, key string) error {
 		k := n.Content[i]
 		switch name := strings.ToLower(k.Value); {
 		case name == "authorization":
-			return p.errorf(k, key+"."+k.Value, "set the authorization header through basic_auth, authorization, oauth2 or sigv4")
+			return p.errorf(k, key+"."+k.Value, "set the authorization header through basic_auth, authorization, oauth2, sigv4, azuread or google_iam")
 		case reservedHeaders[name]:
 			return p.errorf(k, key+"."+k.Value, "%s is a reserved header and cannot be set", k.Value)
 		}
