@@ -85,7 +85,7 @@ func TestSnapshotRestore(t *testing.T) {
 		lbl("m", "gone").String(): {labels: lbl("m", "gone"), t: 900, live: true},
 		lbl("m", "old").String():  {labels: lbl("m", "old"), t: 800, live: false},
 	})
-	set := s.newSet("pods")
+	set := s.newSet("pods", nil)
 	s.replace(set, nil)
 	s.apply(set, obj("u", "1", ser("m", 7, "pod", "back")))
 	expect(t, rec, `m{pod="back"} 5001 7`)
