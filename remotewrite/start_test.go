@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/golang/snappy"
 	promlabels "github.com/prometheus/prometheus/model/labels"
@@ -146,4 +147,29 @@ func TestV2StartTimestamp(t *testing.T) {
 	if !bytes.Equal(with, plain) {
 		t.Error("a start timestamp changed the 1.0 request")
 	}
+}
+
+// Prometheus 3.16 reads Sample.start_timestamp (storage/remote/write_handler.go
+// passes it to the appender): with created-timestamp-zero-ingestion it writes
+// a 0 at a counter's start before its first sample (tsdb/head_append_v2.go,
+// bestEffortAppendSTZeroSample); a gauge, without one, gets none.
+func TestRealPrometheus3StartTimestamp(t *testing.T) {
+	p := startPrometheus(t, prometheus3Binary(t),
+		"--web.enable-remote-write-receiver",
+		"--web.remote-write-receiver.accepted-protobuf-messages=io.prometheus.write.v2.Request",
+		"--enable-feature=created-timestamp-zero-ingestion")
+	q, _ := newRealQueue(t, p, MessageV2)
+	from := time.Now().Add(-time.Minute).UnixMilli()
+	start := from - 30_000
+	restarts := labels("__name__", "kube_pod_container_status_restarts_total", "namespace", "ns", "pod", "p", "container", "c")
+	info := labels("__name__", "kube_pod_info", "namespace", "ns", "pod", "p", "node", "n1")
+	var in []series.Sample
+	for i := range int64(10) {
+		in = append(in,
+			series.Sample{Labels: restarts, T: from + i*1000, V: float64(2 + i/5), ST: start},
+			series.Sample{Labels: info, T: from + i*1000, V: 1})
+	}
+	write(t, q, in)
+	want := append(render([]series.Sample{{Labels: restarts, T: start, V: 0}}), render(in)...)
+	sameSamples(t, want, p.rawSamples(t, `{namespace="ns"}`, time.Now()))
 }
