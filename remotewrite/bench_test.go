@@ -65,8 +65,8 @@ func benchPod(i int) *v1.Pod {
 }
 
 // podWorkload returns the series of pods realistic pods, as the collectors
-// generate them, one sample each (a full resend), and the pod families'
-// metadata.
+// generate them, one sample each (a full resend; the restart counters with
+// their start timestamp), and the pod families' metadata.
 func podWorkload(b *testing.B, pods int) ([]series.Sample, MetadataFunc) {
 	b.Helper()
 	rs, err := collectors.Lookup([]string{"pods"})
@@ -74,6 +74,10 @@ func podWorkload(b *testing.B, pods int) ([]series.Sample, MetadataFunc) {
 		b.Fatal(err)
 	}
 	gen := rs[0].NewGenerator(collectors.Options{})
+	fams := map[string]collectors.FamilyInfo{}
+	for _, f := range rs[0].Families() {
+		fams[f.Name] = f
+	}
 	var ss []series.Sample
 	t := time.Now().UnixMilli()
 	for i := range pods {
@@ -82,12 +86,12 @@ func podWorkload(b *testing.B, pods int) ([]series.Sample, MetadataFunc) {
 			b.Fatal("pod not generated")
 		}
 		for _, s := range o.Series {
-			ss = append(ss, series.Sample{Labels: s.Labels, T: t, V: s.Value})
+			var st int64 // counters carry their start timestamp, as the snapshot gives it
+			if fams[s.Labels.Name()].Type == collectors.Counter {
+				st = o.Start
+			}
+			ss = append(ss, series.Sample{Labels: s.Labels, T: t, V: s.Value, ST: st})
 		}
-	}
-	fams := map[string]collectors.FamilyInfo{}
-	for _, f := range rs[0].Families() {
-		fams[f.Name] = f
 	}
 	md := func(name string) (typ, help, unit string, ok bool) {
 		f, ok := fams[name]
