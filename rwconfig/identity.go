@@ -173,13 +173,14 @@ func (e Endpoint) identity() string {
 		ProtobufMessage      ProtobufMessage
 		Queue                QueueConfig
 		Metadata             MetadataConfig
+		LabelLimits          LabelLimits
 		RoundRobinDNS        bool
 		FailedRequestLogging bool
 		HTTP                 config.HTTPClientConfig
 		SigV4                any
 	}{
 		e.Name, e.Redacted(), e.Timeout.String(), e.Headers, e.Relabel, e.ProtobufMessage,
-		e.Queue, e.Metadata, e.RoundRobinDNS, e.FailedRequestLogging, e.http, e.sigv4,
+		e.Queue, e.Metadata, e.LabelLimits, e.RoundRobinDNS, e.FailedRequestLogging, e.http, e.sigv4,
 	}
 	mac := hmac.New(sha256.New, processKey)
 	b, err := yaml.Marshal(doc)
