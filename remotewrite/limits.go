@@ -56,6 +56,10 @@ type overLimit struct {
 type labelLimiter struct {
 	maxLabels         int // 0: no limit
 	maxName, maxValue int // math.MaxInt: no limit
+	// lengthsUnlimited is set when neither length is limited; unsure when
+	// within cannot tell: an external label is over a length limit, or
+	// names may not be as long as __name__.
+	lengthsUnlimited, unsure bool
 	// external are the QueueConfig.External labels the encoder may add (those
 	// with a value); longExternal those of them over a length limit.
 	external, longExternal []series.Label
@@ -90,6 +94,7 @@ func newLabelLimiter(l LabelLimits, external []series.Label, m *queueMetrics, lo
 		byReason:  map[string]prometheus.Counter{},
 		families:  map[familyReason]prometheus.Counter{},
 	}
+	ll.lengthsUnlimited = ll.maxName == math.MaxInt && ll.maxValue == math.MaxInt
 	for _, r := range []string{reasonLabelCount, reasonLabelNameLength, reasonLabelValueLength} {
 		ll.byReason[r] = m.samplesDropped.WithLabelValues(r)
 	}
@@ -105,13 +110,46 @@ func newLabelLimiter(l LabelLimits, external []series.Label, m *queueMetrics, lo
 				"label", e.Name, "reason", o.reason, "limit", o.limit, "got", o.got)
 		}
 	}
+	ll.unsure = len(ll.longExternal) > 0 || ll.maxName < len(series.MetricName)
 	return ll
 }
 
+// within reports whether the series ls, as the encoder will send it, is
+// surely within the limits: the fast path that every sample takes. It copies
+// no label and looks nothing up: the count is the parts' lengths plus every
+// external label (as if ls had none of them), and each label's name and value
+// length is compared once. A series it is unsure of goes to check. (ls by
+// pointer: a Labels is six words, and copying one into each call cost about
+// as much as the rest of it.)
+func (l *labelLimiter) within(ls *series.Labels) bool {
+	if l.maxLabels > 0 && ls.Len()+len(l.external) > l.maxLabels {
+		return false
+	}
+	if l.lengthsUnlimited {
+		return true
+	}
+	if len(ls.Name()) > l.maxValue || l.unsure {
+		return false
+	}
+	if base := ls.Base(); base != nil && !l.short(*base) {
+		return false
+	}
+	return l.short(ls.Extra())
+}
+
+// short reports whether every label of ls is within the length limits.
+func (l *labelLimiter) short(ls []series.Label) bool {
+	for i := range ls {
+		if len(ls[i].Name) > l.maxName || len(ls[i].Value) > l.maxValue {
+			return false
+		}
+	}
+	return true
+}
+
 // check reports whether the series ls, as the encoder will send it, is over a
-// limit, and which. It copies no label: the count is the parts' lengths, with
-// the external labels looked up only when they could make the difference, and
-// each label's length is compared once.
+// limit, and which: the exact count, with the external labels ls lacks, then
+// the length of each label, its name first, as receivers check.
 func (l *labelLimiter) check(ls series.Labels) (overLimit, bool) {
 	if l.maxLabels > 0 {
 		if n := ls.Len() + len(l.external); n > l.maxLabels {
@@ -120,7 +158,7 @@ func (l *labelLimiter) check(ls series.Labels) (overLimit, bool) {
 			}
 		}
 	}
-	if l.maxName == math.MaxInt && l.maxValue == math.MaxInt {
+	if l.lengthsUnlimited {
 		return overLimit{}, false
 	}
 	if name := ls.Name(); name != "" {
@@ -184,6 +222,9 @@ func (l *labelLimiter) filter(batch []series.Sample, owned bool) []series.Sample
 	first := -1
 	var o overLimit
 	for i := range batch {
+		if l.within(&batch[i].Labels) {
+			continue
+		}
 		var over bool
 		if o, over = l.check(batch[i].Labels); over {
 			first = i
@@ -203,9 +244,11 @@ func (l *labelLimiter) filter(batch []series.Sample, owned bool) []series.Sample
 	l.drop(batch[first].Labels.Name(), o)
 	for i := first + 1; i < len(batch); i++ {
 		s := batch[i]
-		if o, over := l.check(s.Labels); over {
-			l.drop(s.Labels.Name(), o)
-			continue
+		if !l.within(&s.Labels) {
+			if o, over := l.check(s.Labels); over {
+				l.drop(s.Labels.Name(), o)
+				continue
+			}
 		}
 		out = append(out, s)
 	}

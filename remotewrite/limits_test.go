@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -342,5 +343,72 @@ func TestLabelLimitFamiliesBounded(t *testing.T) {
 	}
 	if got := metricValue(t, reg, "kube_state_push_remote_write_samples_dropped_total", reasonLabelCount); got != maxLimitFamilies+11 {
 		t.Errorf("samples_dropped_total{reason=label_count} = %v, want %d", got, maxLimitFamilies+11)
+	}
+}
+
+// The limiter's verdict (the fast path, then the exact check) is that of the
+// labels the encoder sends (eachLabel), on random series, external labels and
+// limits.
+func TestLabelLimiterMatchesEncoder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	str := func(n int) string { return strings.Repeat("x", n) }
+	names := []string{"a", "cluster", "pod", "zone", "namespace", "label_app_kubernetes_io_name"}
+	pick := func(n int) []series.Label {
+		var ls []series.Label
+		for range n {
+			name := names[rng.IntN(len(names))]
+			if rng.IntN(4) == 0 {
+				name += "_" + str(rng.IntN(12))
+			}
+			ls = append(ls, series.Label{Name: name, Value: str(1 + rng.IntN(20))})
+		}
+		return ls
+	}
+	m := newQueueMetrics(nil)
+	checked, over := 0, 0
+	for range 300 {
+		limits := LabelLimits{MaxLabelNamesPerSeries: rng.IntN(9), MaxLabelNameLength: rng.IntN(40), MaxLabelValueLength: rng.IntN(24)}
+		ext := series.FromPairs(pick(rng.IntN(3))).Extra()
+		l := newLabelLimiter(limits, ext, m, slog.New(slog.DiscardHandler))
+		if l == nil {
+			continue
+		}
+		for range 50 {
+			ls := series.FromPairs(append(pick(rng.IntN(7)), series.Label{Name: series.MetricName, Value: str(1 + rng.IntN(20))}))
+			if rng.IntN(2) == 0 {
+				// Some labels as the object's, shared.
+				var base, extra []series.Label
+				for _, x := range ls.Extra() {
+					if rng.IntN(2) == 0 {
+						base = append(base, x)
+					} else {
+						extra = append(extra, x)
+					}
+				}
+				ls = series.New(ls.Name(), &base, extra)
+			}
+			n, long := 0, false
+			eachLabel(ls, ext, func(x series.Label) {
+				n++
+				long = long ||
+					limits.MaxLabelNameLength > 0 && len(x.Name) > limits.MaxLabelNameLength ||
+					limits.MaxLabelValueLength > 0 && len(x.Value) > limits.MaxLabelValueLength
+			})
+			want := long || limits.MaxLabelNamesPerSeries > 0 && n > limits.MaxLabelNamesPerSeries
+			got := !l.within(&ls)
+			if got {
+				_, got = l.check(ls)
+			}
+			if got != want {
+				t.Fatalf("limits %+v, external %v, series %s (%d labels as sent): over = %v, want %v", limits, ext, ls, n, got, want)
+			}
+			checked++
+			if want {
+				over++
+			}
+		}
+	}
+	if over == 0 || over == checked {
+		t.Fatalf("%d of %d series over a limit: the cases do not cover both", over, checked)
 	}
 }
