@@ -54,6 +54,19 @@ func newEndpoint(ctx context.Context, ep rwconfig.Endpoint, external []series.La
 	if err != nil {
 		return nil, &ConfigError{Err: fmt.Errorf("remote_write %s: %w", ep.Name, err)}
 	}
+	qc := queueConfig(ep, external)
+	ereg := prometheus.WrapRegistererWith(prometheus.Labels{"endpoint": ep.Name}, reg)
+	client := remotewrite.NewClient(ep.URL, userAgent(version), ep.Timeout, hc)
+	return &endpoint{
+		name:   ep.Name,
+		cursor: ep.CursorName(),
+		queue:  remotewrite.NewQueue(qc, client, ereg, logger.With("endpoint", ep.Name)),
+	}, nil
+}
+
+// queueConfig returns the queue settings of ep, whose series get the external
+// labels (the HA replica labels among them).
+func queueConfig(ep rwconfig.Endpoint, external []series.Label) remotewrite.QueueConfig {
 	qc := remotewrite.QueueConfig{
 		MinShards:            ep.Queue.MinShards,
 		MaxShards:            ep.Queue.MaxShards,
@@ -66,6 +79,13 @@ func newEndpoint(ctx context.Context, ep rwconfig.Endpoint, external []series.La
 		Metadata:             familyMetadata(),
 		MetadataSendInterval: ep.Metadata.SendInterval,
 		MaxMetadataPerSend:   ep.Metadata.MaxSamplesPerSend,
+		// Counted on the labels as sent: after the rules, with the
+		// external labels, however they are added.
+		LabelLimits: remotewrite.LabelLimits{
+			MaxLabelNamesPerSeries: ep.LabelLimits.MaxLabelNamesPerSeries,
+			MaxLabelNameLength:     ep.LabelLimits.MaxLabelNameLength,
+			MaxLabelValueLength:    ep.LabelLimits.MaxLabelValueLength,
+		},
 	}
 	if !ep.Metadata.Send {
 		qc.MetadataSendInterval = -1
@@ -83,13 +103,7 @@ func newEndpoint(ctx context.Context, ep rwconfig.Endpoint, external []series.La
 			return r.Process(ls)
 		}
 	}
-	ereg := prometheus.WrapRegistererWith(prometheus.Labels{"endpoint": ep.Name}, reg)
-	client := remotewrite.NewClient(ep.URL, userAgent(version), ep.Timeout, hc)
-	return &endpoint{
-		name:   ep.Name,
-		cursor: ep.CursorName(),
-		queue:  remotewrite.NewQueue(qc, client, ereg, logger.With("endpoint", ep.Name)),
-	}, nil
+	return qc
 }
 
 // familyMetadata returns the type and help of every family, by name.
