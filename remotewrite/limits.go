@@ -11,9 +11,10 @@ import (
 )
 
 // LabelLimits are what a receiver takes of one series' labels. Mimir and Cortex
-// refuse a series over a limit and answer its whole request 400;
-// VictoriaMetrics ignores it. The queue drops such a series before it is
-// queued, so that the others of its request arrive. The limits apply to the
+// refuse a series over a limit and answer 400 to the request that carries it,
+// which the queue would count as refused whole; VictoriaMetrics ignores it.
+// The queue drops such a series before it is queued, so that the others of
+// its request arrive and are counted as sent. The limits apply to the
 // labels as sent: after QueueConfig.Transform, with the QueueConfig.External
 // labels the series lacks. 0 (or less) is no limit.
 type LabelLimits struct {

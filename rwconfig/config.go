@@ -72,8 +72,9 @@ type MetadataConfig struct {
 // LabelLimits is an endpoint's label_limits, a block of our own: what the
 // receiver takes of one series' labels as sent (after write_relabel_configs,
 // with the external labels). The queue drops a series over a limit before
-// sending it, since Mimir and Cortex refuse it with the whole request (400)
-// and VictoriaMetrics ignores it. 0 is no limit.
+// sending it: Mimir and Cortex refuse it and answer 400 to the request that
+// carries it (which counts as refused whole), VictoriaMetrics ignores it. 0 is
+// no limit.
 type LabelLimits struct {
 	// MaxLabelNamesPerSeries caps the labels of a series, __name__ included.
 	MaxLabelNamesPerSeries int
