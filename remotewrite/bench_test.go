@@ -138,9 +138,13 @@ func BenchmarkEncodePods(b *testing.B) {
 	}
 }
 
+// agentLabelLimits are the agent's default label limits
+// (rwconfig.DefaultLabelLimits), which every sample is checked against.
+var agentLabelLimits = LabelLimits{MaxLabelNamesPerSeries: 30, MaxLabelNameLength: 256, MaxLabelValueLength: 2048}
+
 // BenchmarkQueuePods sends the series of 1000 pods through a one-shard queue
 // to a local receiver that reads and discards the bodies: samples/s through
-// encode + compress + HTTP on one sending goroutine.
+// the label limits' check + encode + compress + HTTP on one sending goroutine.
 func BenchmarkQueuePods(b *testing.B) {
 	ss, md := podWorkload(b, 1000)
 	// Whole requests only, so that the receiver can confirm each as written
@@ -167,7 +171,7 @@ func BenchmarkQueuePods(b *testing.B) {
 		msg := c.msg
 		b.Run(c.name, func(b *testing.B) {
 			q := NewQueue(QueueConfig{MinShards: 1, MaxShards: 1, ProtobufMessage: msg, Metadata: md, MetadataSendInterval: -1,
-				External: c.external}, NewClient(srv.URL, "bench", 10*time.Second, nil), nil, nil)
+				External: c.external, LabelLimits: agentLabelLimits}, NewClient(srv.URL, "bench", 10*time.Second, nil), nil, nil)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})
 			go func() { _ = q.Run(ctx); close(done) }()

@@ -4,7 +4,8 @@
 //
 // Parse and Load return a Config: the external labels and one Endpoint per
 // remote_write entry, with Prometheus's defaults filled in and every error
-// naming the file, line and key. An Endpoint builds its HTTP client with
+// naming the file, line and key. One key is ours, not Prometheus's:
+// label_limits (see LabelLimits). An Endpoint builds its HTTP client with
 // NewHTTPClient (prometheus/common's TLS, auth and proxy support, SigV4 from
 // prometheus/sigv4, Azure AD and Google Cloud IAM from Prometheus's
 // storage/remote packages, the custom headers), and Relabeler applies the external

@@ -201,6 +201,7 @@ func (e Endpoint) identity() string {
 		ProtobufMessage      ProtobufMessage
 		Queue                QueueConfig
 		Metadata             MetadataConfig
+		LabelLimits          LabelLimits
 		RoundRobinDNS        bool
 		FailedRequestLogging bool
 		HTTP                 config.HTTPClientConfig
@@ -209,7 +210,7 @@ func (e Endpoint) identity() string {
 		GoogleIAM            any
 	}{
 		e.Name, e.Redacted(), e.Timeout.String(), e.Headers, e.Relabel, e.ProtobufMessage,
-		e.Queue, e.Metadata, e.RoundRobinDNS, e.FailedRequestLogging, e.http, e.sigv4,
+		e.Queue, e.Metadata, e.LabelLimits, e.RoundRobinDNS, e.FailedRequestLogging, e.http, e.sigv4,
 		e.azuread, e.googleIAM,
 	}
 	mac := hmac.New(sha256.New, processKey)
