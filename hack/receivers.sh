@@ -68,9 +68,10 @@ ha_tracker() { [ "${KSP_RECEIVER_HA_TRACKER:-0}" = 1 ] && echo true || echo fals
 # ingester. Its default limits stay (30 labels per series, no out-of-order window), as
 # users meet them.
 start_mimir() {
-  local http grpc
+  local http grpc gossip
   pick_port http
   pick_port grpc
+  pick_port gossip
   cat >"$STATE/mimir.yaml" <<EOF
 multitenancy_enabled: $(tenants)
 server:
@@ -125,9 +126,14 @@ limits:
   ha_tracker_update_timeout_jitter_max: 0s
   ha_tracker_failover_timeout: ${KSP_RECEIVER_HA_FAILOVER:-5s}
 EOF
-  mkdir -p "$STATE/mimir"
+  mkdir -p "$STATE/mimir/rules"
   binary mimir "$MIMIR_VERSION"
-  start_component mimir "$BINARY" -target=all -config.file="$STATE/mimir.yaml"
+  # Every component that advertises an address gets loopback, not the host's interface.
+  start_component mimir "$BINARY" -target=all -config.file="$STATE/mimir.yaml" \
+    -query-frontend.instance-addr=127.0.0.1 -query-scheduler.ring.instance-addr=127.0.0.1 \
+    -querier.ring.instance-addr=127.0.0.1 -overrides-exporter.ring.instance-addr=127.0.0.1 \
+    -memberlist.bind-addr=127.0.0.1 -memberlist.bind-port="$gossip" -memberlist.advertise-addr=127.0.0.1 \
+    -memberlist.advertise-port="$gossip"
   wait_for mimir 120 http_ok "http://127.0.0.1:$http/ready"
   write_env mimir "http://127.0.0.1:$http/api/v1/push" "http://127.0.0.1:$http/prometheus" \
     "http://127.0.0.1:$http/metrics" 2.0
@@ -192,7 +198,7 @@ limits:
   ha_cluster_label: cluster
   ha_replica_label: __replica__
 EOF
-  mkdir -p "$STATE/cortex"
+  mkdir -p "$STATE/cortex/rules" "$STATE/cortex/alerts"
   binary cortex "$CORTEX_VERSION"
   start_component cortex "$BINARY" -target=all -config.file="$STATE/cortex.yaml"
   wait_for cortex 120 http_ok "http://127.0.0.1:$http/ready"
