@@ -141,9 +141,10 @@ EOF
 
 # Cortex, single process, the same shape; Remote-Write 2.0 is behind a flag.
 start_cortex() {
-  local http grpc
+  local http grpc gossip
   pick_port http
   pick_port grpc
+  pick_port gossip
   cat >"$STATE/cortex.yaml" <<EOF
 auth_enabled: $(tenants)
 server:
@@ -160,7 +161,7 @@ distributor:
     ha_tracker_update_timeout: 1s
     ha_tracker_update_timeout_jitter_max: 0s
     ha_tracker_failover_timeout: ${KSP_RECEIVER_HA_FAILOVER:-5s}
-    kvstore: {store: inmemory}
+    kvstore: {store: memberlist}
   ring:
     instance_addr: 127.0.0.1
     kvstore: {store: inmemory}
@@ -182,12 +183,29 @@ compactor:
   sharding_ring:
     instance_addr: 127.0.0.1
     kvstore: {store: inmemory}
+ruler:
+  rule_path: $STATE/cortex/rules-tmp
+  ring:
+    instance_addr: 127.0.0.1
+    kvstore: {store: inmemory}
+memberlist:
+  bind_addr: [127.0.0.1]
+  bind_port: $gossip
+  advertise_addr: 127.0.0.1
+  advertise_port: $gossip
 ruler_storage:
   backend: local
   local: {directory: $STATE/cortex/rules}
+alertmanager:
+  external_url: http://127.0.0.1:$http/alertmanager
+  sharding_ring:
+    instance_addr: 127.0.0.1
+    kvstore: {store: inmemory}
 alertmanager_storage:
   backend: local
   local: {path: $STATE/cortex/alerts}
+frontend_worker:
+  match_max_concurrent: true
 blocks_storage:
   backend: filesystem
   filesystem: {dir: $STATE/cortex/blocks}
@@ -225,7 +243,7 @@ start_thanos() {
   wait_for thanos-receive 120 http_ok "http://127.0.0.1:$http/-/ready"
   start_component thanos-query "$bin" query --http-address="127.0.0.1:$qhttp" \
     --grpc-address="127.0.0.1:$qgrpc" --endpoint="127.0.0.1:$grpc" --query.replica-label=replica \
-    --log.level=warn --data-dir="$STATE/thanos/query"
+    --log.level=warn
   wait_for thanos-query 120 http_ok "http://127.0.0.1:$qhttp/-/ready"
   write_env thanos "http://127.0.0.1:$push/api/v1/receive" "http://127.0.0.1:$qhttp" \
     "http://127.0.0.1:$http/metrics" 1.0
