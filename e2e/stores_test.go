@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -15,6 +16,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kube-state-push/kube-state-push/internal/parity"
 )
@@ -28,6 +31,7 @@ type remoteStore struct {
 	queryURL string // base of the query API
 	metrics  string // the receiver's own /metrics
 	protocol string // "2.0" or "1.0": the best it takes
+	stateDir string // hack/receivers.sh's state dir: logs/
 	client   *http.Client
 }
 
@@ -64,7 +68,7 @@ func startStore(t *testing.T, name string, settings ...string) *remoteStore {
 	}
 	return &remoteStore{
 		name: name, push: vars["RECEIVER_PUSH_URL"], queryURL: vars["RECEIVER_QUERY_URL"],
-		metrics: vars["RECEIVER_METRICS_URL"], protocol: vars["RECEIVER_PROTOCOL"], client: http.DefaultClient,
+		metrics: vars["RECEIVER_METRICS_URL"], protocol: vars["RECEIVER_PROTOCOL"], stateDir: dir, client: http.DefaultClient,
 	}
 }
 
@@ -234,7 +238,7 @@ func scrapeFamilies(url string) (map[string]*dto.MetricFamily, error) {
 func writeStoreConfig(t *testing.T, ns, label string, extra ...string) string {
 	t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "namespaces: [%s]\nexternal_labels:\n  e2e_store: %s\nremote_write:\n", ns, label)
+	fmt.Fprintf(&b, "namespaces: [%s]\nlabels_allow_list: {pods: ['*']}\nexternal_labels:\n  e2e_store: %s\nremote_write:\n", ns, label)
 	fmt.Fprintf(&b, "  - name: reference\n    url: %s/api/v1/write\n    protobuf_message: io.prometheus.write.v2.Request\n", env.promURL)
 	for _, e := range extra {
 		b.WriteString(e)
@@ -320,6 +324,8 @@ func testStore(t *testing.T, name string) {
 	createDeployment(t, ns, "web", 2)
 	createPendingPod(t, ns, "waiting")
 	createPendingPod(t, ns, "doomed")
+	createLabelledPod(t, ns, "wide", 32) // kube_pod_labels over the default 30 labels
+	createLabelledPod(t, ns, "narrow", 3)
 	s := startStore(t, name)
 	cfg := writeStoreConfig(t, ns, name, storeEndpoint("store", s.push))
 	wal := t.TempDir()
@@ -330,6 +336,21 @@ func testStore(t *testing.T, name string) {
 	selector := fmt.Sprintf(`{e2e_store=%q}`, name)
 	n := checkSameSeries(t, s, selector, 60*time.Second)
 	t.Logf("%s: %d series equal to Prometheus 3.16's", name, n)
+
+	// The series over the label count limit was dropped before sending, on
+	// both endpoints, so the store refused nothing; the narrow one arrived.
+	if err := valueIn(s, fmt.Sprintf(`kube_pod_labels{namespace=%q,pod="narrow"}`, ns), 1); err != nil {
+		t.Error(err)
+	}
+	if res, err := s.query(fmt.Sprintf(`kube_pod_labels{namespace=%q,pod="wide"}`, ns)); err != nil || len(res) != 0 {
+		t.Errorf("%s: the series over the label limit arrived: %v %v", name, res, err)
+	}
+	if v := a.metric(`kube_state_push_remote_write_label_limit_samples_dropped_total{endpoint="store",family="kube_pod_labels",reason="label_count"}`); v < 1 {
+		t.Errorf("%s: no sample counted as dropped for the label count", name)
+	}
+	if name == "otelcol" {
+		checkCollectorStartTimestamps(t, s)
+	}
 
 	// The protocol: 2.0 where taken, else 1.0 after one fallback, logged once.
 	wantMsg, wantFallback := "io.prometheus.write.v2.Request", 0.0
@@ -414,11 +435,57 @@ func testStore(t *testing.T, name string) {
 		}
 	}
 	s.checkNoRejections(t)
-	for _, m := range []string{"kube_state_push_remote_write_samples_dropped_total", "kube_state_push_wal_dropped_samples_total"} {
-		if v := a.metric(m); v != 0 {
-			t.Errorf("%s: %s = %v", name, m, v)
-		}
+	if v := a.metric("kube_state_push_wal_dropped_samples_total"); v != 0 {
+		t.Errorf("%s: the WAL dropped %v samples", name, v)
 	}
+	// The only samples dropped are the wide pod's kube_pod_labels.
+	dropped := a.metric("kube_state_push_remote_write_samples_dropped_total")
+	if limited := a.metric(`kube_state_push_remote_write_samples_dropped_total{endpoint="store",reason="label_count"}`) +
+		a.metric(`kube_state_push_remote_write_samples_dropped_total{endpoint="reference",reason="label_count"}`); dropped != limited {
+		t.Errorf("%s: %v samples dropped, %v of them for the label limit", name, dropped, limited)
+	}
+}
+
+// createLabelledPod creates a pending pod with n Kubernetes labels.
+func createLabelledPod(t *testing.T, ns, name string, n int) {
+	t.Helper()
+	createPendingPod(t, ns, name)
+	labels := map[string]string{}
+	for i := range n {
+		labels[fmt.Sprintf("label-%02d", i)] = "v"
+	}
+	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labels}})
+	if _, err := env.client.CoreV1().Pods(ns).Patch(testContext(t), name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkCollectorStartTimestamps reads the Collector's debug exporter output:
+// its restart counters' data points have the pods' start timestamps, not the
+// zero (unknown) start of a counter sent without one.
+func checkCollectorStartTimestamps(t *testing.T, s *remoteStore) {
+	t.Helper()
+	log := filepath.Join(s.stateDir, "logs", "otelcol.log")
+	eventually(t, 10*time.Second, "restart counters with a start timestamp at the Collector", func() error {
+		b, err := os.ReadFile(log)
+		if err != nil {
+			return err
+		}
+		text := string(b)
+		i := strings.Index(text, "Name: kube_pod_container_status_restarts_total")
+		if i < 0 {
+			return fmt.Errorf("no restart counter in %s yet", log)
+		}
+		j := strings.Index(text[i:], "StartTimestamp: ")
+		if j < 0 {
+			return fmt.Errorf("no data point of the restart counter in %s", log)
+		}
+		line, _, _ := strings.Cut(text[i+j+len("StartTimestamp: "):], "\n")
+		if strings.HasPrefix(line, "1970-01-01") {
+			return fmt.Errorf("restart counter with start %s", line)
+		}
+		return nil
+	})
 }
 
 // valueIn expects q to give one series with value want in the store.
@@ -604,4 +671,51 @@ remote_write:
 		})
 	}
 	s.checkNoRejections(t)
+}
+
+// TestMimirRefusesOneSeries turns the label limits off, so that a series over
+// Mimir's 30 labels reaches it among valid ones. Mimir stores the rest of the
+// request and answers 400; the agent sends the request again in halves until
+// only the refused series is left, and counts exactly its samples as dropped:
+// as many as the reference Prometheus (which takes it) holds.
+func TestMimirRefusesOneSeries(t *testing.T) {
+	ns := "e2e-store-refused"
+	createNamespace(t, ns)
+	createPendingPod(t, ns, "p")
+	createLabelledPod(t, ns, "wide", 32)
+	s := startStore(t, "mimir")
+	unlimited := "    label_limits: {max_label_names_per_series: 0}\n"
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`namespaces: [%s]
+resources: [pods]
+labels_allow_list: {pods: ['*']}
+external_labels: {e2e_store: refused}
+remote_write:
+%s%s%s%s`, ns, storeEndpoint("reference", env.promURL+"/api/v1/write"), unlimited, storeEndpoint("store", s.push), unlimited)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now()
+	a := startAgentFlags(t, "--config", cfg)
+	wide := fmt.Sprintf(`kube_pod_labels{namespace=%q,pod="wide",e2e_store="refused"}`, ns)
+	eventually(t, 30*time.Second, "the refused series' samples counted as dropped, no more", func() error {
+		sent, err := sampleCount(http.DefaultClient, env.promURL, wide, time.Since(started)+5*time.Second, time.Now())
+		if err != nil {
+			return err
+		}
+		dropped := a.metric(`kube_state_push_remote_write_samples_dropped_total{endpoint="store",reason="http_400"}`)
+		all := a.metric(`kube_state_push_remote_write_samples_dropped_total`)
+		if dropped != sent || all != dropped || sent < 2 {
+			return fmt.Errorf("%v samples of the refused series sent to the reference, %v counted as refused by Mimir, %v dropped in all",
+				sent, dropped, all)
+		}
+		return nil
+	})
+	// Everything else of the pods reached Mimir.
+	checkSameSeries(t, s, `{e2e_store="refused",__name__!="kube_pod_labels"}`, 30*time.Second)
+	if err := valueIn(s, fmt.Sprintf(`kube_pod_labels{namespace=%q,pod="p"}`, ns), 1); err != nil {
+		t.Error(err)
+	}
+	if got := a.metric(`kube_state_push_remote_write_requests_total{endpoint="store",result="split"}`); got == 0 {
+		t.Error("no request was sent again in halves")
+	}
 }

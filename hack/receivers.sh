@@ -263,7 +263,8 @@ start_victoria_metrics() {
 }
 
 # The Collector's Remote-Write 2.0 receiver, exported by its remote-write exporter into a
-# Prometheus 3 (which keeps the metadata), queried there.
+# Prometheus 3 (which keeps the metadata), queried there, and by the debug exporter into
+# its log.
 start_otelcol() {
   local push ptel prom
   pick_port push
@@ -286,9 +287,12 @@ exporters:
     endpoint: http://127.0.0.1:$prom/api/v1/write
     add_metric_suffixes: false
     resource_to_telemetry_conversion: {enabled: true}
+  # Every data point in the log, start timestamps included (the remote-write
+  # exporter into Prometheus does not carry them).
+  debug: {verbosity: detailed}
 service:
   telemetry:
-    logs: {level: warn}
+    logs: {level: info}
     metrics:
       readers:
         - pull:
@@ -297,7 +301,7 @@ service:
   pipelines:
     metrics:
       receivers: [prometheus_remote_write]
-      exporters: [prometheusremotewrite]
+      exporters: [prometheusremotewrite, debug]
 EOF
   binary otelcol "$OTELCOL_VERSION"
   start_component otelcol "$BINARY" --config="$STATE/otelcol/config.yaml"
