@@ -236,14 +236,14 @@ start_thanos() {
   pick_port qgrpc
   binary thanos "$THANOS_VERSION"
   bin=$BINARY
-  mkdir -p "$STATE/thanos"
+  mkdir -p "$STATE/thanos/query"
   start_component thanos-receive "$bin" receive --tsdb.path="$STATE/thanos/tsdb" \
     --http-address="127.0.0.1:$http" --grpc-address="127.0.0.1:$grpc" \
     --remote-write.address="127.0.0.1:$push" --label='replica="0"' --log.level=warn
   wait_for thanos-receive 120 http_ok "http://127.0.0.1:$http/-/ready"
   start_component thanos-query "$bin" query --http-address="127.0.0.1:$qhttp" \
     --grpc-address="127.0.0.1:$qgrpc" --endpoint="127.0.0.1:$grpc" --query.replica-label=replica \
-    --log.level=warn
+    --query.active-query-path="$STATE/thanos/query" --log.level=warn
   wait_for thanos-query 120 http_ok "http://127.0.0.1:$qhttp/-/ready"
   write_env thanos "http://127.0.0.1:$push/api/v1/receive" "http://127.0.0.1:$qhttp" \
     "http://127.0.0.1:$http/metrics" 1.0
