@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GO      ?= go
 DEMO_STATE ?= $(CURDIR)/.state/demo
 
-.PHONY: help build test unit e2e bench microbench demo demo-stop components image lint clean
+.PHONY: help build test unit e2e bench microbench demo demo-stop components cluster-components image lint clean
 
 help: ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -14,10 +14,13 @@ help: ## Show this help.
 build: ## Build bin/kube-state-push (static, CGO off).
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/kube-state-push ./cmd/kube-state-push
 
-components: ## Build and cache the real apiserver, etcd, kwok, Prometheus, helm, kubeconform and JSON schemas used by tests and the demo.
+components: ## Build and cache everything the tests run: the cluster's parts, Prometheus, KSM, helm, kubeconform, schemas and the receivers (Mimir, Cortex, Thanos, VictoriaMetrics, a Collector, Prometheus 2.42).
 	./hack/build-components.sh
 
-test: components ## Unit tests and the end-to-end suite against a real apiserver and Prometheus.
+cluster-components: ## Build and cache what the demo and the benchmark run: the cluster's parts, Prometheus, KSM, helm and kubeconform.
+	./hack/build-components.sh cluster
+
+test: components ## Unit tests and the end-to-end suite against a real apiserver, Prometheus and the remote storages users run.
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
 
@@ -29,13 +32,13 @@ e2e: components ## The end-to-end suite only.
 
 BENCH_N ?= 1000,10000
 
-bench: components ## Side-by-side benchmark against kube-state-metrics + Prometheus agent (BENCH_N pods); writes docs/benchmarks.md.
+bench: cluster-components ## Side-by-side benchmark against kube-state-metrics + Prometheus agent (BENCH_N pods); writes docs/benchmarks.md.
 	$(GO) run ./bench -n $(BENCH_N)
 
 microbench: ## Micro-benchmarks of the hot paths (compare runs with benchstat).
 	$(GO) test -run '^$$' -bench . -benchmem -count $(or $(COUNT),1) $$($(GO) list ./... | grep -v -e /e2e -e /bench)
 
-demo: build components ## Start a local cluster and Prometheus, create workloads, run the agent.
+demo: build cluster-components ## Start a local cluster and Prometheus, create workloads, run the agent.
 	./hack/demo.sh up $(DEMO_STATE)
 
 demo-stop: ## Stop everything `make demo` started.

@@ -12,7 +12,7 @@ import (
 // TestRemoteWriteConfig pastes a Prometheus remote_write block with three
 // endpoints: the cluster's Prometheus 3.16 over Remote-Write 2.0 with
 // external labels and a write_relabel_configs drop, a Prometheus 3.16 behind
-// TLS (a CA made here) and basic auth (password from a file), and Debian's
+// TLS (a CA made here) and basic auth (password from a file), and a
 // Prometheus 2.42 configured for 2.0, which it silently drops, so the agent
 // falls back to 1.0. Every endpoint gets the data, as the config says.
 func TestRemoteWriteConfig(t *testing.T) {

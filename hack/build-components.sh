@@ -255,18 +255,24 @@ chart_tools() {
   k8s_schemas
 }
 
+# The cluster, Prometheus, KSM and the chart tools: what the demo and the benchmark need.
+build_cluster() {
+  build_etcd
+  go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
+  kwok_stages
+  go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION"
+  build_kubernetes
+  build_ksm
+  chart_tools
+}
+
 what=${1:-all}
 case $what in
   all)
-    build_etcd
-    go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
-    kwok_stages
-    go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION"
-    build_kubernetes
-    build_ksm
-    chart_tools
+    build_cluster
     build_receivers
     ;;
+  cluster) build_cluster ;;
   receivers) build_receivers ;;
   mimir) wrapped mimir github.com/grafana/mimir "$MIMIR_VERSION" cmd/mimir netgo,stringlabels ;;
   cortex) wrapped cortex github.com/cortexproject/cortex "$CORTEX_VERSION" cmd/cortex netgo,slicelabels ;;
@@ -280,6 +286,6 @@ case $what in
   prometheus) go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION" ;;
   ksm) build_ksm ;;
   chart) chart_tools ;;
-  *) echo "usage: $0 [all|kubernetes|etcd|kwok|prometheus|ksm|chart|receivers|mimir|cortex|thanos|victoria-metrics|otelcol|prometheus2]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kubernetes|etcd|kwok|prometheus|ksm|chart|receivers|mimir|cortex|thanos|victoria-metrics|otelcol|prometheus2]" >&2; exit 2 ;;
 esac
 echo "$BIN"
