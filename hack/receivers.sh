@@ -347,6 +347,8 @@ cmd_up() {
   touch "$STATE/$MARKER"
   mkdir -p "$STATE/pids" "$STATE/logs"
   trap 'on_up_exit $?' EXIT
+  # Some write into their working directory (Mimir's activity log, Cortex's query tracker).
+  cd "$STATE"
   "start_${name//-/_}"
   trap - EXIT
   log "$name ready"
