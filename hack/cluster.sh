@@ -19,10 +19,8 @@ set -euo pipefail
 
 HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-K8S_VERSION=${K8S_VERSION:-v1.37.2}
-ETCD_VERSION=${ETCD_VERSION:-v3.7.3}
-KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
-PROMETHEUS_VERSION=${PROMETHEUS_VERSION:-v0.316.0}
+# shellcheck source=hack/versions.sh
+. "$HACK_DIR/versions.sh"
 CACHE=${KSP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-state-push}
 
 # Start order; `down` stops them in reverse.

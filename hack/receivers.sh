@@ -27,13 +27,8 @@ HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${KSP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-state-push}
 BIN=$CACHE/bin
 
-MIMIR_VERSION=${MIMIR_VERSION:-v1.3.1-0.20260423142704-aced80d74930}
-CORTEX_VERSION=${CORTEX_VERSION:-v1.21.1}
-THANOS_VERSION=${THANOS_VERSION:-v0.42.5}
-VM_VERSION=${VM_VERSION:-v1.151.0}
-OTELCOL_VERSION=${OTELCOL_VERSION:-v0.148.0}
-PROMETHEUS_VERSION=${PROMETHEUS_VERSION:-v0.316.0}
-PROMETHEUS2_VERSION=${PROMETHEUS2_VERSION:-v0.42.0}
+# shellcheck source=hack/versions.sh
+. "$HACK_DIR/versions.sh"
 
 RECEIVERS="mimir cortex thanos victoria-metrics otelcol prometheus2"
 # Stop order is the reverse: readers before what they read.
