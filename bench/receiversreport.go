@@ -19,8 +19,7 @@ var receiverColumns = []string{
 // in the second cell.
 func (r receiverResult) cells() []string {
 	if r.failure != "" {
-		first, _, _ := strings.Cut(r.failure, "\n")
-		row := []string{r.name, "failed: " + first}
+		row := []string{r.name, "failed (see below)"}
 		for len(row) < len(receiverColumns) {
 			row = append(row, "")
 		}
@@ -131,7 +130,7 @@ func (d receiversDoc) markdown() string {
 	b.WriteString("- kube-state-push: default resources, resend every 30 s, `protobuf_message: io.prometheus.write.v2.Request`\n")
 	b.WriteString("  for every receiver; it falls back to Remote-Write 1.0 by itself where a receiver does not take 2.0, and\n")
 	b.WriteString("  \"protocol used\" is what its `kube_state_push_remote_write_protobuf_message` said at the end of the window\n")
-	fmt.Fprintf(&b, "- window: %s from `/readyz` plus %s of settling, with churn: one pod created or deleted every\n", d.opts.window, settle)
+	fmt.Fprintf(&b, "- window: %s, starting %s after `/readyz`, with churn: one pod created or deleted every\n", d.opts.window, settle)
 	b.WriteString("  500 ms (deployments scaled by one), with kwok's status changes; the resends go on meanwhile\n\n")
 
 	b.WriteString("What the figures mean. *Samples sent* and *MB sent* are the window's increase of\n")
@@ -158,7 +157,8 @@ func (d receiversDoc) markdown() string {
 			}
 			b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 		}
-		b.WriteString("\nThe receivers' processes (CPU-s per M samples, mean RSS in MB), refusal counters and agent's sync time:\n\n")
+		b.WriteString("\nEach receiver's processes (CPU-s per M samples, mean RSS), its refusal counters, and kube-state-push's\n")
+		b.WriteString("time from start to `/readyz` and mean RSS:\n\n")
 		for _, r := range group {
 			if r.failure != "" {
 				continue
@@ -167,16 +167,20 @@ func (d receiversDoc) markdown() string {
 			for _, p := range r.procs {
 				ps = append(ps, fmt.Sprintf("%s %.2f, %.0f MB", p.name, perMillion(p.cpu, r.samples), float64(p.rss)/1e6))
 			}
-			fmt.Fprintf(&b, "- %s: %s; %s; start to synced %.1f s, window %.0f s; `hack/receivers.sh` says it takes %s\n",
-				r.name, strings.Join(ps, "; "), r.counterNote(), r.syncTime.Seconds(), r.elapsed.Seconds(), r.advertised)
+			fmt.Fprintf(&b, "- %s: %s; %s; kube-state-push: start to synced %.1f s, RSS %.0f MB; window %.0f s; `hack/receivers.sh` says it takes %s\n",
+				r.name, strings.Join(ps, "; "), r.counterNote(), r.syncTime.Seconds(), float64(r.agentRSS)/1e6, r.elapsed.Seconds(), r.advertised)
 		}
 		for _, r := range group {
 			if r.failure == "" {
 				continue
 			}
-			fmt.Fprintf(&b, "\n%s failed: %s\n", r.name, strings.ReplaceAll(strings.TrimSpace(r.failure), "\n", "\n    "))
-			if len(r.logLines) > 0 {
-				b.WriteString("\n```\n" + strings.Join(r.logLines, "\n") + "\n```\n")
+			first, rest, _ := strings.Cut(strings.TrimSpace(r.failure), "\n")
+			fmt.Fprintf(&b, "\n**%s failed**: %s\n", r.name, first)
+			if lines := append(strings.Split(rest, "\n"), r.logLines...); rest != "" || len(r.logLines) > 0 {
+				if rest == "" {
+					lines = lines[1:]
+				}
+				b.WriteString("\n```\n" + strings.Join(lines, "\n") + "\n```\n")
 			}
 		}
 	}
