@@ -78,11 +78,7 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	rm.register(reg)
 
-	external := cfg.RemoteWrite.ExternalLabels
-	if cfg.haMode() == ha.ModeReplicaLabels {
-		rl, _ := ha.ReplicaLabels(cfg.HAReplica) // checked by validate
-		external = mergeLabels(external, rl)
-	}
+	external := externalLabels(&cfg)
 	var eps []*endpoint
 	for _, ep := range rwEndpoints {
 		e, err := newEndpoint(ctx, ep, external, cfg.Version, reg, logger)
@@ -585,6 +581,18 @@ func generatorOptions(c *Config, enabled []ksp.Resource) (func(ksp.Resource) ksp
 	return func(r ksp.Resource) ksp.Options {
 		return ksp.Options{AllowLabels: labels[r.Name()], AllowAnnotations: annotations[r.Name()], Family: filter}
 	}, nil
+}
+
+// externalLabels returns the labels added to every series that lacks them:
+// external_labels and, with --ha-mode=replica-labels, the cluster and replica
+// labels (external_labels win).
+func externalLabels(cfg *Config) []series.Label {
+	external := cfg.RemoteWrite.ExternalLabels
+	if cfg.haMode() == ha.ModeReplicaLabels {
+		rl, _ := ha.ReplicaLabels(cfg.HAReplica) // checked by validate
+		external = mergeLabels(external, rl)
+	}
+	return external
 }
 
 // mergeLabels returns a and b sorted by name; a's value wins on a repeated name.

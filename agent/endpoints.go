@@ -65,8 +65,9 @@ func newEndpoint(ctx context.Context, ep rwconfig.Endpoint, external []series.La
 }
 
 // queueConfig maps an endpoint's queue_config, metadata_config,
-// failed_request_logging, protobuf_message and write_relabel_configs to its
-// queue's configuration.
+// failed_request_logging, protobuf_message, write_relabel_configs and
+// label_limits to its queue's configuration; its series get the external
+// labels (the HA replica labels among them).
 func queueConfig(ep rwconfig.Endpoint, external []series.Label) remotewrite.QueueConfig {
 	qc := remotewrite.QueueConfig{
 		MinShards:            ep.Queue.MinShards,
@@ -82,6 +83,13 @@ func queueConfig(ep rwconfig.Endpoint, external []series.Label) remotewrite.Queu
 		Metadata:             familyMetadata(),
 		MetadataSendInterval: ep.Metadata.SendInterval,
 		MaxMetadataPerSend:   ep.Metadata.MaxSamplesPerSend,
+		// Counted on the labels as sent: after the rules, with the
+		// external labels, however they are added.
+		LabelLimits: remotewrite.LabelLimits{
+			MaxLabelNamesPerSeries: ep.LabelLimits.MaxLabelNamesPerSeries,
+			MaxLabelNameLength:     ep.LabelLimits.MaxLabelNameLength,
+			MaxLabelValueLength:    ep.LabelLimits.MaxLabelValueLength,
+		},
 	}
 	if !ep.Metadata.Send {
 		qc.MetadataSendInterval = -1

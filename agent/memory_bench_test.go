@@ -117,7 +117,7 @@ func BenchmarkSnapshotMemory(b *testing.B) {
 				var before runtime.MemStats
 				runtime.ReadMemStats(&before)
 				s := NewSnapshot(&discard{}, newMetrics(nil, func() float64 { return 0 }))
-				set := s.newSet(c.resource)
+				set := s.newSet(c.resource, counterFamilies(rs[0]))
 				ksmBytes, nSeries := 0, 0
 				for i := range n {
 					o, _ := gen.Generate(c.newObj(i))

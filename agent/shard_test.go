@@ -264,7 +264,7 @@ func uidIn(t *testing.T, prefix string, shard, total int) string {
 // sent at once; a relist then still ends a deleted object with a marker.
 func TestSnapshotReshard(t *testing.T) {
 	s, rec, now := newTestSnapshot(t)
-	set := s.newSet("pods")
+	set := s.newSet("pods", nil)
 	stay, leave, gained := uidIn(t, "stay", 0, 2), uidIn(t, "leave", 1, 2), uidIn(t, "gained", 0, 2)
 	s.replace(set, []collectors.Object{obj(stay, "1", ser("m", 1, "pod", "stay")), obj(leave, "1", ser("m", 2, "pod", "leave"))})
 	expect(t, rec, `m{pod="stay"} 1000 1`, `m{pod="leave"} 1000 2`)
@@ -305,7 +305,7 @@ func TestSnapshotReshard(t *testing.T) {
 // landing before that sample would get it rejected as out of order.
 func TestSnapshotHeldObjectEnds(t *testing.T) {
 	s, rec, now := newTestSnapshot(t)
-	set := s.newSet("pods")
+	set := s.newSet("pods", nil)
 	gone, shrinks, back := uidIn(t, "gone", 0, 2), uidIn(t, "shrinks", 0, 2), uidIn(t, "back", 0, 2)
 	s.replace(set, nil)
 	*now = 2000

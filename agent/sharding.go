@@ -120,7 +120,7 @@ func (s *Snapshot) setShard(next assignment, holdUntil int64) []series.Sample {
 			if !o.held { // a held object was never sent from here
 				for i := range o.series {
 					ls := &o.series[i]
-					s.emitLocked(o.base, ls, ls.value, now)
+					s.emitLocked(o.base, ls, ls.value, now, s.startOf(o, ls))
 					last = append(last, s.buf[len(s.buf)-1])
 				}
 			}

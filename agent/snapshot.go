@@ -41,6 +41,9 @@ type Snapshot struct {
 	sets    []*objectSet
 	buf     []series.Sample
 	extras  labelSets
+	// counters are the names of the counter families of every set: their
+	// samples carry their object's start timestamp.
+	counters []string
 
 	// ended remembers, for a short while, the last timestamp of series that just
 	// ended, so that an object that starts the same series again (a delete and
@@ -91,6 +94,10 @@ type object struct {
 	// base is the object's labels, shared by its series.
 	base   *[]series.Label
 	series []liveSeries
+	// start is the start timestamp of the object's counter series
+	// (collectors.Object.Start). It is kept once per object, not per series:
+	// startOf tells the counters by name.
+	start int64
 }
 
 // liveSeries is one series of an object: its metric name, its family labels,
@@ -122,9 +129,17 @@ func NewSnapshot(out Appender, m *metrics) *Snapshot {
 	}
 }
 
-func (s *Snapshot) newSet(resource string) *objectSet {
+// newSet adds the set of one list/watch of resource. counters names the
+// resource's counter families (counterFamilies): their samples carry their
+// object's start timestamp.
+func (s *Snapshot) newSet(resource string, counters []string) *objectSet {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, c := range counters {
+		if !slices.Contains(s.counters, c) {
+			s.counters = append(s.counters, c)
+		}
+	}
 	set := &objectSet{
 		resource:     resource,
 		objects:      make(map[string]*object),
@@ -173,6 +188,7 @@ func (s *Snapshot) applyLocked(set *objectSet, o collectors.Object, now int64) {
 		return
 	}
 	before := len(obj.series)
+	obj.start = o.Start
 	s.diffLocked(obj, o.Series, now)
 	set.seriesGauge.Add(float64(len(obj.series) - before))
 	obj.rv = o.ResourceVersion
@@ -283,7 +299,7 @@ func (s *Snapshot) Resend() {
 func (s *Snapshot) resendObjectLocked(o *object, now int64) {
 	for i := range o.series {
 		ls := &o.series[i]
-		s.emitLocked(o.base, ls, ls.value, now)
+		s.emitLocked(o.base, ls, ls.value, now, s.startOf(o, ls))
 	}
 	if len(s.buf) >= 4096 {
 		s.flushLocked()
@@ -379,7 +395,7 @@ func (s *Snapshot) diffLocked(o *object, next []series.Series, now int64) {
 			if o.held {
 				ls.value = next[j].Value
 			} else {
-				s.emitLocked(newBase, &ls, next[j].Value, now)
+				s.emitLocked(newBase, &ls, next[j].Value, now, s.startOf(o, &ls))
 			}
 			out = append(out, ls)
 			j++
@@ -389,7 +405,7 @@ func (s *Snapshot) diffLocked(o *object, next []series.Series, now int64) {
 			case o.held:
 				ls.value = next[j].Value
 			case !sameValue(ls.value, next[j].Value):
-				s.emitLocked(newBase, &ls, next[j].Value, now)
+				s.emitLocked(newBase, &ls, next[j].Value, now, s.startOf(o, &ls))
 			}
 			out = append(out, ls)
 			i++
@@ -400,17 +416,27 @@ func (s *Snapshot) diffLocked(o *object, next []series.Series, now int64) {
 }
 
 // emitLocked records value as the series' current value and queues a sample
-// with a timestamp after the series' previous one.
-func (s *Snapshot) emitLocked(base *[]series.Label, ls *liveSeries, value float64, now int64) {
+// with a timestamp after the series' previous one, and the start timestamp st
+// (0 for none: see startOf).
+func (s *Snapshot) emitLocked(base *[]series.Label, ls *liveSeries, value float64, now, st int64) {
 	t := max(now, ls.t+1)
 	ls.value, ls.t = value, t
-	s.buf = append(s.buf, series.Sample{Labels: ls.labels(base), T: t, V: value})
+	s.buf = append(s.buf, series.Sample{Labels: ls.labels(base), T: t, V: value, ST: st})
+}
+
+// startOf returns the start timestamp of a series of o: the object's if the
+// series is a counter, else 0. Only objects with a start compare names.
+func (s *Snapshot) startOf(o *object, ls *liveSeries) int64 {
+	if o.start != 0 && slices.Contains(s.counters, ls.name) {
+		return o.start
+	}
+	return 0
 }
 
 // endLocked queues the staleness marker of a series, remembers its time and
 // lets go of its label set.
 func (s *Snapshot) endLocked(base *[]series.Label, ls *liveSeries, now int64) {
-	s.emitLocked(base, ls, series.StaleNaN, now)
+	s.emitLocked(base, ls, series.StaleNaN, now, 0) // a marker needs no start
 	if now-s.endedPruned > endedMemory.Milliseconds() {
 		for k, t := range s.ended {
 			if now-t > endedMemory.Milliseconds() {

@@ -46,7 +46,7 @@ func BenchmarkSnapshotUpdate(b *testing.B) {
 	gen := rs[0].NewGenerator(collectors.Options{})
 	d := &discard{}
 	s := NewSnapshot(d, newMetrics(nil, func() float64 { return 0 }))
-	set := s.newSet("pods")
+	set := s.newSet("pods", counterFamilies(rs[0]))
 	pods := []*v1.Pod{benchPod(0, v1.PodPending), benchPod(0, v1.PodRunning)}
 	b.ReportAllocs()
 	i := 0

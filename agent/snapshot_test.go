@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	v1 "k8s.io/api/core/v1"
+
 	"github.com/kube-state-push/kube-state-push/collectors"
 	"github.com/kube-state-push/kube-state-push/series"
 )
@@ -24,6 +26,9 @@ func (r *recorder) Append(ss []series.Sample) {
 			v = "stale"
 		} else if math.IsNaN(s.V) {
 			v = "NaN(not stale)"
+		}
+		if s.ST != 0 {
+			v += fmt.Sprintf(" st=%d", s.ST)
 		}
 		r.got = append(r.got, fmt.Sprintf("%s %d %s", s.Labels.String(), s.T, v))
 	}
@@ -78,7 +83,7 @@ func expectAnyOrder(t *testing.T, rec *recorder, want ...string) {
 
 func TestSnapshotDiff(t *testing.T) {
 	s, rec, now := newTestSnapshot(t)
-	set := s.newSet("pods")
+	set := s.newSet("pods", nil)
 
 	s.apply(set, obj("u1", "10", ser("a", 1, "pod", "p"), ser("b", 0, "pod", "p")))
 	expect(t, rec, `a{pod="p"} 1000 1`, `b{pod="p"} 1000 0`)
@@ -107,7 +112,7 @@ func TestSnapshotDiff(t *testing.T) {
 
 func TestSnapshotOutOfOrderEvents(t *testing.T) {
 	s, rec, _ := newTestSnapshot(t)
-	set := s.newSet("pods")
+	set := s.newSet("pods", nil)
 	s.apply(set, obj("u1", "20", ser("a", 1)))
 	rec.take()
 
@@ -127,7 +132,7 @@ func TestSnapshotOutOfOrderEvents(t *testing.T) {
 
 func TestSnapshotRelistEndsVanishedObjects(t *testing.T) {
 	s, rec, now := newTestSnapshot(t)
-	set := s.newSet("pods")
+	set := s.newSet("pods", nil)
 	s.replace(set, []collectors.Object{
 		obj("u1", "1", ser("a", 1, "pod", "one")),
 		obj("u2", "1", ser("a", 1, "pod", "two")),
@@ -145,7 +150,7 @@ func TestSnapshotRelistEndsVanishedObjects(t *testing.T) {
 // series from a new UID: the new object's samples must come after the marker.
 func TestSnapshotRecreateSameSeries(t *testing.T) {
 	s, rec, _ := newTestSnapshot(t)
-	set := s.newSet("deployments")
+	set := s.newSet("deployments", nil)
 	s.apply(set, obj("old", "1", ser("kube_deployment_spec_replicas", 2, "deployment", "d")))
 	s.remove(set, "old", "2")
 	s.apply(set, obj("new", "3", ser("kube_deployment_spec_replicas", 3, "deployment", "d")))
@@ -156,7 +161,7 @@ func TestSnapshotRecreateSameSeries(t *testing.T) {
 
 	// The same in one relist: the old UID's end comes first.
 	s2, rec2, _ := newTestSnapshot(t)
-	set2 := s2.newSet("deployments")
+	set2 := s2.newSet("deployments", nil)
 	s2.replace(set2, []collectors.Object{obj("old", "1", ser("x", 1, "deployment", "d"))})
 	rec2.take()
 	s2.replace(set2, []collectors.Object{obj("new", "5", ser("x", 4, "deployment", "d"))})
@@ -165,7 +170,7 @@ func TestSnapshotRecreateSameSeries(t *testing.T) {
 
 func TestSnapshotResend(t *testing.T) {
 	s, rec, now := newTestSnapshot(t)
-	a, b := s.newSet("pods"), s.newSet("nodes")
+	a, b := s.newSet("pods", nil), s.newSet("nodes", nil)
 	s.apply(a, obj("u1", "1", ser("a", 1)))
 	s.apply(b, obj("u2", "1", ser("b", 2)))
 	rec.take()
@@ -189,7 +194,7 @@ func TestStaleMarkerBits(t *testing.T) {
 // nothing is left once every object is gone.
 func TestSnapshotSharesLabelSets(t *testing.T) {
 	s, rec, _ := newTestSnapshot(t)
-	set := s.newSet("pods")
+	set := s.newSet("pods", nil)
 	for i := range 10 {
 		uid := fmt.Sprint("u", i)
 		s.apply(set, obj(uid, "1", ser("phase", 1, "phase", "Running", "pod", uid), ser("phase", 0, "phase", "Pending", "pod", uid)))
@@ -230,7 +235,7 @@ func TestSnapshotResendSpread(t *testing.T) {
 	var now atomic.Int64
 	now.Store(1000)
 	s.now = func() int64 { return now.Add(1) }
-	pods, nodes := s.newSet("pods"), s.newSet("nodes")
+	pods, nodes := s.newSet("pods", nil), s.newSet("nodes", nil)
 	for i := range 30 {
 		s.apply(pods, obj(fmt.Sprintf("p%02d", i), "1", ser("pod", float64(i), "pod", fmt.Sprint(i)), ser("pod_x", 1, "pod", fmt.Sprint(i))))
 	}
@@ -314,3 +319,92 @@ func lastValue(batches [][]series.Sample, key string) float64 {
 	}
 	return v
 }
+
+// The samples of counter series carry their object's start timestamp, in
+// every way a sample is made (new, changed, resent, handed over, released
+// after a handover); gauges and staleness markers carry none.
+func TestSnapshotStartTimestamps(t *testing.T) {
+	s, rec, now := newTestSnapshot(t)
+	set := s.newSet("pods", []string{"c_total"})
+	withStart := func(o collectors.Object, st int64) collectors.Object { o.Start = st; return o }
+	p, q := uidIn(t, "p", 0, 2), uidIn(t, "q", 1, 2)
+	s.apply(set, withStart(obj(p, "1", ser("c_total", 0, "pod", "p"), ser("g", 1, "pod", "p")), 500))
+	expect(t, rec, `c_total{pod="p"} 1000 0 st=500`, `g{pod="p"} 1000 1`)
+	*now = 1100
+	s.apply(set, withStart(obj(p, "2", ser("c_total", 1, "pod", "p"), ser("g", 2, "pod", "p")), 500))
+	expect(t, rec, `c_total{pod="p"} 1100 1 st=500`, `g{pod="p"} 1100 2`)
+	// An object without a start sends its counters without one.
+	s.apply(set, obj(q, "1", ser("c_total", 3, "pod", "q")))
+	expect(t, rec, `c_total{pod="q"} 1100 3`)
+	*now = 1200
+	s.Resend()
+	expectAnyOrder(t, rec, `c_total{pod="p"} 1200 1 st=500`, `g{pod="p"} 1200 2`, `c_total{pod="q"} 1200 3`)
+
+	// Handed over (p stays on shard 0, q leaves): q's last sample; then
+	// a gained object is held and released with its start.
+	*now = 1300
+	last := s.setShard(assignment{shard: 0, total: 2}, 2000)
+	expect(t, rec, `c_total{pod="q"} 1300 3`)
+	if len(last) != 1 || last[0].ST != 0 {
+		t.Errorf("handed over %v, want q's last sample without a start", last)
+	}
+	gained := uidIn(t, "gained", 0, 2)
+	s.apply(set, withStart(obj(gained, "1", ser("c_total", 7, "pod", "gained")), 900))
+	expect(t, rec)
+	*now = 2000
+	s.releaseHeld()
+	expect(t, rec, `c_total{pod="gained"} 2000 7 st=900`)
+
+	*now = 2100
+	s.remove(set, p, "3")
+	expect(t, rec, `c_total{pod="p"} 2100 stale`, `g{pod="p"} 2100 stale`)
+}
+
+// Handing over a counter series sends its last sample with the start.
+func TestSnapshotHandoverStart(t *testing.T) {
+	s, rec, now := newTestSnapshot(t)
+	set := s.newSet("pods", []string{"c_total"})
+	leave := uidIn(t, "leave", 1, 2)
+	o := obj(leave, "1", ser("c_total", 2, "pod", "leave"))
+	o.Start = 500
+	s.replace(set, []collectors.Object{o})
+	expect(t, rec, `c_total{pod="leave"} 1000 2 st=500`)
+	*now = 2000
+	last := s.setShard(assignment{shard: 0, total: 2}, 4000)
+	expect(t, rec, `c_total{pod="leave"} 2000 2 st=500`)
+	if len(last) != 1 || last[0].ST != 500 {
+		t.Errorf("handed over %v, want the last sample with start 500", last)
+	}
+}
+
+// A real pod through its generator: the restart counters carry the pod's
+// creation timestamp, no other series does.
+func TestSnapshotPodRestartsStart(t *testing.T) {
+	rs, err := collectors.Lookup([]string{"pods"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &sampleRecorder{}
+	s := NewSnapshot(rec, newMetrics(nil, func() float64 { return 0 }))
+	set := s.newSet("pods", counterFamilies(rs[0]))
+	o, _ := rs[0].NewGenerator(collectors.Options{}).Generate(benchPod(0, v1.PodRunning))
+	s.apply(set, o)
+	counters := 0
+	for _, x := range rec.got {
+		isCounter := x.Labels.Name() == "kube_pod_container_status_restarts_total"
+		if isCounter {
+			counters++
+		}
+		if want := map[bool]int64{true: 1700000000000}[isCounter]; x.ST != want {
+			t.Errorf("%s: start %d, want %d", x.Labels, x.ST, want)
+		}
+	}
+	if counters != 2 || len(rec.got) <= counters {
+		t.Errorf("%d samples, %d of them restart counters; want 2 counters and gauges", len(rec.got), counters)
+	}
+}
+
+// sampleRecorder keeps the samples themselves.
+type sampleRecorder struct{ got []series.Sample }
+
+func (r *sampleRecorder) Append(ss []series.Sample) { r.got = append(r.got, ss...) }

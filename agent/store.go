@@ -37,7 +37,7 @@ func newReflectorStore(snap *Snapshot, r collectors.Resource, m *metrics, logger
 	}
 	return &reflectorStore{
 		snap:    snap,
-		set:     snap.newSet(name),
+		set:     snap.newSet(name, counterFamilies(r)),
 		logger:  logger,
 		added:   m.events.WithLabelValues(name, "add"),
 		updated: m.events.WithLabelValues(name, "update"),
@@ -70,6 +70,17 @@ func (s *reflectorStore) upsert(obj any) {
 		return
 	}
 	s.snap.apply(s.set, o)
+}
+
+// counterFamilies returns the names of r's counter families.
+func counterFamilies(r collectors.Resource) []string {
+	var out []string
+	for _, f := range r.Families() {
+		if f.Type == collectors.Counter {
+			out = append(out, f.Name)
+		}
+	}
+	return out
 }
 
 // generatedSeries returns the series of an object the list/watch generated; anything

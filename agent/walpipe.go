@@ -170,7 +170,7 @@ func (s *walSender) readFrom(ctx context.Context, from wal.Position) error {
 	for {
 		for r.Next() {
 			rec := r.Record()
-			if len(rec) == 0 || rec[0] != recSamples {
+			if !isSamples(rec) {
 				s.track(inflight{end: r.Position(), mark: s.queue.Mark()})
 				continue
 			}
@@ -432,7 +432,7 @@ func scanWAL(w *wal.WAL) (map[string]*prevSeries, string, error) {
 			}
 			// A handed-over series is not live here any more: like an ended
 			// one, but without a marker of ours.
-			handover := rec[0] == recHandover
+			handover := isHandover(rec)
 			for _, x := range ss {
 				k := x.Labels.String()
 				e := all[k]

@@ -217,7 +217,8 @@ func (ws *walState) compactRange() (from, to uint64, ok bool) {
 
 // compact thins the backlog: per series it keeps every value transition and
 // staleness marker, and of repeated identical values one per
-// --wal-compact-resolution.
+// --wal-compact-resolution. Records come out in the current format, start
+// timestamps kept (format 1 ones had none).
 func (ws *walState) compact() {
 	from, to, ok := ws.compactRange()
 	if !ok {
@@ -232,7 +233,7 @@ func (ws *walState) compact() {
 	thinned := 0
 	var buf []byte
 	keep := func(rec []byte) [][]byte {
-		if len(rec) == 0 || rec[0] != recSamples {
+		if !isSamples(rec) {
 			return [][]byte{rec}
 		}
 		ss, err := decodeSamples(rec)

@@ -85,7 +85,7 @@ func TestSnapshotRestore(t *testing.T) {
 		lbl("m", "gone").String(): {labels: lbl("m", "gone"), t: 900, live: true},
 		lbl("m", "old").String():  {labels: lbl("m", "old"), t: 800, live: false},
 	})
-	set := s.newSet("pods")
+	set := s.newSet("pods", nil)
 	s.replace(set, nil)
 	s.apply(set, obj("u", "1", ser("m", 7, "pod", "back")))
 	expect(t, rec, `m{pod="back"} 5001 7`)
@@ -96,7 +96,8 @@ func TestSnapshotRestore(t *testing.T) {
 }
 
 // Compaction keeps every transition and staleness marker, thins repeated
-// identical values to one per resolution, and keeps the markers.
+// identical values to one per resolution, and keeps the markers and the
+// start timestamps.
 func TestCompaction(t *testing.T) {
 	w := openTestWAL(t, 1024)
 	steady, flappy := lbl("steady", "p"), lbl("flappy", "p")
@@ -108,7 +109,7 @@ func TestCompaction(t *testing.T) {
 		flappyValues = append(flappyValues, v)
 		appendSamples(t, w,
 			series.Sample{Labels: steady, T: start + i*step, V: 1},
-			series.Sample{Labels: flappy, T: start + i*step, V: v})
+			series.Sample{Labels: flappy, T: start + i*step, V: v, ST: start - 1000}) // a counter
 	}
 	appendSamples(t, w, series.Sample{Labels: steady, T: start + 200*step, V: series.StaleNaN})
 	end := appendMarker(t, w, recResendBegin)
@@ -148,9 +149,13 @@ func TestCompaction(t *testing.T) {
 	if markers != 2 {
 		t.Errorf("%d markers kept, want 2", markers)
 	}
-	// Every value of flappy appears, at the time it first appeared.
+	// Every value of flappy appears, at the time it first appeared, with its
+	// start timestamp.
 	seen := map[float64]int64{}
 	for _, x := range got["flappy"] {
+		if x.ST != start-1000 {
+			t.Fatalf("flappy sample at %d has start %d after compaction, want %d", x.T, x.ST, start-1000)
+		}
 		if _, ok := seen[x.V]; !ok {
 			seen[x.V] = x.T
 		}

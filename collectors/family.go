@@ -88,6 +88,12 @@ type Object struct {
 	ResourceVersion string
 	// Series are sorted by labels, with no duplicates.
 	Series []Series
+	// Start is the start timestamp (Unix ms) of the object's counter series
+	// (the families of Type Counter): since when they count up from 0. It is
+	// one value per object, the same in every sample, as Remote-Write 2.0's
+	// Sample.start_timestamp must be between resets. 0 when the object has no
+	// counter series or its resource gives no start.
+	Start int64
 }
 
 // Generator turns objects of one resource into series.
@@ -126,6 +132,10 @@ type resource[T metav1.Object] struct {
 	// objectLabels are the labels every series of the object carries, such as
 	// namespace and pod.
 	objectLabels func(obj T) []Label
+	// counterStart returns the start timestamp (Unix ms) of the object's
+	// counter families, 0 if unknown (see Object.Start). Every resource with
+	// a Counter family has one.
+	counterStart func(obj T) int64
 	families     func(o Options) []Family[T]
 }
 
@@ -156,6 +166,7 @@ func (r *resource[T]) NewGenerator(o Options) Generator {
 	for _, f := range r.families(o) {
 		if o.enabled(f.info()) {
 			g.families = append(g.families, f)
+			g.counters = g.counters || f.Type == Counter
 		}
 	}
 	return g
@@ -164,6 +175,7 @@ func (r *resource[T]) NewGenerator(o Options) Generator {
 type generator[T metav1.Object] struct {
 	r        *resource[T]
 	families []Family[T]
+	counters bool // some family is a counter
 }
 
 func (g *generator[T]) Generate(obj any) (Object, bool) {
@@ -180,7 +192,11 @@ func (g *generator[T]) Generate(obj any) (Object, bool) {
 	}
 	SortSeries(out)
 	out = slices.CompactFunc(out, func(a, b Series) bool { return a.Labels.Compare(b.Labels) == 0 })
-	return Object{UID: string(o.GetUID()), ResourceVersion: o.GetResourceVersion(), Series: out}, true
+	object := Object{UID: string(o.GetUID()), ResourceVersion: o.GetResourceVersion(), Series: out}
+	if g.counters && g.r.counterStart != nil {
+		object.Start = g.r.counterStart(o)
+	}
+	return object, true
 }
 
 // objectBase returns the object's labels without empty values, sorted by name,

@@ -22,8 +22,30 @@ func init() {
 		objectLabels: func(p *v1.Pod) []Label {
 			return []Label{{Name: "namespace", Value: p.Namespace}, {Name: "pod", Value: p.Name}, {Name: "uid", Value: string(p.UID)}}
 		},
-		families: podFamilies,
+		counterStart: podCounterStart,
+		families:     podFamilies,
 	})
+}
+
+// podCounterStart is the start timestamp of the pod's two counters,
+// kube_pod_container_status_restarts_total and
+// kube_pod_init_container_status_restarts_total: the pod's
+// metadata.creationTimestamp. A container's restartCount counts from 0 for
+// the life of the pod (KSM's counter resets only with a new pod, a new uid
+// label), so the pod's creation is when every one of its counters started.
+// status.startTime, when the kubelet took the pod, would be as true (the count
+// is 0 then too, and no restart comes before it) but is worse as a start
+// timestamp, which must be the same in every sample of a series (receivers
+// take a new one for a reset): it is nil until the kubelet acknowledges the
+// pod, it is status that the kubelet writes on its node's clock and may write
+// again, while creationTimestamp is set once by the API server, immutable and
+// always present, whichever agent, replica or shard reads the pod. The two
+// differ by the scheduling delay, during which the count is 0 anyway.
+func podCounterStart(p *v1.Pod) int64 {
+	if p.CreationTimestamp.IsZero() {
+		return 0
+	}
+	return p.CreationTimestamp.UnixMilli()
 }
 
 // Label keys shared by many series. Metric.Keys is only read, so series share them.

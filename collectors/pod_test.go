@@ -1,9 +1,11 @@
 package collectors
 
 import (
+	"slices"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	apiresource "k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -305,5 +307,76 @@ func BenchmarkPodGenerate(b *testing.B) {
 		if _, ok := g.Generate(pod); !ok {
 			b.Fatal("generator refused the pod")
 		}
+	}
+}
+
+// The pod's restart counters start at the pod's creation: Object.Start is
+// metadata.creationTimestamp in ms, whenever a counter family is enabled.
+func TestPodCounterStart(t *testing.T) {
+	rs, err := Lookup([]string{"pods"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counters []string
+	for _, f := range rs[0].Families() {
+		if f.Type == Counter {
+			counters = append(counters, f.Name)
+		}
+	}
+	want := []string{"kube_pod_container_status_restarts_total", "kube_pod_init_container_status_restarts_total"}
+	if !slices.Equal(counters, want) {
+		t.Fatalf("pod counter families %v, want %v", counters, want)
+	}
+	pod := runningPod()
+	pod.Status.StartTime = podTimePtr(5) // not the start: the creation is
+	o, ok := rs[0].NewGenerator(Options{}).Generate(pod)
+	if !ok {
+		t.Fatal("generator refused the pod")
+	}
+	if want := int64(podT0) * 1000; o.Start != want {
+		t.Errorf("Start = %d, want the creation timestamp %d", o.Start, want)
+	}
+	restarts := 0
+	for _, s := range o.Series {
+		if s.Labels.Name() == "kube_pod_container_status_restarts_total" {
+			restarts++
+		}
+	}
+	if restarts == 0 {
+		t.Error("no restart series: the case shows nothing")
+	}
+
+	gauges := rs[0].NewGenerator(Options{Family: func(f FamilyInfo) bool { return f.Type == Gauge }})
+	if o, _ := gauges.Generate(pod); o.Start != 0 || len(o.Series) == 0 {
+		t.Errorf("without counter families: Start = %d with %d series, want 0", o.Start, len(o.Series))
+	}
+	pod.CreationTimestamp = metav1.Time{}
+	if o, _ := rs[0].NewGenerator(Options{}).Generate(pod); o.Start != 0 {
+		t.Errorf("without a creation timestamp: Start = %d, want 0", o.Start)
+	}
+}
+
+// Every resource with a counter family gives its objects a start timestamp.
+func TestCounterFamiliesHaveStart(t *testing.T) {
+	n := 0
+	for _, r := range All() {
+		if !slices.ContainsFunc(r.Families(), func(f FamilyInfo) bool { return f.Type == Counter }) {
+			continue
+		}
+		n++
+		obj := r.ExpectedType()
+		m, err := meta.Accessor(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.SetUID("u")
+		m.SetCreationTimestamp(metav1.Unix(1700000000, 0))
+		o, ok := r.NewGenerator(Options{Family: func(FamilyInfo) bool { return true }}).Generate(obj)
+		if !ok || o.Start != 1700000000000 {
+			t.Errorf("%s has counter families and gives Start = %d (ok %v), want 1700000000000", r.Name(), o.Start, ok)
+		}
+	}
+	if n == 0 {
+		t.Error("no resource has a counter family")
 	}
 }

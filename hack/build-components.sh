@@ -228,6 +228,7 @@ build_otelcol() {
         printf '\tgo.opentelemetry.io/collector/component %s\n' "$OTELCOL_CORE_VERSION"
         printf '\tgo.opentelemetry.io/collector/confmap %s\n' "$OTELCOL_CORE_VERSION"
         printf '\tgo.opentelemetry.io/collector/confmap/provider/fileprovider %s\n' "$OTELCOL_CORE_VERSION"
+        printf '\tgo.opentelemetry.io/collector/confmap/provider/envprovider %s\n' "$OTELCOL_CORE_VERSION"
         printf ')\n'
       } > go.mod
       # The checksum database does not know some contrib modules the proxy serves.

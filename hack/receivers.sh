@@ -255,7 +255,7 @@ start_otelcol() {
   wait_for otelcol-backend 60 http_ok "http://127.0.0.1:$prom/-/ready"
   cat >"$STATE/otelcol/config.yaml" <<EOF
 receivers:
-  prometheusremotewrite:
+  prometheus_remote_write:
     endpoint: 127.0.0.1:$push
 exporters:
   prometheusremotewrite:
@@ -272,7 +272,7 @@ service:
               prometheus: {host: 127.0.0.1, port: $ptel}
   pipelines:
     metrics:
-      receivers: [prometheusremotewrite]
+      receivers: [prometheus_remote_write]
       exporters: [prometheusremotewrite]
 EOF
   binary otelcol "$OTELCOL_VERSION"

@@ -65,8 +65,8 @@ func benchPod(i int) *v1.Pod {
 }
 
 // podWorkload returns the series of pods realistic pods, as the collectors
-// generate them, one sample each (a full resend), and the pod families'
-// metadata.
+// generate them, one sample each (a full resend; the restart counters with
+// their start timestamp), and the pod families' metadata.
 func podWorkload(b *testing.B, pods int) ([]series.Sample, MetadataFunc) {
 	b.Helper()
 	rs, err := collectors.Lookup([]string{"pods"})
@@ -74,6 +74,10 @@ func podWorkload(b *testing.B, pods int) ([]series.Sample, MetadataFunc) {
 		b.Fatal(err)
 	}
 	gen := rs[0].NewGenerator(collectors.Options{})
+	fams := map[string]collectors.FamilyInfo{}
+	for _, f := range rs[0].Families() {
+		fams[f.Name] = f
+	}
 	var ss []series.Sample
 	t := time.Now().UnixMilli()
 	for i := range pods {
@@ -82,12 +86,12 @@ func podWorkload(b *testing.B, pods int) ([]series.Sample, MetadataFunc) {
 			b.Fatal("pod not generated")
 		}
 		for _, s := range o.Series {
-			ss = append(ss, series.Sample{Labels: s.Labels, T: t, V: s.Value})
+			var st int64 // counters carry their start timestamp, as the snapshot gives it
+			if fams[s.Labels.Name()].Type == collectors.Counter {
+				st = o.Start
+			}
+			ss = append(ss, series.Sample{Labels: s.Labels, T: t, V: s.Value, ST: st})
 		}
-	}
-	fams := map[string]collectors.FamilyInfo{}
-	for _, f := range rs[0].Families() {
-		fams[f.Name] = f
 	}
 	md := func(name string) (typ, help, unit string, ok bool) {
 		f, ok := fams[name]
@@ -134,9 +138,13 @@ func BenchmarkEncodePods(b *testing.B) {
 	}
 }
 
+// agentLabelLimits are the agent's default label limits
+// (rwconfig.DefaultLabelLimits), which every sample is checked against.
+var agentLabelLimits = LabelLimits{MaxLabelNamesPerSeries: 30, MaxLabelNameLength: 256, MaxLabelValueLength: 2048}
+
 // BenchmarkQueuePods sends the series of 1000 pods through a one-shard queue
 // to a local receiver that reads and discards the bodies: samples/s through
-// encode + compress + HTTP on one sending goroutine.
+// the label limits' check + encode + compress + HTTP on one sending goroutine.
 func BenchmarkQueuePods(b *testing.B) {
 	ss, md := podWorkload(b, 1000)
 	// Whole requests only, so that the receiver can confirm each as written
@@ -163,7 +171,7 @@ func BenchmarkQueuePods(b *testing.B) {
 		msg := c.msg
 		b.Run(c.name, func(b *testing.B) {
 			q := NewQueue(QueueConfig{MinShards: 1, MaxShards: 1, ProtobufMessage: msg, Metadata: md, MetadataSendInterval: -1,
-				External: c.external}, NewClient(srv.URL, "bench", 10*time.Second, nil), nil, nil)
+				External: c.external, LabelLimits: agentLabelLimits}, NewClient(srv.URL, "bench", 10*time.Second, nil), nil, nil)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})
 			go func() { _ = q.Run(ctx); close(done) }()

@@ -64,7 +64,9 @@ func (e *encoderV2) encode(ss []series.Sample) ([]byte, error) {
 			refs = append(refs, e.symbol(l.Name), e.symbol(l.Value))
 		})
 		for _, i := range g.samplesOf(j, off) {
-			samples = append(samples, writev2.Sample{Value: ss[i].V, Timestamp: ss[i].T})
+			// A counter's start timestamp (0, left out of the wire, for
+			// gauges and staleness markers).
+			samples = append(samples, writev2.Sample{Value: ss[i].V, Timestamp: ss[i].T, StartTimestamp: ss[i].ST})
 		}
 		off += g.counts[j]
 		ts = append(ts, writev2.TimeSeries{

@@ -16,6 +16,9 @@ type queueMetrics struct {
 	message        *prometheus.GaugeVec
 	metadataSent   prometheus.Counter
 	metadataDrop   prometheus.Counter
+	// labelLimitDropped counts by family and reason the samples of series
+	// over the LabelLimits.
+	labelLimitDropped *prometheus.CounterVec
 }
 
 func newQueueMetrics(reg prometheus.Registerer) *queueMetrics {
@@ -34,7 +37,7 @@ func newQueueMetrics(reg prometheus.Registerer) *queueMetrics {
 		}, []string{"result"}),
 		samplesDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kube_state_push_remote_write_samples_dropped_total",
-			Help: "Samples that were never delivered, by reason (http_<code>, too_old for sample_age_limit, encode, shutdown, not_leader).",
+			Help: "Samples that were never delivered, by reason (http_<code>, too_old for sample_age_limit, encode, shutdown, not_leader; label_count, label_name_length, label_value_length for series over the endpoint's label_limits).",
 		}, []string{"reason"}),
 		sendDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "kube_state_push_remote_write_send_duration_seconds",
@@ -74,10 +77,14 @@ func newQueueMetrics(reg prometheus.Registerer) *queueMetrics {
 			Name: "kube_state_push_remote_write_metadata_dropped_total",
 			Help: "Family metadata entries of 1.0 metadata requests the receiver refused (4xx).",
 		}),
+		labelLimitDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kube_state_push_remote_write_label_limit_samples_dropped_total",
+			Help: "Samples not sent because their series, as sent, is over the endpoint's label_limits, by family (metric name) and reason (label_count, label_name_length, label_value_length); also in samples_dropped_total.",
+		}, []string{"family", "reason"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.samplesSent, m.bytesSent, m.requests, m.samplesDropped, m.sendDuration, m.pending, m.lag,
-			m.unconfirmed, m.message, m.metadataSent, m.metadataDrop, m.shards, m.filtered)
+			m.unconfirmed, m.message, m.metadataSent, m.metadataDrop, m.shards, m.filtered, m.labelLimitDropped)
 	}
 	return m
 }

@@ -66,6 +66,10 @@ type QueueConfig struct {
 	// MaxMetadataPerSend caps the families of one 1.0 metadata request
 	// (metadata_config.max_samples_per_send).
 	MaxMetadataPerSend int
+	// LabelLimits drop, before they are queued, the samples of series over
+	// the receiver's limits. Zero fields are no limit; DefaultQueueConfig
+	// sets none.
+	LabelLimits LabelLimits
 }
 
 // DefaultQueueConfig is used for zero fields of a QueueConfig: Prometheus's
@@ -101,6 +105,9 @@ type Queue struct {
 	stats    sendStats
 	fellBack atomic.Bool
 	families *familySet // nil when no 1.0 metadata is sent
+
+	// labelLimits drops series over LabelLimits; nil without limits.
+	labelLimits *labelLimiter
 
 	// mu guards the shard set: WriteBatch holds it for reading, a reshard for
 	// writing while it drains the old shards and starts the new ones.

@@ -68,6 +68,7 @@ func NewQueue(cfg QueueConfig, sender Sender, reg prometheus.Registerer, logger 
 		seed:    maphash.MakeSeed(),
 		limiter: newLogLimiter(10 * time.Second),
 	}
+	q.labelLimits = newLabelLimiter(cfg.LabelLimits, cfg.External, q.metrics, logger)
 	for range cfg.MinShards {
 		q.shards = append(q.shards, newShard(cfg))
 	}
@@ -116,11 +117,16 @@ func withDefaults(c QueueConfig) QueueConfig {
 	return c
 }
 
-// WriteBatch spreads batch over the shards by series. It blocks while a shard
-// is full (Capacity samples), until ctx is done.
+// WriteBatch spreads batch over the shards by series, less the samples of
+// series over the LabelLimits. It blocks while a shard is full (Capacity
+// samples), until ctx is done.
 func (q *Queue) WriteBatch(ctx context.Context, batch []series.Sample) error {
+	owned := false
 	if q.cfg.Transform != nil {
-		batch = q.transform(batch)
+		batch, owned = q.transform(batch), true
+	}
+	if q.labelLimits != nil {
+		batch = q.labelLimits.filter(batch, owned)
 	}
 	q.mu.RLock()
 	defer q.mu.RUnlock()

@@ -8,6 +8,8 @@ import (
 	"net/http"
 
 	"github.com/prometheus/common/config"
+	"github.com/prometheus/prometheus/storage/remote/azuread"
+	"github.com/prometheus/prometheus/storage/remote/googleiam"
 	"github.com/prometheus/sigv4"
 )
 
@@ -15,8 +17,9 @@ import (
 // remote-write client (storage/remote.NewWriteClient): prometheus/common's
 // transport for tls_config, basic_auth, authorization, oauth2, proxy_url,
 // follow_redirects and enable_http2, with userAgent on every request; then the
-// custom headers; then SigV4 signing. The client has no timeout of its own:
-// bound each request with a context (Timeout).
+// custom headers; then SigV4 signing, or Azure AD or Google Cloud IAM bearer
+// tokens, each through Prometheus's own round tripper. The client has no
+// timeout of its own: bound each request with a context (Timeout).
 //
 // Secrets named by files are re-read by prometheus/common on every request:
 // basic_auth's username_file and password_file, authorization's
@@ -28,6 +31,13 @@ import (
 // request without a reload. SigV4 credentials come from the AWS default chain
 // (or access_key/secret_key) and are refreshed by the AWS SDK; building the
 // client fetches them once, using ctx.
+//
+// Azure AD and Google tokens are fetched on the first request and refreshed
+// before they expire (Azure at half their lifetime). Building the client reads
+// azuread's certificate_path and google_iam's credentials_file (or finds
+// Google's default credentials) once: a replaced file needs a reload.
+// Workload identity's token file is re-read, at most every 10 minutes, as
+// tokens are fetched.
 func (e Endpoint) NewHTTPClient(ctx context.Context, userAgent string) (*http.Client, error) {
 	var opts []config.HTTPClientOption
 	if userAgent != "" {
@@ -48,6 +58,18 @@ func (e Endpoint) NewHTTPClient(ctx context.Context, userAgent string) (*http.Cl
 		rt, err = sigv4.NewSigV4RoundTripper(e.sigv4, rt, sigv4.WithContext(ctx))
 		if err != nil {
 			return nil, fmt.Errorf("sigv4: %w", err)
+		}
+	}
+	if e.azuread != nil {
+		rt, err = azuread.NewAzureADRoundTripper(e.azuread, rt)
+		if err != nil {
+			return nil, fmt.Errorf("azuread: %w", err)
+		}
+	}
+	if e.googleIAM != nil {
+		rt, err = googleiam.NewRoundTripper(e.googleIAM, rt)
+		if err != nil {
+			return nil, fmt.Errorf("google_iam: %w", err)
 		}
 	}
 	client.Transport = rt

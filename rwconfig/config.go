@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/relabel"
+	"github.com/prometheus/prometheus/storage/remote/azuread"
+	"github.com/prometheus/prometheus/storage/remote/googleiam"
 	"github.com/prometheus/sigv4"
 	"go.yaml.in/yaml/v3"
 
@@ -72,6 +74,33 @@ type MetadataConfig struct {
 	MaxSamplesPerSend int
 }
 
+// LabelLimits is an endpoint's label_limits, a block of our own: what the
+// receiver takes of one series' labels as sent (after write_relabel_configs,
+// with the external labels). The queue drops a series over a limit before
+// sending it: Mimir and Cortex refuse it and answer 400 to the request that
+// carries it (which counts as refused whole), VictoriaMetrics ignores it. 0 is
+// no limit.
+type LabelLimits struct {
+	// MaxLabelNamesPerSeries caps the labels of a series, __name__ included.
+	MaxLabelNamesPerSeries int
+	// MaxLabelNameLength caps the bytes of a label name.
+	MaxLabelNameLength int
+	// MaxLabelValueLength caps the bytes of a label value, the metric name's
+	// included.
+	MaxLabelValueLength int
+}
+
+// DefaultLabelLimits are the strictest of the receivers' defaults, so that
+// none refuses a series sent: 30 labels, __name__ included (Mimir and Cortex;
+// VictoriaMetrics 40, Azure Monitor 63, Amazon Managed Prometheus 70), names
+// of 256 bytes (VictoriaMetrics; Mimir and Cortex 1024) and values of 2048
+// bytes (Mimir and Cortex; VictoriaMetrics 4096).
+var DefaultLabelLimits = LabelLimits{
+	MaxLabelNamesPerSeries: 30,
+	MaxLabelNameLength:     256,
+	MaxLabelValueLength:    2048,
+}
+
 // Prometheus's defaults (config.DefaultRemoteWriteConfig).
 var (
 	DefaultRemoteTimeout = 30 * time.Second
@@ -116,15 +145,19 @@ type Endpoint struct {
 	Queue QueueConfig
 	// Metadata is metadata_config.
 	Metadata MetadataConfig
+	// LabelLimits is label_limits, DefaultLabelLimits where not given.
+	LabelLimits LabelLimits
 	// RoundRobinDNS spreads connections over all addresses of the host.
 	RoundRobinDNS bool
 	// FailedRequestLogging logs each failed Remote-Write 2.0 request, whole,
 	// at debug level, as Prometheus does (1.0 requests are not logged).
 	FailedRequestLogging bool
 
-	http  config.HTTPClientConfig
-	sigv4 *sigv4.SigV4Config
-	id    string
+	http      config.HTTPClientConfig
+	sigv4     *sigv4.SigV4Config
+	azuread   *azuread.AzureADConfig
+	googleIAM *googleiam.Config
+	id        string
 }
 
 // rawEndpoint has the YAML keys of Prometheus's RemoteWriteConfig (v3.x,
@@ -132,7 +165,10 @@ type Endpoint struct {
 // we differ:
 //   - label names (external_labels, relabel target labels) must be legacy
 //     names, since Remote-Write 1.0 receivers refuse others;
-//   - azuread and google_iam are refused (no Azure or Google SDK here);
+//   - azuread and google_iam are Prometheus's own types, decoded and validated
+//     by its code (AzureADConfig.UnmarshalYAML), with unknown keys refused as
+//     everywhere else; like Prometheus, their file paths (token_file_path,
+//     certificate_path, credentials_file) are not taken relative to the file;
 //   - send_exemplars, send_native_histograms and convert_nhcb_to_classic are
 //     accepted and have no effect: we send neither exemplars nor histograms;
 //   - an entry without a name is named after its destination (see
@@ -141,7 +177,11 @@ type Endpoint struct {
 //   - remote_timeout and batch_send_deadline must be positive, and
 //     batch_send_deadline has no other effect: a shard sends what it has at
 //     once, so no sample waits for its batch to fill;
-//   - external_labels is a top-level key, not under global.
+//   - external_labels is a top-level key, not under global;
+//   - label_limits is ours: the receiver's limits on a series' labels
+//     (max_label_names_per_series, max_label_name_length,
+//     max_label_value_length; whole numbers, 0 for no limit, defaults
+//     DefaultLabelLimits); a series over one is dropped before sending.
 type rawEndpoint struct {
 	URL                  string                  `yaml:"url"`
 	Name                 string                  `yaml:"name"`
@@ -157,9 +197,10 @@ type rawEndpoint struct {
 	HTTPClientConfig     config.HTTPClientConfig `yaml:",inline"`
 	QueueConfig          rawQueue                `yaml:"queue_config"`
 	MetadataConfig       rawMetadata             `yaml:"metadata_config"`
+	LabelLimits          rawLabelLimits          `yaml:"label_limits"`
 	SigV4                *sigv4.SigV4Config      `yaml:"sigv4"`
-	AzureAD              *yaml.Node              `yaml:"azuread"`
-	GoogleIAM            *yaml.Node              `yaml:"google_iam"`
+	AzureAD              *azuread.AzureADConfig  `yaml:"azuread"`
+	GoogleIAM            *googleiam.Config       `yaml:"google_iam"`
 }
 
 type rawQueue struct {
@@ -178,6 +219,12 @@ type rawMetadata struct {
 	Send              bool           `yaml:"send"`
 	SendInterval      model.Duration `yaml:"send_interval"`
 	MaxSamplesPerSend int            `yaml:"max_samples_per_send"`
+}
+
+type rawLabelLimits struct {
+	MaxLabelNamesPerSeries int `yaml:"max_label_names_per_series"`
+	MaxLabelNameLength     int `yaml:"max_label_name_length"`
+	MaxLabelValueLength    int `yaml:"max_label_value_length"`
 }
 
 // Load reads a file that holds only remote_write and external_labels.
@@ -387,6 +434,7 @@ func (p *parser) endpoint(n *yaml.Node, key, dir string) (Endpoint, error) {
 			SendInterval:      model.Duration(DefaultMetadataConfig.SendInterval),
 			MaxSamplesPerSend: DefaultMetadataConfig.MaxSamplesPerSend,
 		},
+		LabelLimits: rawLabelLimits(DefaultLabelLimits),
 	}
 	if err := p.checkKeys(n, key, reflect.TypeFor[rawEndpoint]()); err != nil {
 		return Endpoint{}, err
@@ -402,8 +450,8 @@ func (p *parser) endpoint(n *yaml.Node, key, dir string) (Endpoint, error) {
 			err = p.decodeKeys(v, path, &raw.QueueConfig)
 		case "metadata_config":
 			err = p.decodeKeys(v, path, &raw.MetadataConfig)
-		case "azuread", "google_iam":
-			err = p.errorf(k, path, "not supported by kube-state-push")
+		case "label_limits":
+			err = p.labelLimits(v, path, &raw.LabelLimits)
 		default:
 			one := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{k, v}}
 			if derr := one.Decode(&raw); derr != nil {
@@ -443,8 +491,11 @@ func (p *parser) endpoint(n *yaml.Node, key, dir string) (Endpoint, error) {
 			SendInterval:      time.Duration(raw.MetadataConfig.SendInterval),
 			MaxSamplesPerSend: raw.MetadataConfig.MaxSamplesPerSend,
 		},
-		http:  raw.HTTPClientConfig,
-		sigv4: raw.SigV4,
+		LabelLimits: LabelLimits(raw.LabelLimits),
+		http:        raw.HTTPClientConfig,
+		sigv4:       raw.SigV4,
+		azuread:     raw.AzureAD,
+		googleIAM:   raw.GoogleIAM,
 	}
 	if ep.Name == "" {
 		ep.Name = ep.destinationHash()

@@ -211,6 +211,124 @@ func TestLoadValid(t *testing.T) {
 				auth: "oauth2", queue: DefaultQueueConfig, metadata: DefaultMetadataConfig,
 			},
 		},
+		{
+			name: "Azure Monitor, user-assigned managed identity",
+			doc: y(
+				"remote_write:",
+				"  - url: https://ws-1.eastus-1.metrics.ingest.monitor.azure.com/dataCollectionRules/dcr-1/streams/Microsoft-PrometheusMetrics/api/v1/write?api-version=2023-04-24",
+				"    azuread:",
+				"      cloud: AzurePublic",
+				"      managed_identity:",
+				"        client_id: 00000000-0000-0000-0000-000000000001",
+			),
+			want: want{
+				url:     "https://ws-1.eastus-1.metrics.ingest.monitor.azure.com/dataCollectionRules/dcr-1/streams/Microsoft-PrometheusMetrics/api/v1/write?api-version=2023-04-24",
+				timeout: 30 * time.Second, auth: "azuread", queue: DefaultQueueConfig, metadata: DefaultMetadataConfig,
+			},
+		},
+		{
+			name: "Azure system-assigned managed identity",
+			doc: y(
+				"remote_write:",
+				"  - url: https://azure.example.com/api/v1/write",
+				"    azuread: {managed_identity: {}}",
+			),
+			want: want{
+				url: "https://azure.example.com/api/v1/write", timeout: 30 * time.Second,
+				auth: "azuread", queue: DefaultQueueConfig, metadata: DefaultMetadataConfig,
+			},
+		},
+		{
+			name: "Azure OAuth client secret",
+			doc: y(
+				"remote_write:",
+				"  - url: https://azure.example.com/api/v1/write",
+				"    azuread:",
+				"      cloud: AzureGovernment",
+				"      oauth:",
+				"        client_id: 00000000-0000-0000-0000-000000000002",
+				"        client_secret: hunter2",
+				"        tenant_id: 00000000-0000-0000-0000-0000000000aa",
+			),
+			want: want{
+				url: "https://azure.example.com/api/v1/write", timeout: 30 * time.Second,
+				auth: "azuread", queue: DefaultQueueConfig, metadata: DefaultMetadataConfig,
+			},
+		},
+		{
+			name: "Azure SDK default credential",
+			doc: y(
+				"remote_write:",
+				"  - url: https://azure.example.com/api/v1/write",
+				"    azuread:",
+				"      cloud: AzureChina",
+				"      sdk:",
+				"        tenant_id: contoso.onmicrosoft.com",
+			),
+			want: want{
+				url: "https://azure.example.com/api/v1/write", timeout: 30 * time.Second,
+				auth: "azuread", queue: DefaultQueueConfig, metadata: DefaultMetadataConfig,
+			},
+		},
+		{
+			name: "Azure workload identity with a custom scope",
+			doc: y(
+				"remote_write:",
+				"  - url: https://azure.example.com/api/v1/write",
+				"    azuread:",
+				"      scope: api://kube-state-push/.default",
+				"      workload_identity:",
+				"        client_id: 00000000-0000-0000-0000-000000000003",
+				"        tenant_id: 00000000-0000-0000-0000-0000000000aa",
+				"        token_file_path: /var/run/secrets/azure/tokens/azure-identity-token",
+			),
+			want: want{
+				url: "https://azure.example.com/api/v1/write", timeout: 30 * time.Second,
+				auth: "azuread", queue: DefaultQueueConfig, metadata: DefaultMetadataConfig,
+			},
+		},
+		{
+			name: "Azure client certificate",
+			doc: y(
+				"remote_write:",
+				"  - url: https://azure.example.com/api/v1/write",
+				"    azuread:",
+				"      certificate:",
+				"        client_id: 00000000-0000-0000-0000-000000000004",
+				"        tenant_id: 00000000-0000-0000-0000-0000000000aa",
+				"        certificate_path: /etc/azure/cert.pem",
+				"        send_certificate_chain: true",
+			),
+			want: want{
+				url: "https://azure.example.com/api/v1/write", timeout: 30 * time.Second,
+				auth: "azuread", queue: DefaultQueueConfig, metadata: DefaultMetadataConfig,
+			},
+		},
+		{
+			name: "Google Cloud Managed Service for Prometheus, credentials file",
+			doc: y(
+				"remote_write:",
+				"  - url: https://monitoring.googleapis.com/v1/projects/my-project/location/global/prometheus/api/v1/write",
+				"    google_iam:",
+				"      credentials_file: /etc/gcp/service-account.json",
+			),
+			want: want{
+				url:     "https://monitoring.googleapis.com/v1/projects/my-project/location/global/prometheus/api/v1/write",
+				timeout: 30 * time.Second, auth: "google_iam", queue: DefaultQueueConfig, metadata: DefaultMetadataConfig,
+			},
+		},
+		{
+			name: "Google Cloud, default credentials",
+			doc: y(
+				"remote_write:",
+				"  - url: https://monitoring.googleapis.com/v1/projects/my-project/location/global/prometheus/api/v1/write",
+				"    google_iam: {}",
+			),
+			want: want{
+				url:     "https://monitoring.googleapis.com/v1/projects/my-project/location/global/prometheus/api/v1/write",
+				timeout: 30 * time.Second, auth: "google_iam", queue: DefaultQueueConfig, metadata: DefaultMetadataConfig,
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := load(t, tc.doc)
@@ -332,7 +450,7 @@ func TestLoadInvalid(t *testing.T) {
 				"    sigv4: {region: us-east-1}",
 				"    basic_auth: {username: u, password: hunter2}",
 			),
-			"rw.yaml:4: remote_write[0].basic_auth: at most one of basic_auth, authorization, oauth2 and sigv4 may be set, got basic_auth and sigv4",
+			"rw.yaml:4: remote_write[0].basic_auth: at most one of basic_auth, authorization, oauth2, sigv4, azuread and google_iam may be set, got basic_auth and sigv4",
 		},
 		{
 			"password and password_file",
@@ -376,7 +494,7 @@ func TestLoadInvalid(t *testing.T) {
 				"    headers:",
 				"      Authorization: Bearer hunter2",
 			),
-			"rw.yaml:4: remote_write[0].headers.Authorization: set the authorization header through basic_auth, authorization, oauth2 or sigv4",
+			"rw.yaml:4: remote_write[0].headers.Authorization: set the authorization header through basic_auth, authorization, oauth2, sigv4, azuread or google_iam",
 		},
 		{
 			"bad duration",
@@ -513,13 +631,241 @@ func TestLoadInvalid(t *testing.T) {
 			"rw.yaml:3: remote_write[0].oauth2: oauth2 client_id must be configured",
 		},
 		{
-			"azuread",
+			"azuread without an authentication method",
 			y(
 				"remote_write:",
 				"  - url: https://a.example.com/push",
 				"    azuread: {cloud: AzurePublic}",
 			),
-			"rw.yaml:3: remote_write[0].azuread: not supported by kube-state-push",
+			"rw.yaml:3: remote_write[0].azuread: must provide an Azure Managed Identity, Azure Workload Identity, Azure OAuth, Azure Certificate or Azure SDK in the Azure AD config",
+		},
+		{
+			"azuread with two authentication methods",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    azuread:",
+				"      managed_identity: {}",
+				"      sdk: {}",
+			),
+			"rw.yaml:3: remote_write[0].azuread: cannot provide multiple authentication methods in the Azure AD config",
+		},
+		{
+			"azuread unknown cloud",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    azuread:",
+				"      cloud: AzureMoon",
+				"      managed_identity: {}",
+			),
+			"rw.yaml:4: remote_write[0].azuread.cloud: must provide a cloud in the Azure AD config",
+		},
+		{
+			"azuread managed identity client_id not a UUID",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    azuread:",
+				"      managed_identity: {client_id: kube-state-push}",
+			),
+			"rw.yaml:3: remote_write[0].azuread: the provided Azure Managed Identity client_id is invalid",
+		},
+		{
+			"azuread oauth without client_secret",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    azuread:",
+				"      oauth:",
+				"        client_id: 00000000-0000-0000-0000-000000000002",
+				"        tenant_id: 00000000-0000-0000-0000-0000000000aa",
+			),
+			"rw.yaml:3: remote_write[0].azuread: must provide an Azure OAuth client_secret in the Azure AD config",
+		},
+		{
+			"azuread oauth without tenant_id",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    azuread:",
+				"      oauth: {client_id: 00000000-0000-0000-0000-000000000002, client_secret: hunter2}",
+			),
+			"rw.yaml:3: remote_write[0].azuread: must provide an Azure OAuth tenant_id in the Azure AD config",
+		},
+		{
+			"azuread oauth client_id not a UUID",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    azuread:",
+				"      oauth: {client_id: ksp, client_secret: hunter2, tenant_id: contoso}",
+			),
+			"rw.yaml:3: remote_write[0].azuread: the provided Azure OAuth client_id is invalid",
+		},
+		{
+			"azuread workload identity without tenant_id",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    azuread:",
+				"      workload_identity: {client_id: 00000000-0000-0000-0000-000000000003}",
+			),
+			"rw.yaml:3: remote_write[0].azuread: must provide an Azure Workload Identity tenant_id in the Azure AD config",
+		},
+		{
+			"azuread workload identity tenant_id not a UUID",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    azuread:",
+				"      workload_identity: {client_id: 00000000-0000-0000-0000-000000000003, tenant_id: contoso}",
+			),
+			"rw.yaml:3: remote_write[0].azuread: the provided Azure Workload Identity tenant_id is invalid",
+		},
+		{
+			"azuread certificate without certificate_path",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    azuread:",
+				"      certificate: {client_id: 00000000-0000-0000-0000-000000000004, tenant_id: contoso, certificate_password: hunter2}",
+			),
+			"rw.yaml:3: remote_write[0].azuread: must provide an Azure Certificate certificate_path in the Azure AD config",
+		},
+		{
+			"azuread scope with a bad character",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    azuread:",
+				"      sdk: {}",
+				"      scope: 'api://ksp/.default;drop'",
+			),
+			"rw.yaml:5: remote_write[0].azuread.scope: the provided scope contains invalid characters",
+		},
+		{
+			"unknown key in azuread",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    azuread:",
+				"      managed_identity:",
+				"        clientid: 00000000-0000-0000-0000-000000000001",
+			),
+			`rw.yaml:5: remote_write[0].azuread.managed_identity.clientid: unknown key "clientid"`,
+		},
+		{
+			"unknown azuread method",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    azuread:",
+				"      client_secret: hunter2",
+			),
+			`rw.yaml:4: remote_write[0].azuread.client_secret: unknown key "client_secret"`,
+		},
+		{
+			"azuread client_secret not a string",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    azuread:",
+				"      oauth:",
+				"        client_id: 00000000-0000-0000-0000-000000000002",
+				"        client_secret: [hunter2]",
+				"        tenant_id: contoso",
+			),
+			"rw.yaml:6: remote_write[0].azuread.oauth.client_secret: a list is not allowed here",
+		},
+		{
+			"azuread not a mapping",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    azuread: managed_identity",
+			),
+			"rw.yaml:3: remote_write[0].azuread: a string is not allowed here",
+		},
+		{
+			"unknown key in google_iam",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    google_iam:",
+				"      credentials: hunter2",
+			),
+			`rw.yaml:4: remote_write[0].google_iam.credentials: unknown key "credentials"`,
+		},
+		{
+			"google_iam credentials_file not a string",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    google_iam:",
+				"      credentials_file: {path: /etc/gcp.json}",
+			),
+			"rw.yaml:4: remote_write[0].google_iam.credentials_file: got a mapping, want a string",
+		},
+		{
+			"azuread and sigv4",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    sigv4: {region: us-east-1}",
+				"    azuread: {managed_identity: {}}",
+			),
+			"rw.yaml:4: remote_write[0].azuread: at most one of basic_auth, authorization, oauth2, sigv4, azuread and google_iam may be set, got sigv4 and azuread",
+		},
+		{
+			"google_iam and sigv4",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    google_iam: {}",
+				"    sigv4: {region: us-east-1}",
+			),
+			"rw.yaml:4: remote_write[0].sigv4: at most one of basic_auth, authorization, oauth2, sigv4, azuread and google_iam may be set, got sigv4 and google_iam",
+		},
+		{
+			"azuread and google_iam",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    azuread: {sdk: {}}",
+				"    google_iam: {credentials_file: /etc/gcp.json}",
+			),
+			"rw.yaml:4: remote_write[0].google_iam: at most one of basic_auth, authorization, oauth2, sigv4, azuread and google_iam may be set, got azuread and google_iam",
+		},
+		{
+			"azuread and basic_auth",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    basic_auth: {username: u, password: hunter2}",
+				"    azuread: {sdk: {}}",
+			),
+			"rw.yaml:4: remote_write[0].azuread: at most one of basic_auth, authorization, oauth2, sigv4, azuread and google_iam may be set, got basic_auth and azuread",
+		},
+		{
+			"google_iam and authorization",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    google_iam: {}",
+				"    authorization: {credentials: hunter2}",
+			),
+			"rw.yaml:4: remote_write[0].authorization: at most one of basic_auth, authorization, oauth2, sigv4, azuread and google_iam may be set, got authorization and google_iam",
+		},
+		{
+			"azuread and oauth2",
+			y(
+				"remote_write:",
+				"  - url: https://a.example.com/push",
+				"    oauth2: {client_id: ksp, client_secret: hunter2, token_url: 'https://auth.example.com/token'}",
+				"    azuread: {managed_identity: {}}",
+			),
+			"rw.yaml:4: remote_write[0].azuread: at most one of basic_auth, authorization, oauth2, sigv4, azuread and google_iam may be set, got oauth2 and azuread",
 		},
 		{
 			"duplicate names",
@@ -759,5 +1105,56 @@ func TestNewEndpoint(t *testing.T) {
 	_, err = NewEndpoint("", "ftp://u:hunter2@a.example.com/push")
 	if want := `--remote-write-url: "ftp://a.example.com/push": want an http:// or https:// URL with a host`; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+// TestLoadAzureADDefaults: azuread gets Prometheus's defaults as it is
+// decoded: the AzurePublic cloud, and a workload identity's token file from
+// AZURE_FEDERATED_TOKEN_FILE, else the webhook's historical path.
+func TestLoadAzureADDefaults(t *testing.T) {
+	doc := y(
+		"remote_write:",
+		"  - url: https://azure.example.com/push",
+		"    azuread:",
+		"      workload_identity:",
+		"        client_id: 00000000-0000-0000-0000-000000000003",
+		"        tenant_id: 00000000-0000-0000-0000-0000000000aa",
+	)
+	for _, tc := range []struct{ env, want string }{
+		{"/var/run/secrets/azure/tokens/moved", "/var/run/secrets/azure/tokens/moved"},
+		{"", "/var/run/secrets/azure/tokens/azure-identity-token"},
+	} {
+		t.Setenv("AZURE_FEDERATED_TOKEN_FILE", tc.env)
+		cfg, err := load(t, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := cfg.RemoteWrite[0].azuread
+		if a.Cloud != "AzurePublic" || a.WorkloadIdentity.TokenFilePath != tc.want {
+			t.Errorf("AZURE_FEDERATED_TOKEN_FILE=%q: cloud %q, token_file_path %q; want AzurePublic and %s",
+				tc.env, a.Cloud, a.WorkloadIdentity.TokenFilePath, tc.want)
+		}
+	}
+	// An explicit token_file_path wins over the environment.
+	t.Setenv("AZURE_FEDERATED_TOKEN_FILE", "/from/env")
+	cfg, err := load(t, strings.Replace(doc, "0000000000aa\n", "0000000000aa\n        token_file_path: /from/config\n", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.RemoteWrite[0].azuread.WorkloadIdentity.TokenFilePath; got != "/from/config" {
+		t.Errorf("token_file_path %q, want /from/config", got)
+	}
+	// google_iam's credentials_file is not taken relative to the config
+	// file, as in Prometheus.
+	cfg, err = load(t, y(
+		"remote_write:",
+		"  - url: https://monitoring.googleapis.com/v1/projects/p/location/global/prometheus/api/v1/write",
+		"    google_iam: {credentials_file: sa.json}",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.RemoteWrite[0].googleIAM.CredentialsFile; got != "sa.json" {
+		t.Errorf("credentials_file %q, want sa.json as written", got)
 	}
 }

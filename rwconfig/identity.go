@@ -53,7 +53,7 @@ func redactURL(u *url.URL) string {
 }
 
 // Auth names the endpoint's authentication: basic_auth, authorization (also
-// for bearer_token), oauth2, sigv4 or none.
+// for bearer_token), oauth2, sigv4, azuread, google_iam or none.
 func (e Endpoint) Auth() string {
 	switch {
 	case e.http.BasicAuth != nil:
@@ -64,6 +64,10 @@ func (e Endpoint) Auth() string {
 		return "oauth2"
 	case e.sigv4 != nil:
 		return "sigv4"
+	case e.azuread != nil:
+		return "azuread"
+	case e.googleIAM != nil:
+		return "google_iam"
 	}
 	return "none"
 }
@@ -81,7 +85,8 @@ func (e Endpoint) ID() string { return e.id }
 // 128 characters of [A-Za-z0-9_-], and otherwise Name with other characters
 // replaced by _, cut, and followed by a hash of Name. An endpoint without a
 // name is named by a hash of where it sends (URL without password, headers,
-// user, SigV4 region and role), so rotating a secret or retuning the queue
+// user, SigV4 region and role, Azure cloud, scope, client and tenant), so
+// rotating a secret (or an Azure or Google credential file) or retuning the queue
 // keeps its cursor, while pointing it at another receiver or tenant starts a
 // new one. Renaming an endpoint starts a new cursor.
 func (e Endpoint) CursorName() string {
@@ -151,6 +156,29 @@ func (e Endpoint) destinationHash() string {
 	if s := e.sigv4; s != nil {
 		w("sigv4", s.Region, s.Profile, s.RoleARN, s.AccessKey, s.ExternalID, s.ServiceName)
 	}
+	if a := e.azuread; a != nil {
+		// The principal, not how it proves who it is: a client secret,
+		// certificate or federated token of the same application keeps
+		// the name, and no paths or secrets are hashed.
+		var client, tenant string
+		switch {
+		case a.ManagedIdentity != nil:
+			client = a.ManagedIdentity.ClientID
+		case a.WorkloadIdentity != nil:
+			client, tenant = a.WorkloadIdentity.ClientID, a.WorkloadIdentity.TenantID
+		case a.OAuth != nil:
+			client, tenant = a.OAuth.ClientID, a.OAuth.TenantID
+		case a.Certificate != nil:
+			client, tenant = a.Certificate.ClientID, a.Certificate.TenantID
+		case a.SDK != nil:
+			tenant = a.SDK.TenantID
+		}
+		w("azuread", a.Cloud, a.Scope, client, tenant)
+	}
+	if e.googleIAM != nil {
+		// The service account is in the credentials file, which is not read.
+		w("google_iam")
+	}
 	return hex.EncodeToString(h.Sum(nil)[:4])
 }
 
@@ -173,13 +201,17 @@ func (e Endpoint) identity() string {
 		ProtobufMessage      ProtobufMessage
 		Queue                QueueConfig
 		Metadata             MetadataConfig
+		LabelLimits          LabelLimits
 		RoundRobinDNS        bool
 		FailedRequestLogging bool
 		HTTP                 config.HTTPClientConfig
 		SigV4                any
+		AzureAD              any
+		GoogleIAM            any
 	}{
 		e.Name, e.Redacted(), e.Timeout.String(), e.Headers, e.Relabel, e.ProtobufMessage,
-		e.Queue, e.Metadata, e.RoundRobinDNS, e.FailedRequestLogging, e.http, e.sigv4,
+		e.Queue, e.Metadata, e.LabelLimits, e.RoundRobinDNS, e.FailedRequestLogging, e.http, e.sigv4,
+		e.azuread, e.googleIAM,
 	}
 	mac := hmac.New(sha256.New, processKey)
 	b, err := yaml.Marshal(doc)
@@ -193,6 +225,7 @@ func (e Endpoint) identity() string {
 	}
 	collectSecrets(reflect.ValueOf(e.http), &secrets)
 	collectSecrets(reflect.ValueOf(e.sigv4), &secrets)
+	collectSecrets(reflect.ValueOf(e.azuread), &secrets)
 	for _, s := range secrets {
 		mac.Write([]byte(s))
 		mac.Write([]byte{0})

@@ -80,15 +80,20 @@ func (p *parser) validate(n *yaml.Node, key string, raw *rawEndpoint) error {
 		{"authorization", raw.HTTPClientConfig.Authorization != nil},
 		{"oauth2", raw.HTTPClientConfig.OAuth2 != nil},
 		{"sigv4", raw.SigV4 != nil},
+		{"azuread", raw.AzureAD != nil},
+		{"google_iam", raw.GoogleIAM != nil},
 	} {
 		if a.set {
 			auth = append(auth, a.name)
 		}
 	}
 	if len(auth) > 1 {
-		return p.locate(n, n, key, fmt.Errorf("at most one of basic_auth, authorization, oauth2 and sigv4 may be set, got %s", strings.Join(auth, " and ")))
+		return p.locate(n, n, key, fmt.Errorf("at most one of basic_auth, authorization, oauth2, sigv4, azuread and google_iam may be set, got %s", strings.Join(auth, " and ")))
 	}
-	return p.validateQueue(n, key, raw)
+	if err := p.validateQueue(n, key, raw); err != nil {
+		return err
+	}
+	return p.validateLabelLimits(n, key, raw)
 }
 
 // validateHeaders refuses the headers Prometheus reserves (config.validateHeaders).
@@ -101,7 +106,7 @@ func (p *parser) validateHeaders(n *yaml.Node, key string) error {
 		k := n.Content[i]
 		switch name := strings.ToLower(k.Value); {
 		case name == "authorization":
-			return p.errorf(k, key+"."+k.Value, "set the authorization header through basic_auth, authorization, oauth2 or sigv4")
+			return p.errorf(k, key+"."+k.Value, "set the authorization header through basic_auth, authorization, oauth2, sigv4, azuread or google_iam")
 		case reservedHeaders[name]:
 			return p.errorf(k, key+"."+k.Value, "%s is a reserved header and cannot be set", k.Value)
 		}
@@ -113,22 +118,7 @@ func (p *parser) validateHeaders(n *yaml.Node, key string) error {
 // (config.QueueConfig.Validate).
 func (p *parser) validateQueue(n *yaml.Node, key string, raw *rawEndpoint) error {
 	q := raw.QueueConfig
-	at := func(block, name string) (*yaml.Node, string) {
-		path := key + "." + block + "." + name
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value != block {
-				continue
-			}
-			b := resolve(n.Content[i+1])
-			for j := 0; j+1 < len(b.Content) && b.Kind == yaml.MappingNode; j += 2 {
-				if b.Content[j].Value == name {
-					return b.Content[j], path
-				}
-			}
-			return n.Content[i], path
-		}
-		return n, path
-	}
+	at := func(block, name string) (*yaml.Node, string) { return blockKey(n, key, block, name) }
 	for _, c := range []struct {
 		name string
 		v    int
@@ -165,4 +155,23 @@ func (p *parser) validateQueue(n *yaml.Node, key string, raw *rawEndpoint) error
 		return p.errorf(k, path, "must be positive, got %d", m.MaxSamplesPerSend)
 	}
 	return nil
+}
+
+// blockKey returns the node and path of key name in block of entry n (at
+// path key): the key itself, or else the block's key, or else n.
+func blockKey(n *yaml.Node, key, block, name string) (*yaml.Node, string) {
+	path := key + "." + block + "." + name
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != block {
+			continue
+		}
+		b := resolve(n.Content[i+1])
+		for j := 0; j+1 < len(b.Content) && b.Kind == yaml.MappingNode; j += 2 {
+			if b.Content[j].Value == name {
+				return b.Content[j], path
+			}
+		}
+		return n.Content[i], path
+	}
+	return n, path
 }

@@ -56,4 +56,9 @@ type Sample struct {
 	Labels Labels
 	T      int64
 	V      float64
+	// ST is the start timestamp of a counter's sample (ms since the epoch):
+	// since when the counter has counted up from 0. Remote-Write 2.0 sends it
+	// (Sample.start_timestamp); 0 means none, as for gauges and staleness
+	// markers.
+	ST int64
 }
