@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -318,5 +319,29 @@ func TestReceiversMarkdown(t *testing.T) {
 	if !strings.Contains(tab, "N = 1000 pods (992 created)") || !strings.Contains(tab, "N = 2000 pods") ||
 		!strings.Contains(tab, "1.0 (fell back from 2.0)") {
 		t.Errorf("table:\n%s", tab)
+	}
+}
+
+func TestFailureLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.log")
+	var log []string
+	for i := range 30 {
+		log = append(log, fmt.Sprintf("level=warn line %d", i))
+	}
+	log[3] = "level=error msg=\"module failed\" module=ruler"
+	log[27] = "level=error msg=\"error running application\""
+	if err := os.WriteFile(path, []byte(strings.Join(log, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(failureLines(path, 5, 4), "\n")
+	want := []string{log[3], "...", log[26], log[27], log[28], log[29]}
+	if !slices.Equal(got, want) {
+		t.Errorf("failureLines = %q\nwant %q", got, want)
+	}
+	if got := failureLines(path, 5, 100); got != strings.Join(log, "\n") {
+		t.Errorf("a short log is not whole: %q", got)
+	}
+	if failureLines(filepath.Join(t.TempDir(), "none"), 5, 5) != "" {
+		t.Error("lines from no file")
 	}
 }

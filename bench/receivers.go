@@ -257,7 +257,7 @@ func (b *bench) measureReceiver(ctx context.Context, p plan, n int, name string)
 		if b.rxDir != "" {
 			logs, _ := filepath.Glob(filepath.Join(b.rxDir, "logs", "*.log"))
 			for _, l := range logs {
-				r.logLines = append(r.logLines, prefixLines(filepath.Base(l), tail(l, 10))...)
+				r.logLines = append(r.logLines, prefixLines(filepath.Base(l), failureLines(l, 5, 10))...)
 			}
 		}
 		if agentLog != "" {
@@ -326,6 +326,33 @@ func (b *bench) measureReceiver(ctx context.Context, p plan, n int, name string)
 		"receiverCPUPerM", fmt.Sprintf("%.2fs", perMillion(r.rxCPU(), r.samples)),
 		"receiverRSS", mb(r.rxRSS()), "refused", r.refusedTotal(), "series", r.series)
 	return r
+}
+
+// failureLines returns the first errors lines of a log that say they are
+// errors (the cause, often long before the end), then its last tail lines.
+func failureLines(path string, errors, tailLines int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	var out []string
+	end := max(len(lines)-tailLines, 0)
+	for _, l := range lines[:end] {
+		if len(out) < errors && isErrorLine(l) {
+			out = append(out, l)
+		}
+	}
+	if len(out) > 0 && end > 0 {
+		out = append(out, "...")
+	}
+	return strings.Join(append(out, lines[end:]...), "\n")
+}
+
+func isErrorLine(l string) bool {
+	l = strings.ToLower(l)
+	return strings.Contains(l, "level=error") || strings.Contains(l, `"level":"error"`) || strings.Contains(l, "level=fatal") ||
+		strings.HasPrefix(l, "error") || strings.Contains(l, " error:")
 }
 
 func prefixLines(prefix, text string) []string {
