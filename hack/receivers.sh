@@ -68,9 +68,10 @@ ha_tracker() { [ "${KSP_RECEIVER_HA_TRACKER:-0}" = 1 ] && echo true || echo fals
 # ingester. Its default limits stay (30 labels per series, no out-of-order window), as
 # users meet them.
 start_mimir() {
-  local http grpc
+  local http grpc gossip
   pick_port http
   pick_port grpc
+  pick_port gossip
   cat >"$STATE/mimir.yaml" <<EOF
 multitenancy_enabled: $(tenants)
 server:
@@ -125,9 +126,14 @@ limits:
   ha_tracker_update_timeout_jitter_max: 0s
   ha_tracker_failover_timeout: ${KSP_RECEIVER_HA_FAILOVER:-5s}
 EOF
-  mkdir -p "$STATE/mimir"
+  mkdir -p "$STATE/mimir/rules"
   binary mimir "$MIMIR_VERSION"
-  start_component mimir "$BINARY" -target=all -config.file="$STATE/mimir.yaml"
+  # Every component that advertises an address gets loopback, not the host's interface.
+  start_component mimir "$BINARY" -target=all -config.file="$STATE/mimir.yaml" \
+    -query-frontend.instance-addr=127.0.0.1 -query-scheduler.ring.instance-addr=127.0.0.1 \
+    -querier.ring.instance-addr=127.0.0.1 -overrides-exporter.ring.instance-addr=127.0.0.1 \
+    -memberlist.bind-addr=127.0.0.1 -memberlist.bind-port="$gossip" -memberlist.advertise-addr=127.0.0.1 \
+    -memberlist.advertise-port="$gossip"
   wait_for mimir 120 http_ok "http://127.0.0.1:$http/ready"
   write_env mimir "http://127.0.0.1:$http/api/v1/push" "http://127.0.0.1:$http/prometheus" \
     "http://127.0.0.1:$http/metrics" 2.0
@@ -135,9 +141,10 @@ EOF
 
 # Cortex, single process, the same shape; Remote-Write 2.0 is behind a flag.
 start_cortex() {
-  local http grpc
+  local http grpc gossip
   pick_port http
   pick_port grpc
+  pick_port gossip
   cat >"$STATE/cortex.yaml" <<EOF
 auth_enabled: $(tenants)
 server:
@@ -154,7 +161,7 @@ distributor:
     ha_tracker_update_timeout: 1s
     ha_tracker_update_timeout_jitter_max: 0s
     ha_tracker_failover_timeout: ${KSP_RECEIVER_HA_FAILOVER:-5s}
-    kvstore: {store: inmemory}
+    kvstore: {store: memberlist}
   ring:
     instance_addr: 127.0.0.1
     kvstore: {store: inmemory}
@@ -176,12 +183,29 @@ compactor:
   sharding_ring:
     instance_addr: 127.0.0.1
     kvstore: {store: inmemory}
+ruler:
+  rule_path: $STATE/cortex/rules-tmp
+  ring:
+    instance_addr: 127.0.0.1
+    kvstore: {store: inmemory}
+memberlist:
+  bind_addr: [127.0.0.1]
+  bind_port: $gossip
+  advertise_addr: 127.0.0.1
+  advertise_port: $gossip
 ruler_storage:
   backend: local
   local: {directory: $STATE/cortex/rules}
+alertmanager:
+  external_url: http://127.0.0.1:$http/alertmanager
+  sharding_ring:
+    instance_addr: 127.0.0.1
+    kvstore: {store: inmemory}
 alertmanager_storage:
   backend: local
   local: {path: $STATE/cortex/alerts}
+frontend_worker:
+  match_max_concurrent: true
 blocks_storage:
   backend: filesystem
   filesystem: {dir: $STATE/cortex/blocks}
@@ -192,7 +216,7 @@ limits:
   ha_cluster_label: cluster
   ha_replica_label: __replica__
 EOF
-  mkdir -p "$STATE/cortex"
+  mkdir -p "$STATE/cortex/rules" "$STATE/cortex/alerts"
   binary cortex "$CORTEX_VERSION"
   start_component cortex "$BINARY" -target=all -config.file="$STATE/cortex.yaml"
   wait_for cortex 120 http_ok "http://127.0.0.1:$http/ready"
@@ -212,14 +236,14 @@ start_thanos() {
   pick_port qgrpc
   binary thanos "$THANOS_VERSION"
   bin=$BINARY
-  mkdir -p "$STATE/thanos"
+  mkdir -p "$STATE/thanos/query"
   start_component thanos-receive "$bin" receive --tsdb.path="$STATE/thanos/tsdb" \
     --http-address="127.0.0.1:$http" --grpc-address="127.0.0.1:$grpc" \
     --remote-write.address="127.0.0.1:$push" --label='replica="0"' --log.level=warn
   wait_for thanos-receive 120 http_ok "http://127.0.0.1:$http/-/ready"
   start_component thanos-query "$bin" query --http-address="127.0.0.1:$qhttp" \
     --grpc-address="127.0.0.1:$qgrpc" --endpoint="127.0.0.1:$grpc" --query.replica-label=replica \
-    --log.level=warn --data-dir="$STATE/thanos/query"
+    --query.active-query-path="$STATE/thanos/query" --log.level=warn
   wait_for thanos-query 120 http_ok "http://127.0.0.1:$qhttp/-/ready"
   write_env thanos "http://127.0.0.1:$push/api/v1/receive" "http://127.0.0.1:$qhttp" \
     "http://127.0.0.1:$http/metrics" 1.0
@@ -239,7 +263,8 @@ start_victoria_metrics() {
 }
 
 # The Collector's Remote-Write 2.0 receiver, exported by its remote-write exporter into a
-# Prometheus 3 (which keeps the metadata), queried there.
+# Prometheus 3 (which keeps the metadata), queried there, and by the debug exporter into
+# its log.
 start_otelcol() {
   local push ptel prom
   pick_port push
@@ -262,9 +287,12 @@ exporters:
     endpoint: http://127.0.0.1:$prom/api/v1/write
     add_metric_suffixes: false
     resource_to_telemetry_conversion: {enabled: true}
+  # Every data point in the log, start timestamps included (the remote-write
+  # exporter into Prometheus does not carry them).
+  debug: {verbosity: detailed}
 service:
   telemetry:
-    logs: {level: warn}
+    logs: {level: info}
     metrics:
       readers:
         - pull:
@@ -273,7 +301,7 @@ service:
   pipelines:
     metrics:
       receivers: [prometheus_remote_write]
-      exporters: [prometheusremotewrite]
+      exporters: [prometheusremotewrite, debug]
 EOF
   binary otelcol "$OTELCOL_VERSION"
   start_component otelcol "$BINARY" --config="$STATE/otelcol/config.yaml"

@@ -11,7 +11,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/golang/snappy"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/prompb"
+	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 
 	"github.com/kube-state-push/kube-state-push/series"
 )
@@ -339,5 +342,80 @@ func TestMetadataSplitOn413(t *testing.T) {
 	}
 	if got := metricValue(t, reg, "kube_state_push_remote_write_metadata_dropped_total", ""); got != 1 {
 		t.Errorf("metadata_dropped = %v, want 1", got)
+	}
+}
+
+// mimirV2Sender is a 2.0 receiver that, like Mimir, stores the valid series of
+// a request that holds a refused one, answers 400 naming it, and reports every
+// sample of the request as written.
+type mimirV2Sender struct {
+	*tsdb
+	bad      func(name string) bool
+	requests int
+}
+
+func (s *mimirV2Sender) Store(_ context.Context, body []byte, msg ProtobufMessage) (WriteStats, error) {
+	if msg != MessageV2 {
+		s.t.Errorf("sent %s, want 2.0", msg)
+	}
+	pb, err := snappy.Decode(nil, body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var req writev2.Request
+	if err := req.Unmarshal(pb); err != nil {
+		s.t.Fatal(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests++
+	var n int64
+	firstBad := ""
+	for _, ts := range req.Timeseries {
+		name := ""
+		for i := 0; i+1 < len(ts.LabelsRefs); i += 2 {
+			if req.Symbols[ts.LabelsRefs[i]] == "s" {
+				name = req.Symbols[ts.LabelsRefs[i+1]]
+			}
+		}
+		n += int64(len(ts.Samples))
+		if s.bad(name) {
+			if firstBad == "" {
+				firstBad = name
+			}
+			continue
+		}
+		for _, x := range ts.Samples {
+			s.append(name, prompb.Sample{Timestamp: x.Timestamp, Value: x.Value})
+		}
+	}
+	stats := WriteStats{Samples: n, Confirmed: true}
+	if firstBad != "" {
+		return stats, &StatusError{Code: http.StatusBadRequest, Message: fmt.Sprintf("received a series whose number of labels exceeds the limit: series s=%q", firstBad)}
+	}
+	return stats, nil
+}
+
+// A 2.0 receiver that refuses a request and reports all of it as written
+// (Mimir) is not believed: the request is bisected as with 1.0, and exactly
+// the refused series' samples are counted as dropped.
+func TestV2RefusalReportingAllWritten(t *testing.T) {
+	snd := &mimirV2Sender{tsdb: newTSDB(t), bad: func(name string) bool { return name == "5" }}
+	q, reg, _ := startSenderQueue(t, snd, QueueConfig{MaxSamplesPerSend: 64, ProtobufMessage: MessageV2})
+	write(t, q, rounds(32, 2))
+	if got := metricValue(t, reg, "kube_state_push_remote_write_samples_dropped_total", "http_400"); got != 2 {
+		t.Errorf("dropped{http_400} = %v, want 2 (the two samples of s=5)", got)
+	}
+	if got := metricValue(t, reg, "kube_state_push_remote_write_samples_sent_total", ""); got != 62 {
+		t.Errorf("sent = %v, want 62", got)
+	}
+	for i := range 32 {
+		want := "[1000 1001]"
+		if i == 5 {
+			want = "[]"
+		}
+		if got := fmt.Sprint(snd.timestamps(fmt.Sprint(i))); got != want {
+			t.Errorf("series s=%d stored %s, want %s", i, got, want)
+		}
 	}
 }

@@ -201,8 +201,8 @@ func (q *Queue) refused(ss []series.Sample, msg ProtobufMessage, stats WriteStat
 		code = fmt.Sprint(serr.Code)
 	}
 	dropped, written := int64(len(ss)), int64(0)
-	if msg == MessageV2 && stats.Confirmed {
-		written = min(stats.Samples, dropped)
+	if n, ok := partialWrite(msg, stats, ss); ok {
+		written = n
 		dropped -= written
 		q.metrics.samplesSent.Add(float64(written))
 	}
@@ -211,6 +211,18 @@ func (q *Queue) refused(ss []series.Sample, msg ProtobufMessage, stats WriteStat
 	if n, ok := q.limiter.allow("drop"); ok {
 		q.logger.Error("Receiver refused samples; dropped them", "samples", dropped, "written", written, "err", err, "suppressed", n)
 	}
+}
+
+// partialWrite returns how many samples of a refused request a 2.0 receiver
+// says it wrote, and whether that can be believed: it reported a number, and
+// one lower than what the request held. A receiver that refuses a request yet
+// says it wrote all of it (Mimir does, when it refuses one series and stores
+// the rest) has not told which were refused.
+func partialWrite(msg ProtobufMessage, stats WriteStats, ss []series.Sample) (int64, bool) {
+	if msg != MessageV2 || !stats.Confirmed || stats.Samples >= encodable(ss) {
+		return 0, false
+	}
+	return stats.Samples, true
 }
 
 // fallBack switches the queue to 1.0 for the rest of the process, once.

@@ -83,9 +83,13 @@ func (q *Queue) deliver(ctx context.Context, sh *shard, ss []series.Sample, sp *
 // (401, 403 and 407 for credentials, 404 and 405 for a wrong URL, 415 for the
 // message), nor a 2.0 refusal with Samples-Written: a 2.0 receiver writes what
 // it can of a request it refuses and says how much (refused counts the rest),
-// so what it refused it would refuse again.
+// so what it refused it would refuse again. A 2.0 receiver that says it wrote
+// the whole request it refused is bisected like a 1.0 one (see partialWrite).
 func bisectable(a *attempt) bool {
-	if len(a.ss) < 2 || a.msg == MessageV2 && a.stats.Confirmed {
+	if len(a.ss) < 2 {
+		return false
+	}
+	if _, ok := partialWrite(a.msg, a.stats, a.ss); ok {
 		return false
 	}
 	var serr *StatusError
