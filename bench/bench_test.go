@@ -247,7 +247,7 @@ func TestReceiverScriptEnv(t *testing.T) {
 func sampleReceiverResults() []receiverResult {
 	return []receiverResult{
 		{name: "mimir", n: 1000, pods: 992, advertised: "2.0", message: "io.prometheus.write.v2.Request", series: 57957,
-			syncTime: 12 * time.Second, elapsed: time.Minute, agentRSS: 70e6, samples: 2_000_000, bytes: 3_000_000, agentCPU: 4 * time.Second,
+			syncTime: 12 * time.Second, elapsed: time.Minute, agentRSS: 70e6, logBytes: 1.5e6, samples: 2_000_000, bytes: 3_000_000, agentCPU: 4 * time.Second,
 			procs: []procWindow{{name: "mimir", cpu: 10 * time.Second, rss: 300e6}}, binaries: []string{"mimir-v1"},
 			refused:  []refusal{{series: `cortex_discarded_samples_total{reason="x"}`, value: 5}},
 			exported: []string{"cortex_discarded_samples_total"}, agentDropped: 5},
@@ -299,8 +299,8 @@ func TestReceiversMarkdown(t *testing.T) {
 		"|---|---:|",
 		"| mimir | 2.0 | 57957 | 2000000 | 3.00 | 1.50 | 2.00 | 5.00 | 300 | 5 | 5 / 0 |\n",
 		"| cortex | failed (see below) |  |",
-		"- thanos: thanos-query 1.00, 50 MB; thanos-receive 3.00, 150 MB; `prometheus_tsdb_out_of_order_samples_total` not exported (counted nothing)",
-		"- mimir: mimir 5.00, 300 MB; `cortex_discarded_samples_total{reason=\"x\"}` 5; kube-state-push: start to synced 12.0 s, RSS 70 MB; window 60 s; `hack/receivers.sh` says it takes 2.0\n",
+		"- thanos: thanos-query 1.00, 50 MB; thanos-receive 3.00, 150 MB; its logs grew 0.0 MB in the window; `prometheus_tsdb_out_of_order_samples_total` not exported (counted nothing)",
+		"- mimir: mimir 5.00, 300 MB; its logs grew 1.5 MB in the window; `cortex_discarded_samples_total{reason=\"x\"}` 5; kube-state-push: start to synced 12.0 s, RSS 70 MB; window 60 s; `hack/receivers.sh` says it takes 2.0\n",
 		"\n**cortex failed**: hack/receivers.sh up cortex: exit status 1:\n\n```\n[receivers] ERROR: cortex | not built\n[cortex.log] boom\n```\n",
 		"\n## N = 2000 pods (1990 created, 50 kwok nodes)\n",
 	} {

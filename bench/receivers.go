@@ -95,6 +95,19 @@ type receiverResult struct {
 	exported     []string     // the refusal counters it exported (the others counted nothing)
 	agentDropped float64      // samples the agent dropped, since it started
 	unconfirmed  float64      // 2.0 samples answered 2xx that the receiver did not count as written
+	logBytes     int64        // what the receiver's logs grew by in the window
+}
+
+// logBytes is the size of the *.log files in dir.
+func logBytes(dir string) int64 {
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	var n int64
+	for _, l := range logs {
+		if fi, err := os.Stat(l); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
 }
 
 type refusal struct {
@@ -295,10 +308,12 @@ func (b *bench) measureReceiver(ctx context.Context, p plan, n int, name string)
 		return fail(ctx.Err())
 	}
 
+	logs0 := logBytes(filepath.Join(b.rxDir, "logs"))
 	st, err := b.window(ctx, g, s, b.churn, "", procs...)
 	if err != nil {
 		return fail(fmt.Errorf("window: %w", err))
 	}
+	r.logBytes = logBytes(filepath.Join(b.rxDir, "logs")) - logs0
 	r.elapsed, r.samples, r.bytes, r.agentCPU, r.agentRSS, r.procs = st.elapsed, st.samples, st.bytes, st.cpu, st.rss, st.others
 
 	am, err := scrape(ctx, s.metrics())
@@ -378,6 +393,9 @@ func (b *bench) receiverUp(ctx context.Context, name, tag string) (receiverEnv, 
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, filepath.Join(b.opts.root, "hack", "receivers.sh"), "up", name, dir)
 	cmd.Env = receiverScriptEnv(os.Environ())
+	// Mimir writes its query activity file (metrics-activity.log) in its
+	// working directory: the state dir's, not the repository.
+	cmd.Dir = b.opts.stateDir
 	cmd.Stderr = io.MultiWriter(os.Stderr, &stderr)
 	// On Ctrl-C the script stops what it started itself (its EXIT trap).
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
@@ -419,6 +437,7 @@ func (b *bench) receiverDown() {
 	}
 	down := exec.Command(filepath.Join(b.opts.root, "hack", "receivers.sh"), "down", b.rxDir)
 	down.Env = receiverScriptEnv(os.Environ())
+	down.Dir = b.opts.stateDir
 	if b.opts.keep {
 		down.Env = append(down.Env, "KSP_KEEP_STATE=1")
 	}

@@ -145,6 +145,8 @@ func (d receiversDoc) markdown() string {
 	b.WriteString("`kube_state_push_remote_write_samples_dropped_total` and `..._samples_unconfirmed_total` (2.0 samples answered\n")
 	b.WriteString("2xx that the receiver did not count as written), since it started. *Series in the receiver* counts the\n")
 	b.WriteString("`kube_*` series of the run that the receiver's query API returns after the window (\"-\": the query failed).\n")
+	b.WriteString("How much the receiver's logs grew in the window (at the script's log levels) is given below the table: logging\n")
+	b.WriteString("is part of the receiver's CPU.\n")
 
 	for _, group := range byScale(d.results) {
 		fmt.Fprintf(&b, "\n## N = %d pods (%d created, %d kwok nodes)\n\n", group[0].n, group[0].pods, d.opts.nodes)
@@ -167,8 +169,10 @@ func (d receiversDoc) markdown() string {
 			for _, p := range r.procs {
 				ps = append(ps, fmt.Sprintf("%s %.2f, %.0f MB", p.name, perMillion(p.cpu, r.samples), float64(p.rss)/1e6))
 			}
-			fmt.Fprintf(&b, "- %s: %s; %s; kube-state-push: start to synced %.1f s, RSS %.0f MB; window %.0f s; `hack/receivers.sh` says it takes %s\n",
-				r.name, strings.Join(ps, "; "), r.counterNote(), r.syncTime.Seconds(), float64(r.agentRSS)/1e6, r.elapsed.Seconds(), r.advertised)
+			fmt.Fprintf(&b, "- %s: %s; its logs grew %.1f MB in the window; %s; kube-state-push: start to synced %.1f s, RSS %.0f MB;"+
+				" window %.0f s; `hack/receivers.sh` says it takes %s\n",
+				r.name, strings.Join(ps, "; "), float64(r.logBytes)/1e6, r.counterNote(), r.syncTime.Seconds(), float64(r.agentRSS)/1e6,
+				r.elapsed.Seconds(), r.advertised)
 		}
 		for _, r := range group {
 			if r.failure == "" {
