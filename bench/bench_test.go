@@ -250,7 +250,7 @@ func sampleReceiverResults() []receiverResult {
 			syncTime: 12 * time.Second, elapsed: time.Minute, agentRSS: 70e6, logBytes: 1.5e6, samples: 2_000_000, bytes: 3_000_000, agentCPU: 4 * time.Second,
 			procs: []procWindow{{name: "mimir", cpu: 10 * time.Second, rss: 300e6}}, binaries: []string{"mimir-v1"},
 			refused:  []refusal{{series: `cortex_discarded_samples_total{reason="x"}`, value: 5}},
-			exported: []string{"cortex_discarded_samples_total"}, agentDropped: 5},
+			exported: []string{"cortex_discarded_samples_total"}, agentDropped: 5, refusedInWindow: 2, retried: 3},
 		{name: "thanos", n: 1000, pods: 992, advertised: "1.0", message: "prometheus.WriteRequest", fallbacks: 1, series: -1,
 			elapsed: time.Minute, samples: 1_000_000, bytes: 4_000_000, agentCPU: 2 * time.Second,
 			procs:    []procWindow{{name: "thanos-query", cpu: time.Second, rss: 50e6}, {name: "thanos-receive", cpu: 3 * time.Second, rss: 150e6}},
@@ -263,12 +263,12 @@ func sampleReceiverResults() []receiverResult {
 func TestReceiverCells(t *testing.T) {
 	rs := sampleReceiverResults()
 	got := rs[0].cells()
-	want := []string{"mimir", "2.0", "57957", "2000000", "3.00", "1.50", "2.00", "5.00", "300", "5", "5 / 0"}
+	want := []string{"mimir", "2.0", "57957", "2000000", "3.00", "1.50", "2.00", "5.00", "300", "5 (2)", "5 / 0 / 3"}
 	if !slices.Equal(got, want) {
 		t.Errorf("cells = %q\nwant    %q", got, want)
 	}
 	got = rs[1].cells()
-	want = []string{"thanos", "1.0 (fell back from 2.0)", "-", "1000000", "4.00", "4.00", "2.00", "4.00", "200", "0", "0 / 0"}
+	want = []string{"thanos", "1.0 (fell back from 2.0)", "-", "1000000", "4.00", "4.00", "2.00", "4.00", "200", "0 (0)", "0 / 0 / 0"}
 	if !slices.Equal(got, want) {
 		t.Errorf("cells = %q\nwant    %q", got, want)
 	}
@@ -297,7 +297,7 @@ func TestReceiversMarkdown(t *testing.T) {
 		"after snappy",
 		"\n## N = 1000 pods (992 created, 50 kwok nodes)\n\n| receiver | protocol used |",
 		"|---|---:|",
-		"| mimir | 2.0 | 57957 | 2000000 | 3.00 | 1.50 | 2.00 | 5.00 | 300 | 5 | 5 / 0 |\n",
+		"| mimir | 2.0 | 57957 | 2000000 | 3.00 | 1.50 | 2.00 | 5.00 | 300 | 5 (2) | 5 / 0 / 3 |\n",
 		"| cortex | failed (see below) |  |",
 		"- thanos: thanos-query 1.00, 50 MB; thanos-receive 3.00, 150 MB; its logs grew 0.0 MB in the window; `prometheus_tsdb_out_of_order_samples_total` not exported (counted nothing)",
 		"- mimir: mimir 5.00, 300 MB; its logs grew 1.5 MB in the window; `cortex_discarded_samples_total{reason=\"x\"}` 5; kube-state-push: start to synced 12.0 s, RSS 70 MB; window 60 s; `hack/receivers.sh` says it takes 2.0\n",

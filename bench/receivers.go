@@ -79,23 +79,25 @@ type receiverResult struct {
 	failure  string   // why it was not measured, or ""
 	logLines []string // the end of the logs, when it failed
 
-	advertised   string  // RECEIVER_PROTOCOL
-	message      string  // protobuf message the agent sent at the end of the window
-	fallbacks    float64 // the agent's requests sent again as 1.0
-	series       float64 // kube_* series queryable in the receiver; -1: the query failed
-	syncTime     time.Duration
-	elapsed      time.Duration
-	samples      float64 // sent (accepted) in the window
-	bytes        float64 // their compressed request bodies
-	agentCPU     time.Duration
-	agentRSS     int64        // mean over the window
-	procs        []procWindow // the receiver's processes
-	binaries     []string     // their executables' names (with the version)
-	refused      []refusal    // the receiver's nonzero refusal counters, since it started
-	exported     []string     // the refusal counters it exported (the others counted nothing)
-	agentDropped float64      // samples the agent dropped, since it started
-	unconfirmed  float64      // 2.0 samples answered 2xx that the receiver did not count as written
-	logBytes     int64        // what the receiver's logs grew by in the window
+	advertised      string  // RECEIVER_PROTOCOL
+	message         string  // protobuf message the agent sent at the end of the window
+	fallbacks       float64 // the agent's requests sent again as 1.0
+	series          float64 // kube_* series queryable in the receiver; -1: the query failed
+	syncTime        time.Duration
+	elapsed         time.Duration
+	samples         float64 // sent (accepted) in the window
+	bytes           float64 // their compressed request bodies
+	agentCPU        time.Duration
+	agentRSS        int64        // mean over the window
+	procs           []procWindow // the receiver's processes
+	binaries        []string     // their executables' names (with the version)
+	refused         []refusal    // the receiver's nonzero refusal counters, since it started
+	refusedInWindow float64      // what they grew by in the window
+	exported        []string     // the refusal counters it exported (the others counted nothing)
+	agentDropped    float64      // samples the agent dropped, since it started
+	unconfirmed     float64      // 2.0 samples answered 2xx that the receiver did not count as written
+	retried         float64      // the agent's requests that failed and were sent again (5xx, 429), since it started
+	logBytes        int64        // what the receiver's logs grew by in the window
 }
 
 // logBytes is the size of the *.log files in dir.
@@ -308,6 +310,11 @@ func (b *bench) measureReceiver(ctx context.Context, p plan, n int, name string)
 		return fail(ctx.Err())
 	}
 
+	rm0, err := scrape(ctx, env.metricsURL)
+	if err != nil {
+		return fail(fmt.Errorf("receiver metrics: %w", err))
+	}
+	refused0, _ := refusals(rm0, refusalCounters[name])
 	logs0 := logBytes(filepath.Join(b.rxDir, "logs"))
 	st, err := b.window(ctx, g, s, b.churn, "", procs...)
 	if err != nil {
@@ -324,12 +331,14 @@ func (b *bench) measureReceiver(ctx context.Context, p plan, n int, name string)
 	r.fallbacks, _ = sumOf(am, "kube_state_push_remote_write_requests_total", func(l map[string]string) bool { return l["result"] == "fallback" })
 	r.agentDropped, _ = sumOf(am, "kube_state_push_remote_write_samples_dropped_total", nil)
 	r.unconfirmed, _ = sumOf(am, "kube_state_push_remote_write_samples_unconfirmed_total", nil)
+	r.retried, _ = sumOf(am, "kube_state_push_remote_write_requests_total", func(l map[string]string) bool { return l["result"] == "retried" })
 
 	rm, err := scrape(ctx, env.metricsURL)
 	if err != nil {
 		return fail(fmt.Errorf("receiver metrics: %w", err))
 	}
 	r.refused, r.exported = refusals(rm, refusalCounters[name])
+	r.refusedInWindow = r.refusedTotal() - receiverResult{refused: refused0}.refusedTotal()
 
 	if r.series, err = scalar(ctx, env.queryURL, fmt.Sprintf(`count({bench=%q,__name__=~"kube_.+"})`, name)); err != nil {
 		b.log.Warn("Series not counted in the receiver", "receiver", name, "err", err)

@@ -12,7 +12,7 @@ import (
 var receiverColumns = []string{
 	"receiver", "protocol used", "series in the receiver", "samples sent", "MB sent", "bytes per sample",
 	"agent CPU-s per M samples", "receiver CPU-s per M samples", "receiver RSS, MB",
-	"refused by the receiver", "agent: dropped / unconfirmed",
+	"refused by the receiver (in the window)", "agent: dropped / unconfirmed / retried requests",
 }
 
 // cells is a receiver's row of the table; a failed receiver has its failure
@@ -39,8 +39,8 @@ func (r receiverResult) cells() []string {
 		fmt.Sprintf("%.2f", perMillion(r.agentCPU, r.samples)),
 		fmt.Sprintf("%.2f", perMillion(r.rxCPU(), r.samples)),
 		fmt.Sprintf("%.0f", float64(r.rxRSS())/1e6),
-		fmt.Sprintf("%.0f", r.refusedTotal()),
-		fmt.Sprintf("%.0f / %.0f", r.agentDropped, r.unconfirmed),
+		fmt.Sprintf("%.0f (%.0f)", r.refusedTotal(), r.refusedInWindow),
+		fmt.Sprintf("%.0f / %.0f / %.0f", r.agentDropped, r.unconfirmed, r.retried),
 	}
 }
 
@@ -141,9 +141,11 @@ func (d receiversDoc) markdown() string {
 	b.WriteString("watching, encoding and sending them. *Receiver CPU-s per M samples* is the same for the receiver's processes\n")
 	b.WriteString("(their pid files), the cost of decoding and ingesting them, to compare between receivers; *receiver RSS* is\n")
 	b.WriteString("their VmRSS summed, averaged over the window. *Refused by the receiver* sums the receiver's own counters of\n")
-	b.WriteString("samples it refused since it started (listed below); *agent: dropped / unconfirmed* are kube-state-push's\n")
-	b.WriteString("`kube_state_push_remote_write_samples_dropped_total` and `..._samples_unconfirmed_total` (2.0 samples answered\n")
-	b.WriteString("2xx that the receiver did not count as written), since it started. *Series in the receiver* counts the\n")
+	b.WriteString("samples it refused since it started (listed below), and in parentheses those of the window; *agent: dropped /\n")
+	b.WriteString("unconfirmed / retried requests* are kube-state-push's `kube_state_push_remote_write_samples_dropped_total`,\n")
+	b.WriteString("`..._samples_unconfirmed_total` (2.0 samples answered 2xx that the receiver did not count as written) and\n")
+	b.WriteString("`..._requests_total{result=\"retried\"}` (5xx, 429: sent again, not lost), since it started: a receiver's\n")
+	b.WriteString("refusal that the agent retried until it was taken lost nothing. *Series in the receiver* counts the\n")
 	b.WriteString("`kube_*` series of the run that the receiver's query API returns after the window (\"-\": the query failed).\n")
 	b.WriteString("How much the receiver's logs grew in the window (at the script's log levels) is given below the table: logging\n")
 	b.WriteString("is part of the receiver's CPU.\n")
