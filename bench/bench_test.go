@@ -345,3 +345,45 @@ func TestFailureLines(t *testing.T) {
 		t.Error("lines from no file")
 	}
 }
+
+func TestAgentCPUSpreadAndWarnings(t *testing.T) {
+	rs := sampleReceiverResults()
+	// mimir: 2.0, 2 CPU-s/M; thanos: 1.0; cortex failed. One of each protocol: no spread.
+	if _, _, _, n := agentCPUSpread(rs); n != 0 {
+		t.Error("a spread from one receiver per protocol")
+	}
+	rs = append(rs, receiverResult{name: "otelcol", n: 1000, message: "io.prometheus.write.v2.Request", samples: 1e6, agentCPU: 3 * time.Second})
+	lo, hi, proto, n := agentCPUSpread(rs)
+	if n != 2 || proto != "2.0" || lo != 2 || hi != 3 || spreadText(lo, hi) != "2.00 to 3.00, 50% apart" {
+		t.Errorf("agentCPUSpread = %v, %v, %q, %d", lo, hi, proto, n)
+	}
+	// A tie goes to 2.0.
+	tie := append(rs, receiverResult{name: "victoria-metrics", n: 1000, message: "prometheus.WriteRequest", fallbacks: 1, samples: 1e6, agentCPU: 9 * time.Second})
+	if lo, hi, proto, n := agentCPUSpread(tie); n != 2 || proto != "2.0" || lo != 2 || hi != 3 {
+		t.Errorf("agentCPUSpread on a tie = %v, %v, %q, %d", lo, hi, proto, n)
+	}
+	tie = append(tie, receiverResult{name: "prometheus2", n: 1000, message: "prometheus.WriteRequest", samples: 1e6, agentCPU: 5 * time.Second})
+	if lo, hi, proto, n := agentCPUSpread(tie); n != 3 || proto != "1.0" || lo != 2 || hi != 9 {
+		t.Errorf("agentCPUSpread, 1.0 ahead = %v, %v, %q, %d", lo, hi, proto, n)
+	}
+	d := receiversDoc{opts: options{nodes: 50, window: time.Minute}, results: rs}
+	if md := d.markdown(); !strings.Contains(md, "among the 2 that took 2.0 (2.00 to 3.00, 50% apart)") {
+		t.Errorf("no spread in:\n%s", md)
+	}
+
+	path := filepath.Join(t.TempDir(), "agent.log")
+	log := "time=1 level=INFO msg=a\ntime=2 level=WARN msg=\"Retrying\" err=\"429\"\ntime=3 level=ERROR msg=b\n" +
+		`{"level":"WARN","msg":"c"}` + "\ntime=4 level=WARN msg=d\n"
+	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := warnings(path, 3)
+	if !slices.Equal(got, []string{`time=2 level=WARN msg="Retrying" err="429"`, "time=3 level=ERROR msg=b", `{"level":"WARN","msg":"c"}`}) {
+		t.Errorf("warnings = %q", got)
+	}
+	rs[0].agentWarnings = got[:1]
+	if md := (receiversDoc{opts: d.opts, results: rs}).markdown(); !strings.Contains(md,
+		"\nkube-state-push's first warnings with mimir:\n\n```\ntime=2 level=WARN msg=\"Retrying\" err=\"429\"\n```\n") {
+		t.Errorf("no warnings in:\n%s", md)
+	}
+}

@@ -98,6 +98,31 @@ type receiverResult struct {
 	unconfirmed     float64      // 2.0 samples answered 2xx that the receiver did not count as written
 	retried         float64      // the agent's requests that failed and were sent again (5xx, 429), since it started
 	logBytes        int64        // what the receiver's logs grew by in the window
+	agentWarnings   []string     // the agent's first warnings and errors (why it retried)
+}
+
+// warnings returns the first n lines of a log at level WARN or ERROR, each
+// cut to 400 bytes.
+func warnings(path string, n int) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		low := strings.ToLower(l)
+		if !strings.Contains(low, "level=warn") && !strings.Contains(low, "level=error") &&
+			!strings.Contains(low, `"level":"warn"`) && !strings.Contains(low, `"level":"error"`) {
+			continue
+		}
+		if len(l) > 400 {
+			l = l[:400] + "..."
+		}
+		if out = append(out, l); len(out) == n {
+			break
+		}
+	}
+	return out
 }
 
 // logBytes is the size of the *.log files in dir.
@@ -222,6 +247,9 @@ scales:
 			runErr = fmt.Errorf("N=%d: %w", n, err)
 			break
 		}
+		// The last pods start and kwok updates their status: let that pass
+		// before the first receiver, so that it sees what the others see.
+		sleep(ctx, settle)
 		for _, name := range b.opts.receiverNames {
 			r := b.measureReceiver(ctx, p, n, name)
 			if ctx.Err() != nil {
@@ -332,6 +360,7 @@ func (b *bench) measureReceiver(ctx context.Context, p plan, n int, name string)
 	r.agentDropped, _ = sumOf(am, "kube_state_push_remote_write_samples_dropped_total", nil)
 	r.unconfirmed, _ = sumOf(am, "kube_state_push_remote_write_samples_unconfirmed_total", nil)
 	r.retried, _ = sumOf(am, "kube_state_push_remote_write_requests_total", func(l map[string]string) bool { return l["result"] == "retried" })
+	r.agentWarnings = warnings(agentLog, 3)
 
 	rm, err := scrape(ctx, env.metricsURL)
 	if err != nil {

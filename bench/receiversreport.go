@@ -176,6 +176,17 @@ func (d receiversDoc) markdown() string {
 				r.name, strings.Join(ps, "; "), float64(r.logBytes)/1e6, r.counterNote(), r.syncTime.Seconds(), float64(r.agentRSS)/1e6,
 				r.elapsed.Seconds(), r.advertised)
 		}
+		if lo, hi, proto, n := agentCPUSpread(group); n >= 2 {
+			fmt.Fprintf(&b, "\nkube-state-push does the same work for every receiver that takes the same protocol: the spread of its CPU-s\n"+
+				"per M samples among the %d that took %s (%s) is how much the machine's noise moves a CPU figure in this run.\n",
+				n, proto, spreadText(lo, hi))
+		}
+		for _, r := range group {
+			if r.failure != "" || len(r.agentWarnings) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "\nkube-state-push's first warnings with %s:\n\n```\n%s\n```\n", r.name, strings.Join(r.agentWarnings, "\n"))
+		}
 		for _, r := range group {
 			if r.failure == "" {
 				continue
@@ -237,4 +248,36 @@ func (d receiversDoc) binaries() []string {
 		return []string{"none started"}
 	}
 	return out
+}
+
+// agentCPUSpread returns the lowest and highest agent CPU-s per M samples
+// among the measured receivers of the protocol most of them used (the 2.0
+// one on a tie), if at least two used it, and how many did.
+func agentCPUSpread(rs []receiverResult) (lo, hi float64, proto string, count int) {
+	byMsg := map[string][]float64{}
+	var order []receiverResult
+	for _, r := range rs {
+		if r.failure == "" && r.samples > 0 {
+			if _, ok := byMsg[r.message]; !ok {
+				order = append(order, r)
+			}
+			byMsg[r.message] = append(byMsg[r.message], perMillion(r.agentCPU, r.samples))
+		}
+	}
+	var best []receiverResult
+	for _, r := range order {
+		n := len(byMsg[r.message])
+		if len(best) == 0 || n > len(byMsg[best[0].message]) || n == len(byMsg[best[0].message]) && r.message == "io.prometheus.write.v2.Request" {
+			best = []receiverResult{r}
+		}
+	}
+	if len(best) == 0 || len(byMsg[best[0].message]) < 2 {
+		return 0, 0, "", 0
+	}
+	vs := byMsg[best[0].message]
+	return slices.Min(vs), slices.Max(vs), strings.TrimSuffix(best[0].protocolUsed(), " (fell back from 2.0)"), len(vs)
+}
+
+func spreadText(lo, hi float64) string {
+	return fmt.Sprintf("%.2f to %.2f, %.0f%% apart", lo, hi, (hi/lo-1)*100)
 }
