@@ -6,10 +6,10 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GO      ?= go
 DEMO_STATE ?= $(CURDIR)/.state/demo
 
-.PHONY: help build test unit e2e bench microbench demo demo-stop components cluster-components image lint clean
+.PHONY: help build test unit e2e bench bench-receivers microbench demo demo-stop components cluster-components image lint clean
 
 help: ## Show this help.
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 build: ## Build bin/kube-state-push (static, CGO off).
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/kube-state-push ./cmd/kube-state-push
@@ -34,6 +34,11 @@ BENCH_N ?= 1000,10000
 
 bench: cluster-components ## Side-by-side benchmark against kube-state-metrics + Prometheus agent (BENCH_N pods); writes docs/benchmarks.md.
 	$(GO) run ./bench -n $(BENCH_N)
+
+BENCH_RECEIVERS_N ?= 1000
+
+bench-receivers: components ## What Mimir, Cortex, Thanos, VictoriaMetrics and the OTel Collector cost per sample (BENCH_RECEIVERS_N pods); writes docs/benchmarks-receivers.md.
+	$(GO) run ./bench -receivers -n $(BENCH_RECEIVERS_N)
 
 microbench: ## Micro-benchmarks of the hot paths (compare runs with benchstat).
 	$(GO) test -run '^$$' -bench . -benchmem -count $(or $(COUNT),1) $$($(GO) list ./... | grep -v -e /e2e -e /bench)

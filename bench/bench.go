@@ -34,9 +34,10 @@ type bench struct {
 	promURL   string
 	kubecfg   string
 	client    kubernetes.Interface
-	running   group // processes of the side being measured
-	plan      plan  // the workload at the current scale
-	churnStep int   // where churn goes on
+	running   group  // processes of the side being measured
+	rxDir     string // state dir of the receiver hack/receivers.sh runs, or ""
+	plan      plan   // the workload at the current scale
+	churnStep int    // where churn goes on
 }
 
 func (b *bench) setup(ctx context.Context) error {
@@ -54,7 +55,11 @@ func (b *bench) setup(ctx context.Context) error {
 		cache = filepath.Join(base, "kube-state-push")
 	}
 	b.cacheBin = filepath.Join(cache, "bin")
-	for _, name := range []string{"kube-state-metrics-" + ksmVersion, "prometheus-" + prometheusVersion} {
+	need := []string{"kube-state-metrics-" + ksmVersion, "prometheus-" + prometheusVersion}
+	if b.opts.receivers {
+		need = need[1:] // the cluster's Prometheus; hack/receivers.sh names what it misses
+	}
+	for _, name := range need {
 		if _, err := os.Stat(filepath.Join(b.cacheBin, name)); err != nil {
 			return fmt.Errorf("%s not built: run make components (hack/build-components.sh)", name)
 		}
@@ -108,6 +113,7 @@ func (b *bench) setup(ctx context.Context) error {
 
 func (b *bench) cleanup() {
 	b.running.stop()
+	b.receiverDown()
 	if b.clusterUp {
 		down := exec.Command(b.cluster, "down", filepath.Join(b.opts.stateDir, "cluster"))
 		if b.opts.keep {
@@ -133,30 +139,39 @@ type scaleResult struct {
 	ksmAloneFileRSS int64 // its file-backed part
 }
 
-func (b *bench) measureScale(ctx context.Context, n int) (scaleResult, error) {
+// prepareScale creates the workload of about n pods (what an earlier, smaller
+// scale created stays) and waits until its pods run.
+func (b *bench) prepareScale(ctx context.Context, n int) (plan, error) {
 	p := planFor(n, b.opts.nodes)
-	r := scaleResult{n: n, pods: p.pods(), nodes: b.opts.nodes}
 	b.plan = p
 	b.log.Info("Creating the workload", "pods", p.pods(), "deployments", p.deployments, "statefulsets", p.statefulsets, "jobs", p.jobs)
 	if err := ensureWorkload(ctx, b.client, p); err != nil {
-		return r, fmt.Errorf("create workload: %w", err)
+		return p, fmt.Errorf("create workload: %w", err)
 	}
 	t0 := time.Now()
 	if err := waitPods(ctx, b.client, p.pods()*98/100, 20*time.Minute, func(n int) {
 		b.log.Info("Pods running", "pods", n, "want", p.pods(), "after", time.Since(t0).Round(time.Second))
 	}); err != nil {
-		return r, fmt.Errorf("pods not running: %w", err)
+		return p, fmt.Errorf("pods not running: %w", err)
+	}
+	return p, nil
+}
+
+func (b *bench) measureScale(ctx context.Context, n int) (scaleResult, error) {
+	p, err := b.prepareScale(ctx, n)
+	r := scaleResult{n: n, pods: p.pods(), nodes: b.opts.nodes}
+	if err != nil {
+		return r, err
 	}
 
-	var err error
 	tag := fmt.Sprint(n)
-	if r.ksp, err = b.measureSide(ctx, b.kspSide(tag, "ksp", "io.prometheus.write.v2.Request"), 0); err != nil {
+	if r.ksp, err = b.measureSide(ctx, b.kspSide(tag, "ksp", "io.prometheus.write.v2.Request", b.promURL+"/api/v1/write"), 0); err != nil {
 		return r, fmt.Errorf("kube-state-push: %w", err)
 	}
 	if b.opts.kspOnly {
 		return r, nil
 	}
-	if r.kspV1BytesMin, r.kspV1SamplesMin, err = b.measureBytesOnly(ctx, b.kspSide(tag, "ksp-v1", "prometheus.WriteRequest")); err != nil {
+	if r.kspV1BytesMin, r.kspV1SamplesMin, err = b.measureBytesOnly(ctx, b.kspSide(tag, "ksp-v1", "prometheus.WriteRequest", b.promURL+"/api/v1/write")); err != nil {
 		return r, fmt.Errorf("kube-state-push, Remote-Write 1.0: %w", err)
 	}
 	ksm := b.ksmSide(tag)

@@ -6,6 +6,12 @@
 //
 //	go run ./bench -n 1000,10000
 //
+// With -receivers it measures instead what each remote-storage receiver of
+// hack/receivers.sh costs per sample, kube-state-push pushing to one after
+// the other, and writes docs/benchmarks-receivers.md.
+//
+//	go run ./bench -receivers -n 1000
+//
 // Every process it starts it stops, the cluster included.
 package main
 
@@ -18,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,7 +42,18 @@ type options struct {
 	kspOnly  bool          // measure kube-state-push only, write no report
 	profiles string        // where kube-state-push's profiles are saved
 	root     string        // repository root
+
+	receivers     bool     // measure per receiver (hack/receivers.sh) instead
+	receiverNames []string // which, in order
 }
+
+// allReceivers are the receivers of hack/receivers.sh that -receivers
+// measures by default, in order. Its prometheus2 (Prometheus 2.42, 1.0 only)
+// is left out, and can be named with -receiver-names.
+var allReceivers = []string{"mimir", "cortex", "thanos", "victoria-metrics", "otelcol"}
+
+// receiversReport is where -receivers writes unless -out is given.
+const receiversReport = "docs/benchmarks-receivers.md"
 
 func main() {
 	if err := run(); err != nil {
@@ -53,7 +71,7 @@ type usageError struct{ error }
 func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var o options
-	scales := fs.String("n", "1000,10000", "comma-separated numbers of pods to measure at, in increasing order")
+	scales := fs.String("n", "1000,10000", "comma-separated numbers of pods to measure at, in increasing order (-receivers: 1000)")
 	fs.IntVar(&o.nodes, "nodes", 50, "kwok nodes")
 	fs.DurationVar(&o.window, "window", time.Minute, "length of each steady and churn measurement")
 	fs.IntVar(&o.changes, "changes", 20, "changes per side whose change-to-queryable latency is measured")
@@ -62,11 +80,41 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.profiles, "profiles", ".state/bench-profiles", "directory for kube-state-push's CPU and heap profiles")
 	fs.BoolVar(&o.keep, "keep", false, "keep the state directory (logs, profiles) after the run")
 	fs.BoolVar(&o.kspOnly, "ksp-only", false, "measure kube-state-push alone (to profile a change; no report is written)")
+	fs.BoolVar(&o.receivers, "receivers", false, "measure what each receiver of hack/receivers.sh costs per sample (writes "+receiversReport+" unless -out is given)")
+	names := fs.String("receiver-names", strings.Join(allReceivers, ","), "with -receivers: comma-separated receivers to measure, in order")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err}
 	}
+	if fs.NArg() > 0 {
+		return o, usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
 	if o.kspOnly {
 		o.out = ""
+	}
+	if o.receivers {
+		if o.kspOnly {
+			return o, usageError{errors.New("-receivers and -ksp-only do not go together")}
+		}
+		outGiven := false
+		fs.Visit(func(f *flag.Flag) { outGiven = outGiven || f.Name == "out" })
+		if !outGiven {
+			o.out = receiversReport
+		}
+		for _, name := range strings.Split(*names, ",") {
+			name = strings.TrimSpace(name)
+			if !slices.Contains(allReceivers, name) && name != "prometheus2" {
+				return o, usageError{fmt.Errorf("-receiver-names: %q is not one of %s, prometheus2", name, strings.Join(allReceivers, ", "))}
+			}
+			if slices.Contains(o.receiverNames, name) {
+				return o, usageError{fmt.Errorf("-receiver-names: %q twice", name)}
+			}
+			o.receiverNames = append(o.receiverNames, name)
+		}
+	}
+	nGiven := false
+	fs.Visit(func(f *flag.Flag) { nGiven = nGiven || f.Name == "n" })
+	if o.receivers && !nGiven {
+		*scales = "1000"
 	}
 	prev := 0
 	for _, f := range strings.Split(*scales, ",") {
@@ -109,6 +157,9 @@ func run() error {
 	defer b.cleanup()
 	if err := b.setup(ctx); err != nil {
 		return err
+	}
+	if o.receivers {
+		return b.runReceivers(ctx)
 	}
 	var results []scaleResult
 	var runErr error

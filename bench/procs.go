@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -75,8 +76,10 @@ type usage struct {
 // clockTick is USER_HZ, 100 on every Linux platform Go supports.
 const clockTick = 100
 
-func (p *proc) usage() (usage, error) {
-	pid := p.cmd.Process.Pid
+func (p *proc) usage() (usage, error) { return pidUsage(p.cmd.Process.Pid) }
+
+// pidUsage reads /proc/<pid>/stat and /proc/<pid>/status.
+func pidUsage(pid int) (usage, error) {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return usage{}, err
@@ -181,4 +184,38 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// pidProc is a process another program started (hack/receivers.sh), known by
+// the pid it wrote in a pid file. The benchmark measures it; the program that
+// started it stops it.
+type pidProc struct {
+	name string
+	pid  int
+}
+
+func (p pidProc) usage() (usage, error) { return pidUsage(p.pid) }
+
+// readPidFiles reads dir/*.pid, each holding one pid, sorted by name.
+func readPidFiles(dir string) ([]pidProc, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.pid"))
+	if err != nil {
+		return nil, err
+	}
+	var out []pidProc
+	for _, f := range files { // Glob sorts
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 {
+			return nil, fmt.Errorf("%s: no pid in %q", f, b)
+		}
+		out = append(out, pidProc{name: strings.TrimSuffix(filepath.Base(f), ".pid"), pid: pid})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no pid files in %s", dir)
+	}
+	return out, nil
 }

@@ -96,7 +96,9 @@ func (rep report) markdown() string {
 	b.WriteString("Written by `make bench` (`go run ./bench`); rerun it to refresh. Both pipelines run one after the\n")
 	b.WriteString("other against the same local cluster (real kube-apiserver, etcd, controller-manager and scheduler, kwok\n")
 	b.WriteString("nodes) and the same receiver (Prometheus 3.16 with its remote-write receiver). Figures drift between runs\n")
-	b.WriteString("and machines; compare the ratios of one run.\n\n")
+	b.WriteString("and machines; compare the ratios of one run. What each remote-storage receiver (Mimir, Cortex, Thanos,\n")
+	b.WriteString("VictoriaMetrics, the OpenTelemetry Collector) costs per sample: [benchmarks-receivers.md](benchmarks-receivers.md),\n")
+	b.WriteString("written by `make bench-receivers`.\n\n")
 	fmt.Fprintf(&b, "- run: %s, %s\n", rep.started.UTC().Format("2006-01-02 15:04 MST"), rep.machine)
 	fmt.Fprintf(&b, "- versions: Kubernetes %s, kube-state-metrics %s, Prometheus 3.16 (%s) as agent and receiver, %s\n",
 		k8sVersion, ksmVersion, prometheusVersion, runtime.Version())

@@ -20,7 +20,8 @@ type side struct {
 	synced      func(ctx context.Context, want float64) (bool, error)
 	bytesSent   func(ctx context.Context) (float64, error)
 	samplesSent func(ctx context.Context) (float64, error)
-	pprof       string // base URL of net/http/pprof, or ""
+	pprof       string        // base URL of net/http/pprof, or ""
+	metrics     func() string // URL of its /metrics once started (kube-state-push), or nil
 
 	aloneRSS     int64 // the first process alone (kube-state-metrics)
 	aloneFileRSS int64 // its file-backed part
@@ -30,9 +31,9 @@ func (b *bench) logPath(name string) string {
 	return filepath.Join(b.opts.stateDir, "logs", name+".log")
 }
 
-// kspSide runs kube-state-push with KSM's default resources, pushing with the
-// given protobuf message.
-func (b *bench) kspSide(tag, label, message string) *side {
+// kspSide runs kube-state-push with KSM's default resources, pushing to url
+// with the given protobuf message.
+func (b *bench) kspSide(tag, label, message, url string) *side {
 	var telemetry string
 	s := &side{name: label + "-" + tag, label: label}
 	s.start = func(ctx context.Context) (group, error) {
@@ -43,8 +44,8 @@ func (b *bench) kspSide(tag, label, message string) *side {
 		telemetry = fmt.Sprintf("http://127.0.0.1:%d", port)
 		s.pprof = telemetry + "/debug/pprof"
 		cfg := filepath.Join(b.opts.stateDir, s.name+".yaml")
-		doc := fmt.Sprintf("external_labels:\n  bench: %s\nremote_write:\n  - url: %s/api/v1/write\n    protobuf_message: %s\n",
-			label, b.promURL, message)
+		doc := fmt.Sprintf("external_labels:\n  bench: %s\nremote_write:\n  - url: %s\n    protobuf_message: %s\n",
+			label, url, message)
 		if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
 			return nil, err
 		}
@@ -67,6 +68,7 @@ func (b *bench) kspSide(tag, label, message string) *side {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK, nil
 	}
+	s.metrics = func() string { return telemetry + "/metrics" }
 	s.bytesSent = func(ctx context.Context) (float64, error) {
 		return metricSum(ctx, telemetry+"/metrics", "kube_state_push_remote_write_bytes_sent_total")
 	}
@@ -255,16 +257,36 @@ type windowResult struct {
 	cpuMin, bytesMin, samplesMin float64
 	rss, firstRSS                int64 // means
 	fileRSS, firstFileRSS        int64 // means of their file-backed parts
+
+	elapsed        time.Duration
+	cpu            time.Duration // of g
+	bytes, samples float64       // sent
+	others         []procWindow  // the others measured alongside
+}
+
+// procWindow is what one process used in a window.
+type procWindow struct {
+	name string
+	cpu  time.Duration
+	rss  int64 // mean
 }
 
 // window measures g for the window length, with load running (if not nil)
 // and a CPU profile taken (if profile is "cpu" and the side serves pprof).
-func (b *bench) window(ctx context.Context, g group, s *side, load func(context.Context), profile string) (windowResult, error) {
+// The others (a receiver's processes) are measured over the same window.
+func (b *bench) window(ctx context.Context, g group, s *side, load func(context.Context), profile string, others ...pidProc) (windowResult, error) {
 	var r windowResult
 	u0, _, err := g.usage()
 	if err != nil {
 		return r, err
 	}
+	o0 := make([]usage, len(others))
+	for i, p := range others {
+		if o0[i], err = p.usage(); err != nil {
+			return r, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err)
+		}
+	}
+	oRSS := make([]int64, len(others))
 	b0, err := s.bytesSent(ctx)
 	if err != nil {
 		return r, err
@@ -300,6 +322,13 @@ func (b *bench) window(ctx context.Context, g group, s *side, load func(context.
 			}
 			rssSum, firstSum, samples = rssSum+u.rss, firstSum+first.rss, samples+1
 			fileSum, firstFileSum = fileSum+u.file, firstFileSum+first.file
+			for i, p := range others {
+				ou, err := p.usage()
+				if err != nil {
+					return r, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err)
+				}
+				oRSS[i] += ou.rss
+			}
 		}
 	}
 	<-done
@@ -309,7 +338,8 @@ func (b *bench) window(ctx context.Context, g group, s *side, load func(context.
 	if err := g.exited(); err != nil {
 		return r, err
 	}
-	elapsed := time.Since(start).Minutes()
+	took := time.Since(start)
+	elapsed := took.Minutes()
 	u1, _, err := g.usage()
 	if err != nil {
 		return r, err
@@ -325,9 +355,21 @@ func (b *bench) window(ctx context.Context, g group, s *side, load func(context.
 	r.samplesMin = (n1 - n0) / elapsed
 	r.cpuMin = (u1.cpu - u0.cpu).Seconds() / elapsed
 	r.bytesMin = (b1 - b0) / elapsed
+	r.elapsed, r.cpu, r.bytes, r.samples = took, u1.cpu-u0.cpu, b1-b0, n1-n0
 	if samples > 0 {
 		r.rss, r.firstRSS = rssSum/samples, firstSum/samples
 		r.fileRSS, r.firstFileRSS = fileSum/samples, firstFileSum/samples
+	}
+	for i, p := range others {
+		ou, err := p.usage()
+		if err != nil {
+			return r, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err)
+		}
+		w := procWindow{name: p.name, cpu: ou.cpu - o0[i].cpu}
+		if samples > 0 {
+			w.rss = oRSS[i] / samples
+		}
+		r.others = append(r.others, w)
 	}
 	return r, nil
 }
