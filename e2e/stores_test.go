@@ -326,7 +326,8 @@ func testStore(t *testing.T, name string) {
 	createPendingPod(t, ns, "doomed")
 	createLabelledPod(t, ns, "wide", 32) // kube_pod_labels over the default 30 labels
 	createLabelledPod(t, ns, "narrow", 3)
-	s := startStore(t, name)
+	// The Collector logs the data points it gets, to show their start timestamps.
+	s := startStore(t, name, "KSP_RECEIVER_OTEL_DEBUG=1")
 	cfg := writeStoreConfig(t, ns, name, storeEndpoint("store", s.push))
 	wal := t.TempDir()
 	started := time.Now()

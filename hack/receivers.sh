@@ -19,6 +19,8 @@
 #   KSP_RECEIVER_HA_TRACKER=1     Mimir, Cortex: the HA tracker on for every tenant
 #                                 (cluster / __replica__ labels)
 #   KSP_RECEIVER_HA_FAILOVER=5s   the tracker's failover timeout (update timeout 1s)
+#   KSP_RECEIVER_OTEL_DEBUG=1     the Collector also logs every data point it receives
+#                                 (debug exporter; costs it more CPU than the rest)
 #   KSP_KEEP_STATE=1              `down` keeps the state dir
 #   KSP_CACHE                     where hack/build-components.sh caches the binaries
 set -euo pipefail
@@ -258,10 +260,13 @@ start_victoria_metrics() {
 }
 
 # The Collector's Remote-Write 2.0 receiver, exported by its remote-write exporter into a
-# Prometheus 3 (which keeps the metadata), queried there, and by the debug exporter into
-# its log.
+# Prometheus 3 (which keeps the metadata), queried there, and optionally by the debug
+# exporter into its log.
 start_otelcol() {
-  local push ptel prom
+  local push ptel prom exporters=prometheusremotewrite log_level=warn
+  if [ "${KSP_RECEIVER_OTEL_DEBUG:-0}" = 1 ]; then
+    exporters="prometheusremotewrite, debug" log_level=info
+  fi
   pick_port push
   pick_port ptel
   pick_port prom
@@ -282,12 +287,12 @@ exporters:
     endpoint: http://127.0.0.1:$prom/api/v1/write
     add_metric_suffixes: false
     resource_to_telemetry_conversion: {enabled: true}
-  # Every data point in the log, start timestamps included (the remote-write
-  # exporter into Prometheus does not carry them).
+  # With KSP_RECEIVER_OTEL_DEBUG=1 every data point goes to the log, start timestamps
+  # included (the remote-write exporter into Prometheus does not carry them).
   debug: {verbosity: detailed}
 service:
   telemetry:
-    logs: {level: info}
+    logs: {level: $log_level}
     metrics:
       readers:
         - pull:
@@ -296,7 +301,7 @@ service:
   pipelines:
     metrics:
       receivers: [prometheus_remote_write]
-      exporters: [prometheusremotewrite, debug]
+      exporters: [$exporters]
 EOF
   binary otelcol "$OTELCOL_VERSION"
   start_component otelcol "$BINARY" --config="$STATE/otelcol/config.yaml"
@@ -342,6 +347,8 @@ cmd_up() {
   touch "$STATE/$MARKER"
   mkdir -p "$STATE/pids" "$STATE/logs"
   trap 'on_up_exit $?' EXIT
+  # Interrupted, the EXIT trap would see status 0 and keep what was started.
+  trap 'exit 130' INT TERM
   # Some write into their working directory (Mimir's activity log, Cortex's query tracker).
   cd "$STATE"
   "start_${name//-/_}"
