@@ -64,7 +64,23 @@ type Snapshot struct {
 	// their staleness markers are sent when it ends, since one sent earlier
 	// could land before the other shard's last sample of the series.
 	heldEnded []heldEnd
+
+	// unborn lists the objects held until their controller observes them
+	// (object.unborn); releaseUnborn sends those whose wait is over.
+	unborn []objectRef
 }
+
+// objectRef names an object of a set.
+type objectRef struct {
+	set *objectSet
+	uid string
+}
+
+// unobservedWait is how long a new workload is held until its controller
+// first writes its status (collectors.Object.Unobserved): the controller
+// takes milliseconds, and a stopped controller-manager should not keep the
+// object's series from being sent.
+const unobservedWait = 5 * time.Second
 
 // heldEnd is a series of a held object that ended, and the object's labels.
 type heldEnd struct {
@@ -91,6 +107,16 @@ type object struct {
 	// held objects were gained by a reshard and are not sent until the
 	// handover ends; their series are kept up to date meanwhile.
 	held bool
+	// unborn (Unix ms), when not 0, is the end of the wait for the
+	// controller of a new workload to observe it: until then, or until it is
+	// observed, the object is not sent. Its series are kept up to date
+	// meanwhile, as for held objects. An empty status is the zero values of
+	// fields nobody has written yet, not state: sending it would show a
+	// 0 -> N step in every status series of every new Deployment, which a
+	// scrape misses and which alerts such as the kubernetes-mixin's
+	// KubeDeploymentReplicasMismatch (changes(...[10m]) == 0) count as
+	// activity.
+	unborn int64
 	// base is the object's labels, shared by its series.
 	base   *[]series.Label
 	series []liveSeries
@@ -181,6 +207,12 @@ func (s *Snapshot) applyLocked(set *objectSet, o collectors.Object, now int64) {
 	obj := set.objects[o.UID]
 	if obj == nil {
 		obj = &object{held: now < s.holdUntil}
+		// Only an object created while the agent watches is waited for: one
+		// of the initial list has been in the cluster for a while already.
+		if o.Unobserved && set.synced {
+			obj.unborn = now + unobservedWait.Milliseconds()
+			s.unborn = append(s.unborn, objectRef{set, o.UID})
+		}
 		set.objects[o.UID] = obj
 		set.objectsGauge.Inc()
 	} else if olderResourceVersion(o.ResourceVersion, obj.rv) {
@@ -192,7 +224,44 @@ func (s *Snapshot) applyLocked(set *objectSet, o collectors.Object, now int64) {
 	s.diffLocked(obj, o.Series, now)
 	set.seriesGauge.Add(float64(len(obj.series) - before))
 	obj.rv = o.ResourceVersion
+	if obj.unborn != 0 && !o.Unobserved {
+		s.bearLocked(obj, now)
+	}
 }
+
+// bearLocked ends the wait of an unborn object: it sends all its series,
+// stamped now, unless a handover holds it still.
+func (s *Snapshot) bearLocked(o *object, now int64) {
+	o.unborn = 0
+	if !o.held {
+		s.resendObjectLocked(o, now)
+	}
+}
+
+// releaseUnborn sends the objects whose wait for their controller is over.
+func (s *Snapshot) releaseUnborn() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.unborn) == 0 {
+		return
+	}
+	now := s.now()
+	s.unborn = slices.DeleteFunc(s.unborn, func(r objectRef) bool {
+		o := r.set.objects[r.uid]
+		switch {
+		case o == nil || o.unborn == 0: // deleted, or observed meanwhile
+			return true
+		case now >= o.unborn:
+			s.bearLocked(o, now)
+			return true
+		}
+		return false
+	})
+	s.flushLocked()
+}
+
+// silent reports whether o's changes are kept but not sent.
+func (o *object) silent() bool { return o.held || o.unborn != 0 }
 
 // remove ends every series of a deleted object.
 func (s *Snapshot) remove(set *objectSet, uid, rv string) {
@@ -285,7 +354,7 @@ func (s *Snapshot) Resend() {
 	now := s.now()
 	for _, set := range s.sets {
 		for _, o := range set.objects {
-			if o.held {
+			if o.silent() {
 				continue
 			}
 			s.resendObjectLocked(o, now)
@@ -351,8 +420,8 @@ func (s *Snapshot) ResendSpread(ctx context.Context, over time.Duration) {
 		now := s.now()
 		for _, key := range keys[k*len(keys)/steps : (k+1)*len(keys)/steps] {
 			o := key.set.objects[key.uid]
-			if o == nil || o.held {
-				continue // deleted meanwhile, or held by a handover
+			if o == nil || o.silent() {
+				continue // deleted meanwhile, or held
 			}
 			s.resendObjectLocked(o, now)
 		}
@@ -392,7 +461,7 @@ func (s *Snapshot) diffLocked(o *object, next []series.Series, now int64) {
 		case c > 0: // new
 			ls := liveSeries{name: next[j].Labels.Name(), extra: s.extras.acquire(next[j].Labels.Extra())}
 			ls.t = s.restartedLocked(ls.labels(newBase))
-			if o.held {
+			if o.silent() {
 				ls.value = next[j].Value
 			} else {
 				s.emitLocked(newBase, &ls, next[j].Value, now, s.startOf(o, &ls))
@@ -402,7 +471,7 @@ func (s *Snapshot) diffLocked(o *object, next []series.Series, now int64) {
 		default:
 			ls := prev[i]
 			switch {
-			case o.held:
+			case o.silent():
 				ls.value = next[j].Value
 			case !sameValue(ls.value, next[j].Value):
 				s.emitLocked(newBase, &ls, next[j].Value, now, s.startOf(o, &ls))
@@ -449,9 +518,13 @@ func (s *Snapshot) endLocked(base *[]series.Label, ls *liveSeries, now int64) {
 	s.extras.release(ls.extra)
 }
 
-// endObjectSeriesLocked ends a series of o: at once, or at the end of the
-// handover if o is held.
+// endObjectSeriesLocked ends a series of o: at once, at the end of the
+// handover if o is held, or not at all if o was never sent (unborn).
 func (s *Snapshot) endObjectSeriesLocked(o *object, base *[]series.Label, ls *liveSeries, now int64) {
+	if o.unborn != 0 { // never sent: nothing to end
+		s.extras.release(ls.extra)
+		return
+	}
 	if !o.held {
 		s.endLocked(base, ls, now)
 		return

@@ -408,3 +408,53 @@ func TestSnapshotPodRestartsStart(t *testing.T) {
 type sampleRecorder struct{ got []series.Sample }
 
 func (r *sampleRecorder) Append(ss []series.Sample) { r.got = append(r.got, ss...) }
+
+func unobserved(o collectors.Object) collectors.Object {
+	o.Unobserved = true
+	return o
+}
+
+func TestSnapshotWaitsForTheControllerOfANewWorkload(t *testing.T) {
+	s, rec, now := newTestSnapshot(t)
+	set := s.newSet("deployments", nil)
+	// An unobserved object of the initial list is sent at once: it has been
+	// in the cluster for a while.
+	s.replace(set, []collectors.Object{unobserved(obj("u0", "1", ser("updated", 0, "deployment", "old")))})
+	expect(t, rec, `updated{deployment="old"} 1000 0`)
+
+	// Created while watching: its empty status is not sent; the status its
+	// controller writes is, as the first sample of each series.
+	*now = 2000
+	s.apply(set, unobserved(obj("u1", "10", ser("updated", 0, "deployment", "d"), ser("spec", 3, "deployment", "d"))))
+	expect(t, rec)
+	s.Resend()
+	expect(t, rec, `updated{deployment="old"} 2000 0`)
+	*now = 2100
+	s.apply(set, obj("u1", "11", ser("updated", 3, "deployment", "d"), ser("spec", 3, "deployment", "d")))
+	expect(t, rec, `spec{deployment="d"} 2100 3`, `updated{deployment="d"} 2100 3`)
+	*now = 2200
+	s.apply(set, obj("u1", "12", ser("updated", 2, "deployment", "d"), ser("spec", 3, "deployment", "d")))
+	expect(t, rec, `updated{deployment="d"} 2200 2`)
+
+	// Never observed: sent once the wait is over, not before.
+	s.apply(set, unobserved(obj("u2", "20", ser("updated", 0, "deployment", "e"))))
+	*now = 2200 + unobservedWait.Milliseconds() - 1
+	s.releaseUnborn()
+	expect(t, rec)
+	*now++
+	s.releaseUnborn()
+	expect(t, rec, fmt.Sprintf(`updated{deployment="e"} %d 0`, *now))
+	if len(s.unborn) != 0 {
+		t.Errorf("%d objects still wait, want none", len(s.unborn))
+	}
+
+	// Deleted before it was observed: nothing was sent, so nothing ends.
+	s.apply(set, unobserved(obj("u3", "30", ser("updated", 0, "deployment", "f"))))
+	s.remove(set, "u3", "31")
+	s.releaseUnborn()
+	expect(t, rec)
+	// Its label set is let go: those of old, d and e are left.
+	if got, want := len(s.extras.sets), 3; got != want {
+		t.Errorf("%d shared label sets left, want %d", got, want)
+	}
+}
