@@ -358,10 +358,9 @@ func (a *agent) waitReady(ctx, sendCtx, electCtx context.Context, electWG *sync.
 // runtime would return it only over minutes.
 func freeStartupMemory() { debug.FreeOSMemory() }
 
-// unbornLoop sends the new workloads whose controller has not observed them
-// within unobservedWait (see object.unborn).
+// unbornLoop sends the new workloads whose wait is over (see object.unborn).
 func (a *agent) unbornLoop(ctx context.Context) {
-	t := time.NewTicker(unobservedWait / 10)
+	t := time.NewTicker(unbornSettle / 10)
 	defer t.Stop()
 	for {
 		select {

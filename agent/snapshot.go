@@ -65,22 +65,30 @@ type Snapshot struct {
 	// could land before the other shard's last sample of the series.
 	heldEnded []heldEnd
 
-	// unborn lists the objects held until their controller observes them
-	// (object.unborn); releaseUnborn sends those whose wait is over.
-	unborn []objectRef
+	// unborn lists the new workloads held until their controllers have
+	// settled their first status (object.unborn); releaseUnborn sends those
+	// whose wait is over.
+	unborn []unbornRef
 }
 
-// objectRef names an object of a set.
-type objectRef struct {
-	set *objectSet
-	uid string
+// unbornRef names an unborn object of a set and the latest time (Unix ms)
+// it is sent at.
+type unbornRef struct {
+	set   *objectSet
+	uid   string
+	until int64
 }
 
-// unobservedWait is how long a new workload is held until its controller
-// first writes its status (collectors.Object.Unobserved): the controller
-// takes milliseconds, and a stopped controller-manager should not keep the
-// object's series from being sent.
-const unobservedWait = 5 * time.Second
+// A new workload (collectors.Object.Unobserved when it appears) is sent once
+// its controllers have settled its first status: unbornSettle after the last
+// change since its controller observed it, and at most unbornWait after it
+// appeared. The controllers take tens of milliseconds (a Deployment: observed,
+// then its ReplicaSet's pods counted); a stopped controller-manager delays the
+// object's series by unbornWait only.
+const (
+	unbornSettle = time.Second
+	unbornWait   = 5 * time.Second
+)
 
 // heldEnd is a series of a held object that ended, and the object's labels.
 type heldEnd struct {
@@ -107,15 +115,15 @@ type object struct {
 	// held objects were gained by a reshard and are not sent until the
 	// handover ends; their series are kept up to date meanwhile.
 	held bool
-	// unborn (Unix ms), when not 0, is the end of the wait for the
-	// controller of a new workload to observe it: until then, or until it is
-	// observed, the object is not sent. Its series are kept up to date
-	// meanwhile, as for held objects. An empty status is the zero values of
-	// fields nobody has written yet, not state: sending it would show a
-	// 0 -> N step in every status series of every new Deployment, which a
-	// scrape misses and which alerts such as the kubernetes-mixin's
-	// KubeDeploymentReplicasMismatch (changes(...[10m]) == 0) count as
-	// activity.
+	// unborn (Unix ms), when not 0, is when a new workload is sent unless it
+	// changes again (see unbornSettle); until then its series are kept up to
+	// date but not sent, as for held objects. The status a workload is
+	// created with, and the first its controller writes, are the zero values
+	// of fields nobody has counted yet, not state: sending them would show a
+	// 0 -> N step in the status series of every new Deployment and
+	// StatefulSet, which a scrape misses and which alerts such as the
+	// kubernetes-mixin's KubeDeploymentReplicasMismatch
+	// (changes(...[10m]) == 0) count as activity for 10 minutes.
 	unborn int64
 	// base is the object's labels, shared by its series.
 	base   *[]series.Label
@@ -210,8 +218,8 @@ func (s *Snapshot) applyLocked(set *objectSet, o collectors.Object, now int64) {
 		// Only an object created while the agent watches is waited for: one
 		// of the initial list has been in the cluster for a while already.
 		if o.Unobserved && set.synced {
-			obj.unborn = now + unobservedWait.Milliseconds()
-			s.unborn = append(s.unborn, objectRef{set, o.UID})
+			obj.unborn = now + unbornWait.Milliseconds()
+			s.unborn = append(s.unborn, unbornRef{set, o.UID, obj.unborn})
 		}
 		set.objects[o.UID] = obj
 		set.objectsGauge.Inc()
@@ -225,7 +233,7 @@ func (s *Snapshot) applyLocked(set *objectSet, o collectors.Object, now int64) {
 	set.seriesGauge.Add(float64(len(obj.series) - before))
 	obj.rv = o.ResourceVersion
 	if obj.unborn != 0 && !o.Unobserved {
-		s.bearLocked(obj, now)
+		obj.unborn = now + unbornSettle.Milliseconds()
 	}
 }
 
@@ -238,7 +246,7 @@ func (s *Snapshot) bearLocked(o *object, now int64) {
 	}
 }
 
-// releaseUnborn sends the objects whose wait for their controller is over.
+// releaseUnborn sends the new workloads whose wait is over.
 func (s *Snapshot) releaseUnborn() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -246,12 +254,12 @@ func (s *Snapshot) releaseUnborn() {
 		return
 	}
 	now := s.now()
-	s.unborn = slices.DeleteFunc(s.unborn, func(r objectRef) bool {
+	s.unborn = slices.DeleteFunc(s.unborn, func(r unbornRef) bool {
 		o := r.set.objects[r.uid]
 		switch {
-		case o == nil || o.unborn == 0: // deleted, or observed meanwhile
+		case o == nil: // deleted meanwhile
 			return true
-		case now >= o.unborn:
+		case now >= o.unborn || now >= r.until:
 			s.bearLocked(o, now)
 			return true
 		}

@@ -414,7 +414,7 @@ func unobserved(o collectors.Object) collectors.Object {
 	return o
 }
 
-func TestSnapshotWaitsForTheControllerOfANewWorkload(t *testing.T) {
+func TestSnapshotWaitsForTheControllersOfANewWorkload(t *testing.T) {
 	s, rec, now := newTestSnapshot(t)
 	set := s.newSet("deployments", nil)
 	// An unobserved object of the initial list is sent at once: it has been
@@ -422,39 +422,57 @@ func TestSnapshotWaitsForTheControllerOfANewWorkload(t *testing.T) {
 	s.replace(set, []collectors.Object{unobserved(obj("u0", "1", ser("updated", 0, "deployment", "old")))})
 	expect(t, rec, `updated{deployment="old"} 1000 0`)
 
-	// Created while watching: its empty status is not sent; the status its
-	// controller writes is, as the first sample of each series.
+	// Created while watching: neither its empty status nor the first its
+	// controller writes is sent, nor resent; once the status has not changed
+	// for unbornSettle, it is, as the first sample of each series.
+	settle := unbornSettle.Milliseconds()
 	*now = 2000
 	s.apply(set, unobserved(obj("u1", "10", ser("updated", 0, "deployment", "d"), ser("spec", 3, "deployment", "d"))))
-	expect(t, rec)
+	*now = 2030
+	s.apply(set, obj("u1", "11", ser("updated", 0, "deployment", "d"), ser("spec", 3, "deployment", "d")))
+	*now = 2060
+	s.apply(set, obj("u1", "12", ser("updated", 3, "deployment", "d"), ser("spec", 3, "deployment", "d")))
 	s.Resend()
-	expect(t, rec, `updated{deployment="old"} 2000 0`)
-	*now = 2100
-	s.apply(set, obj("u1", "11", ser("updated", 3, "deployment", "d"), ser("spec", 3, "deployment", "d")))
-	expect(t, rec, `spec{deployment="d"} 2100 3`, `updated{deployment="d"} 2100 3`)
-	*now = 2200
-	s.apply(set, obj("u1", "12", ser("updated", 2, "deployment", "d"), ser("spec", 3, "deployment", "d")))
-	expect(t, rec, `updated{deployment="d"} 2200 2`)
+	expect(t, rec, `updated{deployment="old"} 2060 0`)
+	*now = 2060 + settle - 1
+	s.releaseUnborn()
+	expect(t, rec)
+	*now++
+	s.releaseUnborn()
+	expect(t, rec, fmt.Sprintf(`spec{deployment="d"} %d 3`, *now), fmt.Sprintf(`updated{deployment="d"} %d 3`, *now))
+	// From then on, every change is sent at once.
+	*now += 100
+	s.apply(set, obj("u1", "13", ser("updated", 2, "deployment", "d"), ser("spec", 3, "deployment", "d")))
+	expect(t, rec, fmt.Sprintf(`updated{deployment="d"} %d 2`, *now))
 
-	// Never observed: sent once the wait is over, not before.
+	// Never observed, or never quiet: sent unbornWait after it appeared.
+	start := *now
 	s.apply(set, unobserved(obj("u2", "20", ser("updated", 0, "deployment", "e"))))
-	*now = 2200 + unobservedWait.Milliseconds() - 1
+	*now = start + unbornWait.Milliseconds() - 1
 	s.releaseUnborn()
 	expect(t, rec)
 	*now++
 	s.releaseUnborn()
 	expect(t, rec, fmt.Sprintf(`updated{deployment="e"} %d 0`, *now))
+	start = *now
+	s.apply(set, unobserved(obj("u3", "30", ser("updated", 0, "deployment", "f"))))
+	for v := range 10 {
+		*now += settle / 2
+		s.apply(set, obj("u3", fmt.Sprint(31+v), ser("updated", float64(v), "deployment", "f")))
+		s.releaseUnborn()
+	}
+	expect(t, rec, fmt.Sprintf(`updated{deployment="f"} %d 9`, start+unbornWait.Milliseconds()))
 	if len(s.unborn) != 0 {
 		t.Errorf("%d objects still wait, want none", len(s.unborn))
 	}
 
-	// Deleted before it was observed: nothing was sent, so nothing ends.
-	s.apply(set, unobserved(obj("u3", "30", ser("updated", 0, "deployment", "f"))))
-	s.remove(set, "u3", "31")
+	// Deleted before it was sent: nothing ends.
+	s.apply(set, unobserved(obj("u4", "40", ser("updated", 0, "deployment", "g"))))
+	s.remove(set, "u4", "41")
 	s.releaseUnborn()
 	expect(t, rec)
-	// Its label set is let go: those of old, d and e are left.
-	if got, want := len(s.extras.sets), 3; got != want {
+	// Its label set is let go: those of old, d, e and f are left.
+	if got, want := len(s.extras.sets), 4; got != want {
 		t.Errorf("%d shared label sets left, want %d", got, want)
 	}
 }
