@@ -76,15 +76,15 @@ func (s fixtureStep) names(ctx context.Context, c dynamic.ResourceInterface) ([]
 	return names, nil
 }
 
-func loadFixtureSteps(t *testing.T) []fixtureStep {
+func loadFixtureSteps(t *testing.T, file string) []fixtureStep {
 	t.Helper()
-	data, err := os.ReadFile(statusPatchesFile)
+	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var steps []fixtureStep
 	if err := yaml.Unmarshal(data, &steps); err != nil {
-		t.Fatalf("%s: %v", statusPatchesFile, err)
+		t.Fatalf("%s: %v", file, err)
 	}
 	return steps
 }
@@ -118,11 +118,18 @@ func kubectl(args ...string) error {
 func applyFixtures(t *testing.T) {
 	t.Helper()
 	dc := dynamicClient(t)
-	steps := loadFixtureSteps(t)
+	steps := loadFixtureSteps(t, statusPatchesFile)
 	t.Cleanup(func() { deleteFixtures(t, dc, steps) })
 	if err := kubectl("apply", "-f", fixturesDir); err != nil {
 		t.Fatal(err)
 	}
+	takeSteps(t, dc, steps)
+}
+
+// takeSteps takes the patches of steps (each retried until its object
+// exists), then the deletions.
+func takeSteps(t *testing.T, dc dynamic.Interface, steps []fixtureStep) {
+	t.Helper()
 	ctx := testContext(t)
 	for _, s := range steps {
 		if len(s.Patch) == 0 {
@@ -169,6 +176,11 @@ func subresources(s fixtureStep) []string {
 // deleteFixtures releases the finalizers the fixtures hold and deletes the
 // fixtures; what fails is logged, as nothing else depends on it.
 func deleteFixtures(t *testing.T, dc dynamic.Interface, steps []fixtureStep) {
+	deleteFixtureSet(t, dc, fixturesDir, steps)
+}
+
+// deleteFixtureSet is deleteFixtures for the manifests in dir.
+func deleteFixtureSet(t *testing.T, dc dynamic.Interface, dir string, steps []fixtureStep) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	release := []byte(`{"metadata":{"finalizers":null}}`)
@@ -184,7 +196,7 @@ func deleteFixtures(t *testing.T, dc dynamic.Interface, steps []fixtureStep) {
 			t.Logf("clean-up: release %s: %v", s, err)
 		}
 	}
-	if err := kubectl("delete", "-f", fixturesDir, "--ignore-not-found", "--wait=false"); err != nil {
+	if err := kubectl("delete", "-f", dir, "--ignore-not-found", "--wait=false"); err != nil {
 		t.Logf("clean-up: %v", err)
 	}
 }

@@ -65,13 +65,19 @@ func prometheus2(t *testing.T) string {
 // credentials to reach it, and gets its URL.
 func startReceiver(t *testing.T, r *receiverProc, bin, webConfig, scheme string, extra ...string) *receiverProc {
 	t.Helper()
+	return startPrometheus(t, r, bin, "global: {}\n", webConfig, scheme, extra...)
+}
+
+// startPrometheus is startReceiver with config as its configuration file.
+func startPrometheus(t *testing.T, r *receiverProc, bin, config, webConfig, scheme string, extra ...string) *receiverProc {
+	t.Helper()
 	port, err := freePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte("global: {}\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	args := append([]string{
