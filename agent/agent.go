@@ -207,7 +207,7 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 		shown[i] = ep.String()
 	}
 	logger.Info("Starting", "version", cfg.Version, "resources", len(resources), "watches", len(a.reflectors),
-		"remote_write", shown)
+		"remote_write", shown, "external_labels", series.FromPairs(external).String())
 	return a.run(ctx, reg)
 }
 
