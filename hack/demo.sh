@@ -54,7 +54,7 @@ up() {
   done
   curl -fs "http://$TELEMETRY/readyz" >/dev/null || die "kube-state-push not ready after 60s; see $state/agent.log"
 
-  local q='kube_pod_status_phase{namespace="demo"} == 1'
+  local q='kube_pod_status_phase{job="kube-state-metrics",namespace="demo"} == 1'
   local enc
   enc=$(printf '%s' "$q" | od -An -tx1 | tr -d ' \n' | sed 's/../%&/g')
   cat <<MSG
