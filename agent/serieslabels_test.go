@@ -142,6 +142,12 @@ func TestSnapshotSeriesLabelChange(t *testing.T) {
 			t.Errorf("resent %s at %d, want label_team=\"a\" at 5000", x.Labels, x.T)
 		}
 	}
+
+	// Relabelled in the millisecond of the resend: the markers come 1 ms
+	// later, and so do the new series, not before them.
+	changed = apply("c", "5")
+	inOrder(changed)
+	check(changed, "a", "c", 5001)
 }
 
 // Copied labels are stored once per object, in its shared labels: pods that
