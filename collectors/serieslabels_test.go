@@ -152,3 +152,20 @@ func TestSeriesLabelsCollisions(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPodGenerateSeriesLabels is BenchmarkPodGenerate with
+// --series-labels=pods=[team,app]: the cost of copying two labels.
+func BenchmarkPodGenerateSeriesLabels(b *testing.B) {
+	rs, err := Lookup([]string{"pods"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pod := runningPod()
+	g := rs[0].NewGenerator(Options{SeriesLabels: []string{"team", "app"}})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := g.Generate(pod); !ok {
+			b.Fatal("generator refused the pod")
+		}
+	}
+}
