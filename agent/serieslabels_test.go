@@ -178,3 +178,44 @@ func TestSnapshotSeriesLabelsSharedPerObject(t *testing.T) {
 		t.Errorf("family label sets %v, series %v: want the same with and without copied labels", sets, seriesCount)
 	}
 }
+
+// Restarted with another copied label value (the pod relabelled while the
+// agent was down, or --series-labels changed), with a WAL: the series the
+// WAL knew as live end with a marker once the initial lists are applied, as
+// for a deleted object, and the new ones start.
+func TestSnapshotSeriesLabelChangeAcrossRestart(t *testing.T) {
+	r, gen := seriesLabelsPods(t)
+	pod := benchPod(0, v1.PodRunning)
+	pod.Labels["team"] = "a"
+	before, _ := gen.Generate(pod)
+	prev := map[string]*prevSeries{}
+	for _, x := range before.Series {
+		prev[x.Labels.String()] = &prevSeries{labels: x.Labels, t: 900, live: true}
+	}
+
+	rec := &sampleRecorder{}
+	s := NewSnapshot(rec, newMetrics(nil, func() float64 { return 0 }))
+	s.now = func() int64 { return 1000 }
+	s.restore(prev)
+	set := s.newSet("pods", counterFamilies(r))
+	pod.Labels["team"] = "b"
+	after, _ := gen.Generate(pod)
+	s.replace(set, []collectors.Object{after})
+	if n := s.endVanished(); n != len(before.Series) {
+		t.Errorf("ended %d series, want the %d of team a", n, len(before.Series))
+	}
+	started, ended := 0, 0
+	for _, x := range rec.got {
+		switch team := x.Labels.Get("label_team"); {
+		case team == "a" && series.IsStaleNaN(x.V):
+			ended++
+		case team == "b" && !math.IsNaN(x.V):
+			started++
+		default:
+			t.Errorf("unexpected sample %s %v", x.Labels, x.V)
+		}
+	}
+	if started != len(before.Series) || ended != len(before.Series) {
+		t.Errorf("%d started, %d ended, want %d each", started, ended, len(before.Series))
+	}
+}
