@@ -276,6 +276,7 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 		watchWG.Go(func() { a.stsWatch.run(watchCtx) })
 	}
 	watchWG.Go(func() { a.resendLoop(watchCtx, sendCtx) })
+	watchWG.Go(func() { a.unbornLoop(watchCtx) })
 	electCtx, stopElecting := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopElecting()
 	var electWG sync.WaitGroup
@@ -356,6 +357,20 @@ func (a *agent) waitReady(ctx, sendCtx, electCtx context.Context, electWG *sync.
 // initial lists and the first push of every series, in flight at once. The
 // runtime would return it only over minutes.
 func freeStartupMemory() { debug.FreeOSMemory() }
+
+// unbornLoop sends the new workloads whose wait is over (see object.unborn).
+func (a *agent) unbornLoop(ctx context.Context) {
+	t := time.NewTicker(unbornSettle / 10)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.snap.releaseUnborn()
+		}
+	}
+}
 
 // resendLoop re-sends every live series each resend interval. A periodic
 // round is spread over half the interval (Snapshot.ResendSpread), so that
@@ -588,15 +603,23 @@ func generatorOptions(c *Config, enabled []ksp.Resource) (func(ksp.Resource) ksp
 }
 
 // externalLabels returns the labels added to every series that lacks them:
-// external_labels and, with --ha-mode=replica-labels, the cluster and replica
-// labels (external_labels win).
+// external_labels; with --ha-mode=replica-labels, the cluster and replica
+// labels; and the job and instance labels (--job, --instance). The first of
+// these wins on a repeated name.
 func externalLabels(cfg *Config) []series.Label {
 	external := cfg.RemoteWrite.ExternalLabels
 	if cfg.haMode() == ha.ModeReplicaLabels {
 		rl, _ := ha.ReplicaLabels(cfg.HAReplica) // checked by validate
 		external = mergeLabels(external, rl)
 	}
-	return external
+	var target []series.Label
+	if cfg.Instance != "" {
+		target = append(target, series.Label{Name: "instance", Value: cfg.Instance})
+	}
+	if cfg.Job != "" {
+		target = append(target, series.Label{Name: "job", Value: cfg.Job})
+	}
+	return mergeLabels(external, target)
 }
 
 // mergeLabels returns a and b sorted by name; a's value wins on a repeated name.

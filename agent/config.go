@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
 	"github.com/kube-state-push/kube-state-push/ha"
@@ -42,7 +43,11 @@ type Config struct {
 	// RemoteWriteURL is the one-flag form of a remote-write endpoint.
 	RemoteWriteURL string
 	// RemoteWrite is the remote_write and external_labels blocks of --config.
-	RemoteWrite       rwconfig.Config
+	RemoteWrite rwconfig.Config
+	// Job and Instance are the values of the job and instance labels every
+	// series is pushed with, as a scrape of kube-state-metrics would add
+	// them; "" adds none. External labels win over both.
+	Job, Instance     string
 	RemoteTimeout     time.Duration
 	MaxSamplesPerSend int
 
@@ -167,6 +172,11 @@ func (c *Config) validate() ([]collectors.Resource, error) {
 	if c.haMode() == ha.ModeReplicaLabels {
 		if _, err := ha.ReplicaLabels(c.HAReplica); err != nil {
 			return nil, &ConfigError{Err: fmt.Errorf("--ha-mode=replica-labels: %w", err)}
+		}
+	}
+	for _, l := range []struct{ flag, v string }{{"--job", c.Job}, {"--instance", c.Instance}} {
+		if !utf8.ValidString(l.v) {
+			return nil, configErrorf("%s: the value is not valid UTF-8", l.flag)
 		}
 	}
 	if c.MaxSamplesPerSend <= 0 {

@@ -65,6 +65,8 @@ func LoadFile(path string, c *Config) error {
 var fileKeys = map[string]func(*Config, *yaml.Node) error{
 	"kubeconfig":             str(func(c *Config) *string { return &c.Kubeconfig }),
 	"remote_write_url":       str(func(c *Config) *string { return &c.RemoteWriteURL }),
+	"job":                    str(func(c *Config) *string { return &c.Job }),
+	"instance":               str(func(c *Config) *string { return &c.Instance }),
 	"telemetry_address":      str(func(c *Config) *string { return &c.TelemetryAddress }),
 	"log_level":              str(func(c *Config) *string { return &c.LogLevel }),
 	"log_format":             str(func(c *Config) *string { return &c.LogFormat }),

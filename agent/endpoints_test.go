@@ -269,3 +269,38 @@ func gathered(t *testing.T, reg *prometheus.Registry, name string, want map[stri
 	}
 	return 0
 }
+
+// The job and instance labels are added as a scrape of kube-state-metrics
+// would: external_labels and the HA replica labels win, "" adds none, and an
+// endpoint's write_relabel_configs can replace them.
+func TestJobAndInstanceLabels(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"defaults", Config{Job: "kube-state-metrics", Instance: "kube-state-push"},
+			`{instance="kube-state-push",job="kube-state-metrics"}`},
+		{"external labels win", Config{Job: "kube-state-metrics", Instance: "kube-state-push",
+			RemoteWrite: rwconfig.Config{ExternalLabels: []series.Label{{Name: "cluster", Value: "c"}, {Name: "job", Value: "ksm"}}}},
+			`{cluster="c",instance="kube-state-push",job="ksm"}`},
+		{"replica labels win", Config{Job: "j", Instance: "i", HAMode: ha.ModeReplicaLabels,
+			HAReplica: ha.ReplicaLabelConfig{Cluster: "c", Replica: "r", ClusterLabel: "cluster", ReplicaLabel: "instance"}},
+			`{cluster="c",instance="r",job="j"}`},
+		{"none", Config{}, ``},
+	} {
+		got := series.FromPairs(externalLabels(&tc.cfg)).String()
+		if got != tc.want {
+			t.Errorf("%s: external labels %s, want %s", tc.name, got, tc.want)
+		}
+	}
+
+	ep := parseEndpoint(t, `write_relabel_configs: [{target_label: instance, replacement: ksp-eu}]`)
+	cfg := &Config{Job: "kube-state-metrics", Instance: "kube-state-push"}
+	qc := queueConfig(ep, externalLabels(cfg))
+	ls := series.FromPairs([]series.Label{{Name: series.MetricName, Value: "kube_pod_info"}, {Name: "pod", Value: "p"}})
+	out, keep := qc.Transform(ls)
+	if want := `kube_pod_info{instance="ksp-eu",job="kube-state-metrics",pod="p"}`; !keep || out.String() != want {
+		t.Errorf("relabelled %s (kept %v), want %s", out.String(), keep, want)
+	}
+}

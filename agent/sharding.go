@@ -117,7 +117,7 @@ func (s *Snapshot) setShard(next assignment, holdUntil int64) []series.Sample {
 			if next.owns(uid) {
 				continue
 			}
-			if !o.held { // a held object was never sent from here
+			if !o.silent() { // a held object was never sent from here
 				for i := range o.series {
 					ls := &o.series[i]
 					s.emitLocked(o.base, ls, ls.value, now, s.startOf(o, ls))
@@ -162,7 +162,9 @@ func (s *Snapshot) releaseHeld() int {
 			}
 			o.held = false
 			n++
-			s.resendObjectLocked(o, now)
+			if o.unborn == 0 {
+				s.resendObjectLocked(o, now)
+			}
 		}
 	}
 	s.flushLocked()

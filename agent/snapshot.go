@@ -64,7 +64,31 @@ type Snapshot struct {
 	// their staleness markers are sent when it ends, since one sent earlier
 	// could land before the other shard's last sample of the series.
 	heldEnded []heldEnd
+
+	// unborn lists the new workloads held until their controllers have
+	// settled their first status (object.unborn); releaseUnborn sends those
+	// whose wait is over.
+	unborn []unbornRef
 }
+
+// unbornRef names an unborn object of a set and the latest time (Unix ms)
+// it is sent at.
+type unbornRef struct {
+	set   *objectSet
+	uid   string
+	until int64
+}
+
+// A new workload (collectors.Object.Unobserved when it appears) is sent once
+// its controllers have settled its first status: unbornSettle after the last
+// change since its controller observed it, and at most unbornWait after it
+// appeared. The controllers take tens of milliseconds (a Deployment: observed,
+// then its ReplicaSet's pods counted); a stopped controller-manager delays the
+// object's series by unbornWait only.
+const (
+	unbornSettle = time.Second
+	unbornWait   = 5 * time.Second
+)
 
 // heldEnd is a series of a held object that ended, and the object's labels.
 type heldEnd struct {
@@ -91,6 +115,16 @@ type object struct {
 	// held objects were gained by a reshard and are not sent until the
 	// handover ends; their series are kept up to date meanwhile.
 	held bool
+	// unborn (Unix ms), when not 0, is when a new workload is sent unless it
+	// changes again (see unbornSettle); until then its series are kept up to
+	// date but not sent, as for held objects. The status a workload is
+	// created with, and the first its controller writes, are the zero values
+	// of fields nobody has counted yet, not state: sending them would show a
+	// 0 -> N step in the status series of every new Deployment and
+	// StatefulSet, which a scrape misses and which alerts such as the
+	// kubernetes-mixin's KubeDeploymentReplicasMismatch
+	// (changes(...[10m]) == 0) count as activity for 10 minutes.
+	unborn int64
 	// base is the object's labels, shared by its series.
 	base   *[]series.Label
 	series []liveSeries
@@ -181,6 +215,12 @@ func (s *Snapshot) applyLocked(set *objectSet, o collectors.Object, now int64) {
 	obj := set.objects[o.UID]
 	if obj == nil {
 		obj = &object{held: now < s.holdUntil}
+		// Only an object created while the agent watches is waited for: one
+		// of the initial list has been in the cluster for a while already.
+		if o.Unobserved && set.synced {
+			obj.unborn = now + unbornWait.Milliseconds()
+			s.unborn = append(s.unborn, unbornRef{set, o.UID, obj.unborn})
+		}
 		set.objects[o.UID] = obj
 		set.objectsGauge.Inc()
 	} else if olderResourceVersion(o.ResourceVersion, obj.rv) {
@@ -192,7 +232,44 @@ func (s *Snapshot) applyLocked(set *objectSet, o collectors.Object, now int64) {
 	s.diffLocked(obj, o.Series, now)
 	set.seriesGauge.Add(float64(len(obj.series) - before))
 	obj.rv = o.ResourceVersion
+	if obj.unborn != 0 && !o.Unobserved {
+		obj.unborn = now + unbornSettle.Milliseconds()
+	}
 }
+
+// bearLocked ends the wait of an unborn object: it sends all its series,
+// stamped now, unless a handover holds it still.
+func (s *Snapshot) bearLocked(o *object, now int64) {
+	o.unborn = 0
+	if !o.held {
+		s.resendObjectLocked(o, now)
+	}
+}
+
+// releaseUnborn sends the new workloads whose wait is over.
+func (s *Snapshot) releaseUnborn() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.unborn) == 0 {
+		return
+	}
+	now := s.now()
+	s.unborn = slices.DeleteFunc(s.unborn, func(r unbornRef) bool {
+		o := r.set.objects[r.uid]
+		switch {
+		case o == nil: // deleted meanwhile
+			return true
+		case now >= o.unborn || now >= r.until:
+			s.bearLocked(o, now)
+			return true
+		}
+		return false
+	})
+	s.flushLocked()
+}
+
+// silent reports whether o's changes are kept but not sent.
+func (o *object) silent() bool { return o.held || o.unborn != 0 }
 
 // remove ends every series of a deleted object.
 func (s *Snapshot) remove(set *objectSet, uid, rv string) {
@@ -285,7 +362,7 @@ func (s *Snapshot) Resend() {
 	now := s.now()
 	for _, set := range s.sets {
 		for _, o := range set.objects {
-			if o.held {
+			if o.silent() {
 				continue
 			}
 			s.resendObjectLocked(o, now)
@@ -351,8 +428,8 @@ func (s *Snapshot) ResendSpread(ctx context.Context, over time.Duration) {
 		now := s.now()
 		for _, key := range keys[k*len(keys)/steps : (k+1)*len(keys)/steps] {
 			o := key.set.objects[key.uid]
-			if o == nil || o.held {
-				continue // deleted meanwhile, or held by a handover
+			if o == nil || o.silent() {
+				continue // deleted meanwhile, or held
 			}
 			s.resendObjectLocked(o, now)
 		}
@@ -398,7 +475,7 @@ func (s *Snapshot) diffLocked(o *object, next []series.Series, now int64) {
 		case c > 0: // new
 			ls := liveSeries{name: next[j].Labels.Name(), extra: s.extras.acquire(next[j].Labels.Extra())}
 			ls.t = s.restartedLocked(ls.labels(newBase))
-			if o.held {
+			if o.silent() {
 				ls.value = next[j].Value
 			} else {
 				s.emitLocked(newBase, &ls, next[j].Value, start, s.startOf(o, &ls))
@@ -408,7 +485,7 @@ func (s *Snapshot) diffLocked(o *object, next []series.Series, now int64) {
 		default:
 			ls := prev[i]
 			switch {
-			case o.held:
+			case o.silent():
 				ls.value = next[j].Value
 			case !sameValue(ls.value, next[j].Value):
 				s.emitLocked(newBase, &ls, next[j].Value, now, s.startOf(o, &ls))
@@ -455,9 +532,13 @@ func (s *Snapshot) endLocked(base *[]series.Label, ls *liveSeries, now int64) {
 	s.extras.release(ls.extra)
 }
 
-// endObjectSeriesLocked ends a series of o: at once, or at the end of the
-// handover if o is held.
+// endObjectSeriesLocked ends a series of o: at once, at the end of the
+// handover if o is held, or not at all if o was never sent (unborn).
 func (s *Snapshot) endObjectSeriesLocked(o *object, base *[]series.Label, ls *liveSeries, now int64) {
+	if o.unborn != 0 { // never sent: nothing to end
+		s.extras.release(ls.extra)
+		return
+	}
 	if !o.held {
 		s.endLocked(base, ls, now)
 		return

@@ -408,3 +408,71 @@ func TestSnapshotPodRestartsStart(t *testing.T) {
 type sampleRecorder struct{ got []series.Sample }
 
 func (r *sampleRecorder) Append(ss []series.Sample) { r.got = append(r.got, ss...) }
+
+func unobserved(o collectors.Object) collectors.Object {
+	o.Unobserved = true
+	return o
+}
+
+func TestSnapshotWaitsForTheControllersOfANewWorkload(t *testing.T) {
+	s, rec, now := newTestSnapshot(t)
+	set := s.newSet("deployments", nil)
+	// An unobserved object of the initial list is sent at once: it has been
+	// in the cluster for a while.
+	s.replace(set, []collectors.Object{unobserved(obj("u0", "1", ser("updated", 0, "deployment", "old")))})
+	expect(t, rec, `updated{deployment="old"} 1000 0`)
+
+	// Created while watching: neither its empty status nor the first its
+	// controller writes is sent, nor resent; once the status has not changed
+	// for unbornSettle, it is, as the first sample of each series.
+	settle := unbornSettle.Milliseconds()
+	*now = 2000
+	s.apply(set, unobserved(obj("u1", "10", ser("updated", 0, "deployment", "d"), ser("spec", 3, "deployment", "d"))))
+	*now = 2030
+	s.apply(set, obj("u1", "11", ser("updated", 0, "deployment", "d"), ser("spec", 3, "deployment", "d")))
+	*now = 2060
+	s.apply(set, obj("u1", "12", ser("updated", 3, "deployment", "d"), ser("spec", 3, "deployment", "d")))
+	s.Resend()
+	expect(t, rec, `updated{deployment="old"} 2060 0`)
+	*now = 2060 + settle - 1
+	s.releaseUnborn()
+	expect(t, rec)
+	*now++
+	s.releaseUnborn()
+	expect(t, rec, fmt.Sprintf(`spec{deployment="d"} %d 3`, *now), fmt.Sprintf(`updated{deployment="d"} %d 3`, *now))
+	// From then on, every change is sent at once.
+	*now += 100
+	s.apply(set, obj("u1", "13", ser("updated", 2, "deployment", "d"), ser("spec", 3, "deployment", "d")))
+	expect(t, rec, fmt.Sprintf(`updated{deployment="d"} %d 2`, *now))
+
+	// Never observed, or never quiet: sent unbornWait after it appeared.
+	start := *now
+	s.apply(set, unobserved(obj("u2", "20", ser("updated", 0, "deployment", "e"))))
+	*now = start + unbornWait.Milliseconds() - 1
+	s.releaseUnborn()
+	expect(t, rec)
+	*now++
+	s.releaseUnborn()
+	expect(t, rec, fmt.Sprintf(`updated{deployment="e"} %d 0`, *now))
+	start = *now
+	s.apply(set, unobserved(obj("u3", "30", ser("updated", 0, "deployment", "f"))))
+	for v := range 10 {
+		*now += settle / 2
+		s.apply(set, obj("u3", fmt.Sprint(31+v), ser("updated", float64(v), "deployment", "f")))
+		s.releaseUnborn()
+	}
+	expect(t, rec, fmt.Sprintf(`updated{deployment="f"} %d 9`, start+unbornWait.Milliseconds()))
+	if len(s.unborn) != 0 {
+		t.Errorf("%d objects still wait, want none", len(s.unborn))
+	}
+
+	// Deleted before it was sent: nothing ends.
+	s.apply(set, unobserved(obj("u4", "40", ser("updated", 0, "deployment", "g"))))
+	s.remove(set, "u4", "41")
+	s.releaseUnborn()
+	expect(t, rec)
+	// Its label set is let go: those of old, d, e and f are left.
+	if got, want := len(s.extras.sets), 4; got != want {
+		t.Errorf("%d shared label sets left, want %d", got, want)
+	}
+}

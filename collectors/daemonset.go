@@ -17,7 +17,8 @@ func init() {
 		objectLabels: func(d *appsv1.DaemonSet) []Label {
 			return []Label{{Name: "namespace", Value: d.Namespace}, {Name: "daemonset", Value: d.Name}}
 		},
-		families: daemonSetFamilies,
+		unobserved: func(d *appsv1.DaemonSet) bool { return d.Status.ObservedGeneration == 0 },
+		families:   daemonSetFamilies,
 	})
 }
 

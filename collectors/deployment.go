@@ -18,7 +18,8 @@ func init() {
 		objectLabels: func(d *appsv1.Deployment) []Label {
 			return []Label{{Name: "namespace", Value: d.Namespace}, {Name: "deployment", Value: d.Name}}
 		},
-		families: deploymentFamilies,
+		unobserved: func(d *appsv1.Deployment) bool { return d.Status.ObservedGeneration == 0 },
+		families:   deploymentFamilies,
 	})
 }
 

@@ -98,6 +98,10 @@ type Object struct {
 	// Sample.start_timestamp must be between resets. 0 when the object has no
 	// counter series or its resource gives no start.
 	Start int64
+	// Unobserved is set for a workload whose controller has not written its
+	// status yet (status.observedGeneration is 0): its status families hold
+	// the zero values of an empty status, not state.
+	Unobserved bool
 }
 
 // Generator turns objects of one resource into series.
@@ -140,7 +144,10 @@ type resource[T metav1.Object] struct {
 	// counter families, 0 if unknown (see Object.Start). Every resource with
 	// a Counter family has one.
 	counterStart func(obj T) int64
-	families     func(o Options) []Family[T]
+	// unobserved reports whether the object's controller has not observed it
+	// yet (see Object.Unobserved); nil for resources without a controller.
+	unobserved func(obj T) bool
+	families   func(o Options) []Family[T]
 }
 
 func (r *resource[T]) Name() string                 { return r.name }
@@ -205,6 +212,9 @@ func (g *generator[T]) Generate(obj any) (Object, bool) {
 	object := Object{UID: string(o.GetUID()), ResourceVersion: o.GetResourceVersion(), Series: out}
 	if g.counters && g.r.counterStart != nil {
 		object.Start = g.r.counterStart(o)
+	}
+	if g.r.unobserved != nil {
+		object.Unobserved = g.r.unobserved(o)
 	}
 	return object, true
 }

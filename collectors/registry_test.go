@@ -7,6 +7,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // ksmFamily is one row of testdata/ksm-families.tsv: a KSM v2.20 family.
@@ -146,6 +150,40 @@ func TestEveryKSMResource(t *testing.T) {
 	for _, r := range All() {
 		if r.Default() == slices.Contains(nonDefault, r.Name()) {
 			t.Errorf("%s: default = %v", r.Name(), r.Default())
+		}
+	}
+}
+
+func TestUnobservedWorkloads(t *testing.T) {
+	meta := metav1.ObjectMeta{Name: "w", Namespace: "ns", UID: "u", Generation: 1}
+	for _, tc := range []struct {
+		resource string
+		obj      func(observed int64) any
+	}{
+		{"deployments", func(g int64) any {
+			return &appsv1.Deployment{ObjectMeta: meta, Status: appsv1.DeploymentStatus{ObservedGeneration: g}}
+		}},
+		{"statefulsets", func(g int64) any {
+			return &appsv1.StatefulSet{ObjectMeta: meta, Status: appsv1.StatefulSetStatus{ObservedGeneration: g}}
+		}},
+		{"daemonsets", func(g int64) any {
+			return &appsv1.DaemonSet{ObjectMeta: meta, Status: appsv1.DaemonSetStatus{ObservedGeneration: g}}
+		}},
+		{"replicasets", func(g int64) any {
+			return &appsv1.ReplicaSet{ObjectMeta: meta, Status: appsv1.ReplicaSetStatus{ObservedGeneration: g}}
+		}},
+		{"pods", func(int64) any { return &v1.Pod{ObjectMeta: meta} }},
+	} {
+		rs, err := Lookup([]string{tc.resource})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := rs[0].NewGenerator(Options{})
+		for observed, want := range map[int64]bool{0: tc.resource != "pods", 1: false} {
+			o, ok := g.Generate(tc.obj(observed))
+			if !ok || o.Unobserved != want {
+				t.Errorf("%s with status.observedGeneration %d: Unobserved = %v (ok %v), want %v", tc.resource, observed, o.Unobserved, ok, want)
+			}
 		}
 	}
 }

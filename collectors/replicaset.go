@@ -18,7 +18,8 @@ func init() {
 		objectLabels: func(r *appsv1.ReplicaSet) []Label {
 			return []Label{{Name: "namespace", Value: r.Namespace}, {Name: "replicaset", Value: r.Name}}
 		},
-		families: replicaSetFamilies,
+		unobserved: func(r *appsv1.ReplicaSet) bool { return r.Status.ObservedGeneration == 0 },
+		families:   replicaSetFamilies,
 	})
 }
 

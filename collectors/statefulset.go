@@ -17,7 +17,8 @@ func init() {
 		objectLabels: func(s *appsv1.StatefulSet) []Label {
 			return []Label{{Name: "namespace", Value: s.Namespace}, {Name: "statefulset", Value: s.Name}}
 		},
-		families: statefulSetFamilies,
+		unobserved: func(s *appsv1.StatefulSet) bool { return s.Status.ObservedGeneration == 0 },
+		families:   statefulSetFamilies,
 	})
 }
 

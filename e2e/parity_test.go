@@ -96,6 +96,8 @@ func compareRun(t *testing.T, ksm *ksmProc, tries int) parity.Report {
 		Lookback:      parityLookback,
 		Tries:         tries,
 		Interval:      2 * time.Second,
+		// What the agent adds as a scrape would (--job, --instance).
+		IgnoreLabels: []string{"job", "instance"},
 	})
 	if err != nil {
 		t.Fatalf("compare: %v", err)

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,12 +33,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var o parity.Options
 	var examples int
+	o.IgnoreLabels = []string{"job", "instance"}
 	fs.StringVar(&o.KSMURL, "ksm-url", "http://127.0.0.1:8080/metrics", "kube-state-metrics /metrics URL.")
 	fs.StringVar(&o.PrometheusURL, "prometheus-url", "http://127.0.0.1:9090", "Base URL of Prometheus's HTTP API.")
 	fs.DurationVar(&o.Tolerance, "tolerance", 2*time.Second, "Largest difference allowed in time-valued families (Unix seconds).")
 	fs.IntVar(&examples, "examples", 3, "Example series printed per family and kind of difference.")
 	fs.IntVar(&o.Tries, "tries", 5, "Most comparisons before a difference is reported.")
 	fs.DurationVar(&o.Interval, "interval", 2*time.Second, "Pause between two tries.")
+	fs.Func("ignore-labels", "Comma-separated labels dropped from Prometheus's series before comparing: what a scrape or a push adds (default job,instance; \"\" for none).", func(v string) error {
+		o.IgnoreLabels = splitComma(v)
+		return nil
+	})
 	fs.DurationVar(&o.Lookback, "lookback", 0, "Override of Prometheus's lookback delta (0: the server's).")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -66,4 +72,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// splitComma returns the non-empty, trimmed elements of a comma-separated list.
+func splitComma(v string) []string {
+	var out []string
+	for _, e := range strings.Split(v, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
 }

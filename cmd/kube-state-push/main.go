@@ -145,6 +145,8 @@ func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion, pr
 	fs.Func("series-labels", "Kubernetes labels copied onto every series of an object as label_<key>, per resource: pods=[team,app.kubernetes.io/name],deployments=[team].", allowList(&cfg.SeriesLabels))
 	fs.BoolVar(&cfg.UseAPIServerCache, "use-apiserver-cache", false, "Serve lists from the apiserver's watch cache (resourceVersion=0) instead of etcd.")
 	fs.StringVar(&cfg.RemoteWriteURL, "remote-write-url", "", "Prometheus remote-write endpoint, e.g. https://host/api/v1/push (required).")
+	fs.StringVar(&cfg.Job, "job", "kube-state-metrics", "Value of the job label of every pushed series, as a scrape of kube-state-metrics adds it (the kubernetes-mixin selects job=\"kube-state-metrics\"); \"\" for none.")
+	fs.StringVar(&cfg.Instance, "instance", "kube-state-push", "Value of the instance label of every pushed series, the same on every replica and shard; \"\" for none.")
 	fs.DurationVar(&cfg.RemoteTimeout, "remote-timeout", 30*time.Second, "Timeout of one remote-write request.")
 	fs.IntVar(&cfg.MaxSamplesPerSend, "max-samples-per-send", 2000, "Most samples in one remote-write request.")
 	fs.DurationVar(&cfg.ResendInterval, "resend-interval", 30*time.Second, "Every live series is sent again this often.")

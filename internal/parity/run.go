@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -23,6 +24,10 @@ type Options struct {
 	Interval time.Duration
 	// Client is the HTTP client; nil means one with a 30 s timeout.
 	Client *http.Client
+	// IgnoreLabels are dropped from Prometheus's series before they are
+	// compared: the labels a scrape or a push adds and KSM's exposition
+	// lacks, such as job and instance.
+	IgnoreLabels []string
 }
 
 // Run compares KSM with Prometheus until a comparison finds full parity or
@@ -72,6 +77,11 @@ func compareOnce(ctx context.Context, client *http.Client, o Options) (Report, e
 	prom, err := QueryPrometheus(ctx, client, o.PrometheusURL, q, o.Lookback)
 	if err != nil {
 		return Report{}, err
+	}
+	if len(o.IgnoreLabels) > 0 {
+		for i := range prom {
+			prom[i].Labels = slices.DeleteFunc(prom[i].Labels, func(l Label) bool { return slices.Contains(o.IgnoreLabels, l.Name) })
+		}
 	}
 	return Compare(e, prom, o.Tolerance), nil
 }

@@ -160,6 +160,8 @@ ksp.walVolumeSize: wal.volumeSize, or twice wal.maxSize (see values.yaml): "1Gi"
 {{- with $c.seriesLabels }}{{ $_ := set $file "series_labels" . }}{{ end }}
 {{- $_ := set $file "use_api_server_cache" $c.useApiServerCache }}
 {{- $_ := set $file "resend_interval" $c.resendInterval }}
+{{- $_ := set $file "job" $c.job }}
+{{- $_ := set $file "instance" $c.instance }}
 {{- $_ := set $file "flush_interval" $c.flushInterval }}
 {{- $_ := set $file "flush_deadline" $c.flushDeadline }}
 {{- $_ := set $file "log_level" $c.logLevel }}
