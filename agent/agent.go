@@ -593,8 +593,12 @@ func generatorOptions(c *Config, enabled []ksp.Resource) (func(ksp.Resource) ksp
 	if err != nil {
 		return nil, err
 	}
+	copied, err := resolveAllowList("--series-labels", c.SeriesLabels, enabled)
+	if err != nil {
+		return nil, err
+	}
 	return func(r ksp.Resource) ksp.Options {
-		return ksp.Options{AllowLabels: labels[r.Name()], AllowAnnotations: annotations[r.Name()], Family: filter}
+		return ksp.Options{AllowLabels: labels[r.Name()], AllowAnnotations: annotations[r.Name()], SeriesLabels: copied[r.Name()], Family: filter}
 	}, nil
 }
 

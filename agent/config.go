@@ -32,6 +32,10 @@ type Config struct {
 	// all), the Kubernetes labels and annotations of the *_labels and
 	// *_annotations families.
 	LabelsAllowlist, AnnotationsAllowlist map[string][]string
+	// SeriesLabels selects, in the same grammar, the Kubernetes labels copied
+	// onto every series of an object (--series-labels): named as the *_labels
+	// families name them, a family's own label of the same name winning.
+	SeriesLabels map[string][]string
 	// UseAPIServerCache lets lists be served from the apiserver's watch cache
 	// (resourceVersion=0) instead of a quorum read from etcd.
 	UseAPIServerCache bool

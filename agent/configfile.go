@@ -79,6 +79,7 @@ var fileKeys = map[string]func(*Config, *yaml.Node) error{
 	"metric_opt_in_list":     list(func(c *Config) *[]string { return &c.MetricOptInList }),
 	"labels_allow_list":      allowList(func(c *Config) *map[string][]string { return &c.LabelsAllowlist }),
 	"annotations_allow_list": allowList(func(c *Config) *map[string][]string { return &c.AnnotationsAllowlist }),
+	"series_labels":          allowList(func(c *Config) *map[string][]string { return &c.SeriesLabels }),
 	"use_api_server_cache":   decode(func(c *Config) *bool { return &c.UseAPIServerCache }),
 	"max_samples_per_send":   decode(func(c *Config) *int { return &c.MaxSamplesPerSend }),
 	"remote_timeout":         duration(func(c *Config) *time.Duration { return &c.RemoteTimeout }),

@@ -100,17 +100,20 @@ func realisticNode(i int) *v1.Node {
 // exposition text, one []byte per family.
 func BenchmarkSnapshotMemory(b *testing.B) {
 	for _, c := range []struct {
-		resource string
-		newObj   func(i int) any
+		name, resource string
+		newObj         func(i int) any
+		opts           collectors.Options
 	}{
-		{"pods", func(i int) any { return realisticPod(i) }},
-		{"deployments", func(i int) any { return realisticDeployment(i) }},
-		{"nodes", func(i int) any { return realisticNode(i) }},
+		{"pods", "pods", func(i int) any { return realisticPod(i) }, collectors.Options{}},
+		{"deployments", "deployments", func(i int) any { return realisticDeployment(i) }, collectors.Options{}},
+		{"nodes", "nodes", func(i int) any { return realisticNode(i) }, collectors.Options{}},
+		// --series-labels=pods=[team,app]: two labels on every series.
+		{"pods-series-labels", "pods", func(i int) any { return realisticPod(i) }, collectors.Options{SeriesLabels: []string{"team", "app"}}},
 	} {
-		b.Run(c.resource, func(b *testing.B) {
+		b.Run(c.name, func(b *testing.B) {
 			const n = 2000
 			rs, _ := collectors.Lookup([]string{c.resource})
-			gen := rs[0].NewGenerator(collectors.Options{})
+			gen := rs[0].NewGenerator(c.opts)
 			var perObject, ksmPerObject, seriesPerObject float64
 			for b.Loop() {
 				runtime.GC()

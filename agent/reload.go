@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	ksp "github.com/kube-state-push/kube-state-push/collectors"
 )
 
 // reloadMetrics outlive the pipeline generations a reload replaces.
@@ -103,8 +105,14 @@ func watchConfig(ctx context.Context, cfg Config, next chan<- Config, rm *reload
 			current = c
 		}
 		nc, err := cfg.Reload()
+		var resources []ksp.Resource
 		if err == nil {
-			_, err = nc.validate()
+			resources, err = nc.validate()
+		}
+		if err == nil {
+			// The allowlists and --series-labels: an unknown resource would
+			// otherwise stop the agent when the new generation starts.
+			_, err = generatorOptions(&nc, resources)
 		}
 		if err == nil {
 			_, err = endpoints(&nc)

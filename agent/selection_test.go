@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,6 +60,50 @@ func TestResolveAllowList(t *testing.T) {
 	if _, err := resolveAllowList("--metric-labels-allowlist", map[string][]string{"podz": {"a"}}, enabled); err == nil ||
 		!strings.Contains(err.Error(), `--metric-labels-allowlist: unknown resource "podz"`) {
 		t.Errorf("unknown resource: %v", err)
+	}
+}
+
+// --series-labels resolves as the allowlists do, "*" for every enabled
+// resource, into each generator's Options.SeriesLabels; an unknown resource,
+// or a wildcard in a resource name, is a configuration error.
+func TestSeriesLabelsOptions(t *testing.T) {
+	enabled, _ := collectors.Lookup([]string{"pods", "nodes", "deployments"})
+	byName := func(name string) collectors.Resource {
+		rs, _ := collectors.Lookup([]string{name})
+		return rs[0]
+	}
+	opts, err := generatorOptions(&Config{
+		LabelsAllowlist: map[string][]string{"pods": {"app"}},
+		SeriesLabels:    map[string][]string{"pods": {"team", "app.kubernetes.io/*"}, "deployments": {"team"}},
+	}, enabled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]string{"pods": {"team", "app.kubernetes.io/*"}, "deployments": {"team"}, "nodes": nil} {
+		if got := opts(byName(name)).SeriesLabels; !cmp.Equal(got, want) {
+			t.Errorf("%s: SeriesLabels %q, want %q", name, got, want)
+		}
+	}
+	if got := opts(byName("pods")).AllowLabels; !cmp.Equal(got, []string{"app"}) {
+		t.Errorf("pods: AllowLabels %q, want [app]", got)
+	}
+	opts, err = generatorOptions(&Config{SeriesLabels: map[string][]string{"*": {"team"}}}, enabled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range enabled {
+		if got := opts(r).SeriesLabels; !cmp.Equal(got, []string{"team"}) {
+			t.Errorf("*=[team]: %s gets %q", r.Name(), got)
+		}
+	}
+	if got := opts(byName("secrets")).SeriesLabels; got != nil {
+		t.Errorf("*=[team]: a resource not enabled gets %q", got)
+	}
+	for _, bad := range []string{"podz", "pod*"} {
+		_, err := generatorOptions(&Config{SeriesLabels: map[string][]string{bad: {"team"}}}, enabled)
+		if _, ok := errors.AsType[*ConfigError](err); !ok || !strings.Contains(err.Error(), `--series-labels: unknown resource "`+bad+`"`) {
+			t.Errorf("%s=[team]: error %v, want a ConfigError naming it", bad, err)
+		}
 	}
 }
 
@@ -121,6 +166,7 @@ resources: [pods, nodes]
 namespaces: a,b
 labels_allow_list: {pods: [app, team-*]}
 annotations_allow_list: "*=[*]"
+series_labels: "pods=[team,app.kubernetes.io/name],deployments=[team]"
 metric_opt_in_list: [kube_pod_nodeselectors]
 use_api_server_cache: true
 resend_interval: 15s
@@ -134,6 +180,7 @@ remote_write_url: http://x/api/v1/write
 		Resources: []string{"pods", "nodes"}, Namespaces: []string{"a", "b"},
 		LabelsAllowlist:      map[string][]string{"pods": {"app", "team-*"}},
 		AnnotationsAllowlist: map[string][]string{"*": {"*"}},
+		SeriesLabels:         map[string][]string{"pods": {"team", "app.kubernetes.io/name"}, "deployments": {"team"}},
 		MetricOptInList:      []string{"kube_pod_nodeselectors"},
 		UseAPIServerCache:    true, ResendInterval: 15 * time.Second, RemoteWriteURL: "http://x/api/v1/write",
 	}
@@ -145,6 +192,7 @@ remote_write_url: http://x/api/v1/write
 		"resend_interval: 30s\nflush_interval: x\n": `:2: flush_interval: time: invalid duration "x"`,
 		"use_api_server_cache: maybe\n":             `:1: use_api_server_cache: cannot unmarshal !!str`,
 		"labels_allow_list: pods=[a\n":              `:1: labels_allow_list: pods=[a: missing ]`,
+		"series_labels: [team]\n":                   `:1: series_labels: want a mapping such as {pods: [app, team-*]}`,
 		"resources: [pods]\nresources: [nodes]\n":   `:2: resources: also set on line 1`,
 		"- just\n- a list\n":                        `:1: want a mapping`,
 		"max_samples_per_send: {a: 1}\n":            `:1: max_samples_per_send: cannot unmarshal`,

@@ -443,11 +443,17 @@ func (s *Snapshot) ResendSpread(ctx context.Context, over time.Duration) {
 // and stores the new series.
 func (s *Snapshot) diffLocked(o *object, next []series.Series, now int64) {
 	prev, prevBase := o.series, o.base
-	newBase := prevBase
+	newBase, start := prevBase, now
 	if len(next) > 0 {
 		if b := next[0].Labels.Base(); b != nil && (prevBase == nil || !slices.Equal(*b, *prevBase)) {
 			internValues(*b)
 			newBase = b
+			// Every series changes identity (a label copied by
+			// --series-labels changed): the new ones start no earlier than
+			// the old ones' markers, so that the two never answer at once.
+			for i := range prev {
+				start = max(start, prev[i].t+1)
+			}
 		}
 	}
 	out := make([]liveSeries, 0, len(next))
@@ -472,7 +478,7 @@ func (s *Snapshot) diffLocked(o *object, next []series.Series, now int64) {
 			if o.silent() {
 				ls.value = next[j].Value
 			} else {
-				s.emitLocked(newBase, &ls, next[j].Value, now, s.startOf(o, &ls))
+				s.emitLocked(newBase, &ls, next[j].Value, start, s.startOf(o, &ls))
 			}
 			out = append(out, ls)
 			j++

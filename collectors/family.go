@@ -70,6 +70,10 @@ type Options struct {
 	// Nil means the family emits nothing, as in kube-state-metrics.
 	AllowLabels      []string
 	AllowAnnotations []string
+	// SeriesLabels lists, in the same grammar, the Kubernetes labels copied
+	// onto every series of the object (--series-labels), named as the *_labels
+	// families name them. Nil copies none: the series are kube-state-metrics'.
+	SeriesLabels []string
 	// Family reports whether the named family is enabled. Nil enables every
 	// family that is not opt-in.
 	Family func(f FamilyInfo) bool
@@ -169,7 +173,7 @@ func (f Family[T]) info() FamilyInfo {
 }
 
 func (r *resource[T]) NewGenerator(o Options) Generator {
-	g := &generator[T]{r: r}
+	g := &generator[T]{r: r, seriesLabels: o.SeriesLabels}
 	for _, f := range r.families(o) {
 		if o.enabled(f.info()) {
 			g.families = append(g.families, f)
@@ -183,6 +187,8 @@ type generator[T metav1.Object] struct {
 	r        *resource[T]
 	families []Family[T]
 	counters bool // some family is a counter
+	// seriesLabels is Options.SeriesLabels (see serieslabels.go).
+	seriesLabels []string
 }
 
 func (g *generator[T]) Generate(obj any) (Object, bool) {
@@ -192,9 +198,13 @@ func (g *generator[T]) Generate(obj any) (Object, bool) {
 	}
 	base := objectBase(g.r.objectLabels(o))
 	var out []Series
-	for _, f := range g.families {
-		for _, m := range f.Gen(o) {
-			out = append(out, Series{Labels: series.New(f.Name, base, familyLabels(*base, m.Keys, m.Values)), Value: m.Value})
+	if len(g.seriesLabels) > 0 {
+		out = g.seriesCopying(o, base)
+	} else {
+		for _, f := range g.families {
+			for _, m := range f.Gen(o) {
+				out = append(out, Series{Labels: series.New(f.Name, base, familyLabels(*base, m.Keys, m.Values)), Value: m.Value})
+			}
 		}
 	}
 	SortSeries(out)

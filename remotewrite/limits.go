@@ -287,7 +287,7 @@ func (l *labelLimiter) log(family string, o overLimit) {
 	switch o.reason {
 	case reasonLabelCount:
 		args = append(args, "labels", o.got)
-		hint = "send fewer labels (a narrower --metric-labels-allowlist or --metric-annotations-allowlist than *=[*], or labeldrop in write_relabel_configs), or raise label_limits.max_label_names_per_series if the receiver takes more"
+		hint = "send fewer labels (a narrower --metric-labels-allowlist or --metric-annotations-allowlist than *=[*], fewer --series-labels, or labeldrop in write_relabel_configs), or raise label_limits.max_label_names_per_series if the receiver takes more"
 	case reasonLabelNameLength:
 		args = append(args, "label", o.label, "bytes", o.got)
 		hint = "leave the label out of the allowlist, or raise label_limits.max_label_name_length if the receiver takes longer names"

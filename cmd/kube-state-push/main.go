@@ -142,6 +142,7 @@ func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion, pr
 	fs.Func("metric-opt-in-list", "Comma-separated regexes of opt-in families to enable (kube_pod_nodeselectors, kube_persistentvolume_csi_attributes).", appendList(&cfg.MetricOptInList))
 	fs.Func("metric-labels-allowlist", "Kubernetes labels of the *_labels families, per resource: pods=[app,team-*],*=[*].", allowList(&cfg.LabelsAllowlist))
 	fs.Func("metric-annotations-allowlist", "Kubernetes annotations of the *_annotations families, per resource: pods=[owner],*=[*].", allowList(&cfg.AnnotationsAllowlist))
+	fs.Func("series-labels", "Kubernetes labels copied onto every series of an object as label_<key>, per resource: pods=[team,app.kubernetes.io/name],deployments=[team].", allowList(&cfg.SeriesLabels))
 	fs.BoolVar(&cfg.UseAPIServerCache, "use-apiserver-cache", false, "Serve lists from the apiserver's watch cache (resourceVersion=0) instead of etcd.")
 	fs.StringVar(&cfg.RemoteWriteURL, "remote-write-url", "", "Prometheus remote-write endpoint, e.g. https://host/api/v1/push (required).")
 	fs.StringVar(&cfg.Job, "job", "kube-state-metrics", "Value of the job label of every pushed series, as a scrape of kube-state-metrics adds it (the kubernetes-mixin selects job=\"kube-state-metrics\"); \"\" for none.")

@@ -36,6 +36,10 @@ current-context: x
 	if err := os.WriteFile(badConfig, []byte("resources: [pods]\nresorces: [nodes]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	seriesConfig := filepath.Join(dir, "series.yaml")
+	if err := os.WriteFile(seriesConfig, []byte("series_labels: {pod: [team]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	shardConfig := filepath.Join(dir, "shard.yaml")
 	if err := os.WriteFile(shardConfig, []byte("shard: 2\ntotal_shards: 2\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -61,6 +65,9 @@ current-context: x
 		{"bad duration", []string{rw, "--kubeconfig", unreachable, "--resend-interval", "0s"}, 2, "--resend-interval must be positive"},
 		{"bad allowlist", []string{rw, "--metric-labels-allowlist", "pods=[app"}, 2, `invalid value "pods=[app" for flag -metric-labels-allowlist: pods=[app: missing ]`},
 		{"allowlist of unknown resource", []string{rw, "--kubeconfig", unreachable, "--metric-labels-allowlist", "podz=[app]"}, 2, `--metric-labels-allowlist: unknown resource "podz"`},
+		{"bad series labels", []string{rw, "--series-labels", "pods=[team"}, 2, `invalid value "pods=[team" for flag -series-labels: pods=[team: missing ]`},
+		{"series labels of unknown resource", []string{rw, "--kubeconfig", unreachable, "--series-labels", "podz=[team]"}, 2, `--series-labels: unknown resource "podz"`},
+		{"series labels of unknown resource in config", []string{rw, "--kubeconfig", unreachable, "--config", seriesConfig}, 2, `--series-labels: unknown resource "pod"`},
 		{"allow and deny", []string{rw, "--kubeconfig", unreachable, "--metric-allowlist", "a", "--metric-denylist", "b"}, 2, "mutually exclusive"},
 		{"bad config key", []string{rw, "--config", badConfig}, 2, badConfig + `:2: unknown key "resorces"`},
 		{"missing config", []string{rw, "--config", filepath.Join(dir, "none.yaml")}, 2, "--config: open "},

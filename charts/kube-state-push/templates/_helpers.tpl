@@ -157,6 +157,7 @@ ksp.walVolumeSize: wal.volumeSize, or twice wal.maxSize (see values.yaml): "1Gi"
 {{- with $c.metricOptInList }}{{ $_ := set $file "metric_opt_in_list" . }}{{ end }}
 {{- with $c.labelsAllowList }}{{ $_ := set $file "labels_allow_list" . }}{{ end }}
 {{- with $c.annotationsAllowList }}{{ $_ := set $file "annotations_allow_list" . }}{{ end }}
+{{- with $c.seriesLabels }}{{ $_ := set $file "series_labels" . }}{{ end }}
 {{- $_ := set $file "use_api_server_cache" $c.useApiServerCache }}
 {{- $_ := set $file "resend_interval" $c.resendInterval }}
 {{- $_ := set $file "job" $c.job }}
