@@ -112,6 +112,12 @@ func compareObject(t *testing.T, resource string, obj any, selector string) {
 		}
 		var got []string
 		for _, s := range res {
+			// What the agent adds as a scrape would (--job, --instance).
+			if s.Labels["job"] != "kube-state-metrics" || s.Labels["instance"] != "kube-state-push" {
+				return fmt.Errorf("%s: want job=\"kube-state-metrics\", instance=\"kube-state-push\"", s)
+			}
+			delete(s.Labels, "job")
+			delete(s.Labels, "instance")
 			got = append(got, s.String())
 		}
 		sort.Strings(want)

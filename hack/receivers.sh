@@ -286,7 +286,6 @@ exporters:
   prometheusremotewrite:
     endpoint: http://127.0.0.1:$prom/api/v1/write
     add_metric_suffixes: false
-    resource_to_telemetry_conversion: {enabled: true}
   # With KSP_RECEIVER_OTEL_DEBUG=1 every data point goes to the log, start timestamps
   # included (the remote-write exporter into Prometheus does not carry them).
   debug: {verbosity: detailed}
