@@ -101,6 +101,13 @@ type Generator interface {
 	// Generate returns the object's series. ok is false when obj is not of the
 	// resource's type (for example a cache.DeletedFinalStateUnknown).
 	Generate(obj any) (o Object, ok bool)
+	// Families describes the families the generator emits, in
+	// kube-state-metrics' order: the order of its HELP and TYPE headers.
+	Families() []FamilyInfo
+	// BaseLabels are the names of the labels every series of an object
+	// carries, in the order kube-state-metrics writes them first on each line
+	// (namespace, pod, uid for pods), whatever their values.
+	BaseLabels() []string
 }
 
 // Resource is one kind of Kubernetes object that kube-state-push watches.
@@ -169,13 +176,33 @@ func (r *resource[T]) NewGenerator(o Options) Generator {
 			g.counters = g.counters || f.Type == Counter
 		}
 	}
+	g.layouts = make([]layoutCache, len(g.families))
 	return g
 }
 
 type generator[T metav1.Object] struct {
 	r        *resource[T]
 	families []Family[T]
-	counters bool // some family is a counter
+	layouts  []layoutCache // per family
+	counters bool          // some family is a counter
+}
+
+func (g *generator[T]) Families() []FamilyInfo {
+	infos := make([]FamilyInfo, len(g.families))
+	for i, f := range g.families {
+		infos[i] = f.info()
+	}
+	return infos
+}
+
+func (g *generator[T]) BaseLabels() []string {
+	var names []string
+	for _, l := range g.r.objectLabels(g.r.newObject()) {
+		if l.Name != MetricName && !slices.Contains(names, l.Name) {
+			names = append(names, l.Name)
+		}
+	}
+	return names
 }
 
 func (g *generator[T]) Generate(obj any) (Object, bool) {
@@ -185,9 +212,13 @@ func (g *generator[T]) Generate(obj any) (Object, bool) {
 	}
 	base := objectBase(g.r.objectLabels(o))
 	var out []Series
-	for _, f := range g.families {
+	for i, f := range g.families {
 		for _, m := range f.Gen(o) {
-			out = append(out, Series{Labels: series.New(f.Name, base, familyLabels(*base, m.Keys, m.Values)), Value: m.Value})
+			out = append(out, Series{
+				Labels: series.New(f.Name, base, familyLabels(*base, m.Keys, m.Values)),
+				Value:  m.Value,
+				Layout: g.layouts[i].layout(*base, m.Keys, m.Values),
+			})
 		}
 	}
 	SortSeries(out)
