@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -185,6 +186,9 @@ type generator[T metav1.Object] struct {
 	families []Family[T]
 	layouts  []layoutCache // per family
 	counters bool          // some family is a counter
+	// lastLen is the number of series of the last object generated: the
+	// next object's likely number, to allocate its series at once.
+	lastLen atomic.Int32
 }
 
 func (g *generator[T]) Families() []FamilyInfo {
@@ -211,7 +215,7 @@ func (g *generator[T]) Generate(obj any) (Object, bool) {
 		return Object{}, false
 	}
 	base := objectBase(g.r.objectLabels(o))
-	var out []Series
+	out := make([]Series, 0, g.lastLen.Load())
 	for i, f := range g.families {
 		for _, m := range f.Gen(o) {
 			out = append(out, Series{
@@ -221,6 +225,7 @@ func (g *generator[T]) Generate(obj any) (Object, bool) {
 			})
 		}
 	}
+	g.lastLen.Store(int32(min(len(out), 1<<20)))
 	SortSeries(out)
 	out = slices.CompactFunc(out, func(a, b Series) bool { return a.Labels.Compare(b.Labels) == 0 })
 	object := Object{UID: string(o.GetUID()), ResourceVersion: o.GetResourceVersion(), Series: out}
