@@ -180,7 +180,7 @@ func podFamilies(o Options) []Family[*v1.Pod] {
 			Gen: podStatusReason,
 		},
 		{
-			Name: "kube_pod_status_disruption_reason", Help: "The reason of the pod's DisruptionTarget condition.", Type: Gauge, Stability: Alpha,
+			Name: "kube_pod_status_disruption_reason", Help: "The pod disruption condition reason", Type: Gauge, Stability: Alpha,
 			Gen: func(p *v1.Pod) []Metric {
 				var out []Metric
 				for i := range p.Status.Conditions {
@@ -251,15 +251,15 @@ func podFamilies(o Options) []Family[*v1.Pod] {
 			},
 		},
 		{
-			Name: "kube_pod_spec_volumes_persistentvolumeclaims_info", Help: "Information about persistentvolumeclaim volumes in a pod.", Type: Gauge, Stability: Stable,
+			Name: "kube_pod_spec_volumes_persistentvolumeclaims_info", Help: "Information about persistentvolumeclaim and ephemeral volumes in a pod.", Type: Gauge, Stability: Stable,
 			Gen: func(p *v1.Pod) []Metric { return podClaimVolumes(p, false) },
 		},
 		{
-			Name: "kube_pod_spec_volumes_persistentvolumeclaims_readonly", Help: "Describes whether a persistentvolumeclaim is mounted read only.", Type: Gauge, Stability: Stable,
+			Name: "kube_pod_spec_volumes_persistentvolumeclaims_readonly", Help: "Describes whether a persistentvolumeclaim is mounted read only. Ephemeral volumes always report 0 since the ephemeral volume source does not support a read-only flag.", Type: Gauge, Stability: Stable,
 			Gen: func(p *v1.Pod) []Metric { return podClaimVolumes(p, true) },
 		},
 		{
-			Name: "kube_pod_resourceclaim_info", Help: "Information about the ResourceClaims a pod references.", Type: Gauge, Stability: Alpha,
+			Name: "kube_pod_resourceclaim_info", Help: "Information about a DRA ResourceClaim referenced by a pod, one series per pod.spec.resourceClaims entry; claim_name is the pod-local reference and resourceclaim_name is the resolved ResourceClaim object name.", Type: Gauge, Stability: Alpha,
 			Gen: podResourceClaims,
 		},
 		{

@@ -158,7 +158,13 @@ func CompareText(ksm, ours []byte) TextReport {
 			}
 			return "(end)"
 		}
-		r.Order = fmt.Sprintf("family block %d: KSM writes %s, kube-state-push %s", i+1, at(kn), at(on))
+		off := 0
+		for j := range max(len(kn), len(on)) {
+			if j >= len(kn) || j >= len(on) || kn[j] != on[j] {
+				off++
+			}
+		}
+		r.Order = fmt.Sprintf("family block %d: KSM writes %s, kube-state-push %s (%d blocks out of place)", i+1, at(kn), at(on), off)
 	}
 	// Blocks are matched by name; a name written in several blocks is taken
 	// as one.
