@@ -106,12 +106,13 @@ func (s *Snapshot) WriteExposition(w io.Writer, openMetrics bool, keep func(reso
 					buf = appendHeaders(buf, f, openMetrics)
 				}
 			}
+			hint := 0 // where the family's series were in the last object
 			for _, objs := range g.objects {
 				for len(objs) > 0 {
 					n := 0
 					s.mu.Lock()
 					for n < len(objs) && n < renderObjects && len(buf) < renderBuffer {
-						buf = appendFamilyLines(buf, objs[n], f.Name, g.expo.base)
+						buf = appendFamilyLines(buf, objs[n], f.Name, g.expo.base, &hint)
 						n++
 					}
 					s.mu.Unlock()
@@ -165,10 +166,20 @@ func appendHeaders(buf []byte, f collectors.FamilyInfo, openMetrics bool) []byte
 
 // appendFamilyLines appends the lines of o's series of the family name. The
 // series are sorted by labels, and __name__ sorts before every label name
-// KSM uses, so a family's series are one run.
-func appendFamilyLines(buf []byte, o *object, name string, baseKeys []string) []byte {
+// KSM uses, so a family's series are one run. Objects of a resource look
+// alike: the run is looked for where it was in the last object (*hint) before
+// it is searched.
+func appendFamilyLines(buf []byte, o *object, name string, baseKeys []string, hint *int) []byte {
 	ss := o.series
-	i, _ := slices.BinarySearchFunc(ss, name, func(ls liveSeries, name string) int { return strings.Compare(ls.name, name) })
+	i := *hint
+	switch {
+	case i < len(ss) && ss[i].name == name && (i == 0 || ss[i-1].name != name):
+	case i <= len(ss) && (i == len(ss) || ss[i].name > name) && (i == 0 || ss[i-1].name < name):
+		return buf // none here
+	default:
+		i, _ = slices.BinarySearchFunc(ss, name, func(ls liveSeries, name string) int { return strings.Compare(ls.name, name) })
+	}
+	*hint = i
 	for ; i < len(ss) && ss[i].name == name; i++ {
 		buf = appendLine(buf, o.base, &ss[i], baseKeys)
 	}
@@ -239,10 +250,12 @@ func appendLine(buf []byte, base *[]series.Label, ls *liveSeries, baseKeys []str
 
 // appendEscaped appends a label value with \, newline and " escaped.
 func appendEscaped(buf []byte, v string) []byte {
-	if !strings.ContainsAny(v, "\\\n\"") {
-		return append(buf, v...)
+	i := 0
+	for i < len(v) && v[i] != '\\' && v[i] != '\n' && v[i] != '"' {
+		i++
 	}
-	for i := 0; i < len(v); i++ {
+	buf = append(buf, v[:i]...)
+	for ; i < len(v); i++ {
 		switch c := v[i]; c {
 		case '\\':
 			buf = append(buf, `\\`...)
