@@ -270,6 +270,20 @@ func familyLabels(base []Label, keys, values []string) []Label {
 	return ls
 }
 
+// inOrder sorts families into order, a list of their names: KSM's order,
+// where a resource's families are easier written in another. Families order
+// does not name keep their place after those it names.
+func inOrder[T any](fams []Family[T], order []string) []Family[T] {
+	rank := func(f Family[T]) int {
+		if i := slices.Index(order, f.Name); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(fams, func(a, b Family[T]) int { return rank(a) - rank(b) })
+	return fams
+}
+
 func hasLabel(ls []Label, name string) bool {
 	for _, l := range ls {
 		if l.Name == name {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // ksmFamily is one row of testdata/ksm-families.tsv: a KSM v2.20 family.
@@ -147,5 +149,30 @@ func TestEveryKSMResource(t *testing.T) {
 		if r.Default() == slices.Contains(nonDefault, r.Name()) {
 			t.Errorf("%s: default = %v", r.Name(), r.Default())
 		}
+	}
+}
+
+// TestFamilyOrderMatchesKSM checks that each resource's generator emits its
+// families in KSM's order (testdata/ksm-family-order.txt): the order of their
+// headers on /metrics (--metrics-address).
+func TestFamilyOrderMatchesKSM(t *testing.T) {
+	data, err := os.ReadFile("testdata/ksm-family-order.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			order = append(order, l)
+		}
+	}
+	var got []string
+	for _, r := range All() {
+		for _, f := range r.NewGenerator(Options{Family: func(FamilyInfo) bool { return true }}).Families() {
+			got = append(got, f.Name)
+		}
+	}
+	if diff := cmp.Diff(order, got); diff != "" {
+		t.Errorf("families not in KSM's order (-KSM +ours):\n%s", diff)
 	}
 }
