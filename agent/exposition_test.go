@@ -3,9 +3,12 @@ package agent
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"flag"
 	"io"
+	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -398,10 +401,31 @@ func TestExpositionSlowReaderDoesNotStallSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The deleted pod was written in the first families at most, never in
-	// kube_pod_container_info, the last of its families written here.
+	// kube_pod_scheduler, the last of the pod families.
 	for line := range strings.Lines(out.String()) {
-		if strings.HasPrefix(line, "kube_pod_container_info{") && strings.Contains(line, string(realisticPod(0).UID)) {
+		if strings.HasPrefix(line, "kube_pod_scheduler{") && strings.Contains(line, string(realisticPod(0).UID)) {
 			t.Fatalf("a pod deleted during the render was written after: %s", line)
 		}
+	}
+}
+
+// An address that cannot be listened on is a configuration error (exit
+// status 2), named by its flag.
+func TestListenMetricsAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	a := &agent{cfg: Config{MetricsAddress: ln.Addr().String()}, snap: newExpoSnapshot(), logger: slog.New(slog.DiscardHandler)}
+	srv, err := a.listenMetrics()
+	if _, ok := errors.AsType[*ConfigError](err); !ok || !strings.HasPrefix(err.Error(), "--metrics-address: ") {
+		t.Fatalf("listen on a used address: %v, want a *ConfigError naming --metrics-address", err)
+	}
+	if srv != nil {
+		t.Error("a server was returned")
+	}
+	if srv, err := (&agent{}).listenMetrics(); srv != nil || err != nil {
+		t.Errorf("without --metrics-address: %v, %v; want nothing", srv, err)
 	}
 }
