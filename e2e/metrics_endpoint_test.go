@@ -24,7 +24,9 @@ import (
 // order), in text 0.0.4 and in OpenMetrics. Three runs, with the same flags on
 // both sides: default flags; all 39 resources (with --enable-gzip-encoding,
 // where the answers' Content-Type and Content-Encoding must agree too); all
-// resources with every Kubernetes label allowed and both opt-in families.
+// resources with every Kubernetes label and annotation allowed and both opt-in
+// families (Secrets' last-applied annotation, which the agent never exports,
+// is taken out of KSM's lines).
 func TestMetricsEndpoint(t *testing.T) {
 	applyFixtures(t)
 	waitFixtures(t)
@@ -35,7 +37,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	}{
 		{"default-flags", nil},
 		{"all-resources", []string{all, "--enable-gzip-encoding"}},
-		{"all-resources-labels-opt-in", []string{all, "--metric-labels-allowlist=*=[*]",
+		{"all-resources-and-allowlists", []string{all, "--metric-labels-allowlist=*=[*]", "--metric-annotations-allowlist=*=[*]",
 			"--metric-opt-in-list=kube_pod_nodeselectors,kube_persistentvolume_csi_attributes"}},
 	} {
 		t.Run(run.name, func(t *testing.T) { compareMetricsEndpoint(t, run.flags) })

@@ -108,3 +108,18 @@ func TestRunTextRetriesAndContentType(t *testing.T) {
 		t.Errorf("a different Content-Type was not reported: %+v", r.ContentType)
 	}
 }
+
+func TestCompareTextIntendedDifference(t *testing.T) {
+	const head = "# HELP kube_secret_annotations Kubernetes annotations converted to Prometheus labels.\n# TYPE kube_secret_annotations gauge\n"
+	ksm := head + `kube_secret_annotations{namespace="ns",secret="s",annotation_kubectl_kubernetes_io_last_applied_configuration="{\"data\":{\"k\":\"c2VjcmV0\"}}\n",annotation_team="a"} 1` + "\n"
+	ours := head + `kube_secret_annotations{namespace="ns",secret="s",annotation_team="a"} 1` + "\n"
+	r := CompareText([]byte(ksm), []byte(ours))
+	var b strings.Builder
+	_ = r.Write(&b, 3)
+	if !r.OK() || r.Intended != 1 || !strings.Contains(b.String(), "note: 1 KSM lines compared without") {
+		t.Fatalf("want parity with one intended difference:\n%s", b.String())
+	}
+	if got, ok := dropTextLabel(`m{a="1"} 1`, lastAppliedLabel); ok || got != `m{a="1"} 1` {
+		t.Errorf("dropTextLabel without the label: %q, %v", got, ok)
+	}
+}
