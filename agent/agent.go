@@ -186,8 +186,10 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 			watched, selector = namespaces, fieldSelector
 		}
 		gen := r.NewGenerator(opts(r))
+		expo := newSetExposition(gen)
 		for _, ns := range watched {
 			store := newReflectorStore(snap, r, m, logger)
+			snap.describeSet(store.set, expo)
 			lw := wrapListWatch(r.ListWatch(client, ns), m, r.Name(), selector, cfg.UseAPIServerCache)
 			name := r.Name()
 			if ns != "" {
@@ -240,6 +242,13 @@ type agent struct {
 func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 	srv, err := a.listenTelemetry(reg)
 	if err != nil {
+		return err
+	}
+	metricsSrv, err := a.listenMetrics()
+	if err != nil {
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(parent), 3*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
 		return err
 	}
 	// A failure of the pipeline itself (the WAL cannot be written) stops the
@@ -307,6 +316,9 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(shutdownCtx)
+	}
 	a.logger.Info("Stopped")
 	if err := context.Cause(ctx); err != nil && parent.Err() == nil {
 		return err

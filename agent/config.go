@@ -93,6 +93,11 @@ type Config struct {
 	ReloadSignal <-chan os.Signal
 
 	TelemetryAddress string
+	// MetricsAddress, when set, serves /metrics as kube-state-metrics does,
+	// from the snapshot (metricsserver.go); EnableGZIPEncoding compresses
+	// it for clients that accept gzip, as KSM's --enable-gzip-encoding.
+	MetricsAddress     string
+	EnableGZIPEncoding bool
 	// EnablePprof serves net/http/pprof under /debug/pprof/ on the telemetry address.
 	EnablePprof bool
 	LogLevel    string
@@ -178,6 +183,9 @@ func (c *Config) validate() ([]collectors.Resource, error) {
 		if !utf8.ValidString(l.v) {
 			return nil, configErrorf("%s: the value is not valid UTF-8", l.flag)
 		}
+	}
+	if err := validateAddress("--metrics-address", c.MetricsAddress); err != nil {
+		return nil, err
 	}
 	if c.MaxSamplesPerSend <= 0 {
 		return nil, configErrorf("--max-samples-per-send must be positive, got %d", c.MaxSamplesPerSend)

@@ -17,7 +17,8 @@ import (
 // flags, in kube-state-metrics' spelling where KSM has the option (resources,
 // namespaces, namespaces_denylist, metric_allowlist, metric_denylist,
 // metric_opt_in_list, labels_allow_list, annotations_allow_list,
-// use_api_server_cache), and the flag name with underscores otherwise. As in
+// use_api_server_cache, enable_gzip_encoding), and the flag name with
+// underscores otherwise. As in
 // KSM, values in the file override the flags. Errors name the file, line and key.
 func LoadFile(path string, c *Config) error {
 	data, err := os.ReadFile(path)
@@ -68,6 +69,8 @@ var fileKeys = map[string]func(*Config, *yaml.Node) error{
 	"job":                    str(func(c *Config) *string { return &c.Job }),
 	"instance":               str(func(c *Config) *string { return &c.Instance }),
 	"telemetry_address":      str(func(c *Config) *string { return &c.TelemetryAddress }),
+	"metrics_address":        str(func(c *Config) *string { return &c.MetricsAddress }),
+	"enable_gzip_encoding":   decode(func(c *Config) *bool { return &c.EnableGZIPEncoding }),
 	"log_level":              str(func(c *Config) *string { return &c.LogLevel }),
 	"log_format":             str(func(c *Config) *string { return &c.LogFormat }),
 	"enable_pprof":           decode(func(c *Config) *bool { return &c.EnablePprof }),

@@ -1,7 +1,9 @@
 // Package agent wires kube-state-push together and runs it: one list/watch per
 // resource (and namespace) feeding the snapshot, the snapshot's samples batched
 // into the remote-write queue, a resend of every live series each resend
-// interval, and the telemetry endpoint (/metrics, /healthz, /readyz).
+// interval, and the telemetry endpoint (/metrics, /healthz, /readyz). With
+// --metrics-address it also serves the snapshot as kube-state-metrics'
+// /metrics (exposition.go, metricsserver.go), rendered on each scrape.
 // Sharded (--shard/--total-shards, or --pod for a StatefulSet), it sends only
 // its share of the objects; sharding.go states how a series is handed over
 // between shards when the StatefulSet scales.

@@ -105,6 +105,9 @@ type objectSet struct {
 	resource string
 	objects  map[string]*object
 	synced   bool
+	// expo is how /metrics writes the set's series (exposition.go); nil
+	// until described.
+	expo *setExposition
 
 	seriesGauge, objectsGauge prometheus.Gauge
 	outOfOrder                prometheus.Counter
@@ -301,6 +304,7 @@ func (s *Snapshot) forgetLocked(set *objectSet, uid string) {
 	set.seriesGauge.Sub(float64(len(obj.series)))
 	set.objectsGauge.Dec()
 	delete(set.objects, uid)
+	obj.series = nil // a /metrics render that still holds obj writes nothing of it
 }
 
 // replace makes the set hold exactly objs (an initial list or a relist): objects
@@ -473,7 +477,7 @@ func (s *Snapshot) diffLocked(o *object, next []series.Series, now int64) {
 			s.endObjectSeriesLocked(o, prevBase, &prev[i], now)
 			i++
 		case c > 0: // new
-			ls := liveSeries{name: next[j].Labels.Name(), extra: s.extras.acquire(next[j].Labels.Extra())}
+			ls := liveSeries{name: next[j].Labels.Name(), extra: s.extras.acquire(next[j].Labels.Extra(), next[j].Layout)}
 			ls.t = s.restartedLocked(ls.labels(newBase))
 			if o.silent() {
 				ls.value = next[j].Value
@@ -484,6 +488,12 @@ func (s *Snapshot) diffLocked(o *object, next []series.Series, now int64) {
 			j++
 		default:
 			ls := prev[i]
+			if l := next[j].Layout; l != ls.extra.layoutOf() {
+				// The same labels, written otherwise (a key now empty, or gone).
+				e := s.extras.acquire(next[j].Labels.Extra(), l)
+				s.extras.release(ls.extra)
+				ls.extra = e
+			}
 			switch {
 			case o.silent():
 				ls.value = next[j].Value
@@ -601,25 +611,32 @@ func (s *Snapshot) flushLocked() {
 }
 
 // labelSets shares identical family label sets between series, counting
-// references so that sets nobody uses any more are dropped.
+// references so that sets nobody uses any more are dropped. A set is its
+// labels and their layout (how /metrics writes them, see series.Layout): the
+// same labels written in two ways are two sets, which is rare.
 type labelSets struct {
 	sets map[uint64]*labelSet
 	seed maphash.Seed
 }
 
+// labelSet is 48 bytes, a size class of its own: the hash is not kept but
+// computed again when the set is dropped.
 type labelSet struct {
 	labels []series.Label
+	layout *series.Layout
 	refs   int
-	hash   uint64
 	next   *labelSet // another set with the same hash
 }
 
-// acquire returns the shared set equal to ls (taking a reference), or nil
-// for an empty one. ls is the generator's fresh output and may be kept.
-func (p *labelSets) acquire(ls []series.Label) *labelSet {
-	if len(ls) == 0 {
+// layoutOf returns the set's layout; nil for no set.
+func (e *labelSet) layoutOf() *series.Layout {
+	if e == nil {
 		return nil
 	}
+	return e.layout
+}
+
+func (p *labelSets) hash(ls []series.Label, layout *series.Layout) uint64 {
 	var h maphash.Hash
 	h.SetSeed(p.seed)
 	for _, l := range ls {
@@ -628,15 +645,28 @@ func (p *labelSets) acquire(ls []series.Label) *labelSet {
 		h.WriteString(l.Value)
 		h.WriteByte(0xff)
 	}
-	sum := h.Sum64()
+	if layout != nil {
+		maphash.WriteComparable(&h, layout.ID())
+	}
+	return h.Sum64()
+}
+
+// acquire returns the shared set equal to ls with layout (taking a
+// reference), or nil for an empty one without a layout. ls is the generator's
+// fresh output and may be kept.
+func (p *labelSets) acquire(ls []series.Label, layout *series.Layout) *labelSet {
+	if len(ls) == 0 && layout == nil {
+		return nil
+	}
+	sum := p.hash(ls, layout)
 	for e := p.sets[sum]; e != nil; e = e.next {
-		if slices.Equal(e.labels, ls) {
+		if e.layout == layout && slices.Equal(e.labels, ls) {
 			e.refs++
 			return e
 		}
 	}
 	internValues(ls)
-	e := &labelSet{labels: slices.Clip(ls), refs: 1, hash: sum, next: p.sets[sum]}
+	e := &labelSet{labels: slices.Clip(ls), layout: layout, refs: 1, next: p.sets[sum]}
 	p.sets[sum] = e
 	return e
 }
@@ -649,15 +679,16 @@ func (p *labelSets) release(e *labelSet) {
 	if e.refs--; e.refs > 0 {
 		return
 	}
-	if p.sets[e.hash] == e {
+	sum := p.hash(e.labels, e.layout)
+	if p.sets[sum] == e {
 		if e.next == nil {
-			delete(p.sets, e.hash)
+			delete(p.sets, sum)
 		} else {
-			p.sets[e.hash] = e.next
+			p.sets[sum] = e.next
 		}
 		return
 	}
-	for prev := p.sets[e.hash]; prev != nil; prev = prev.next {
+	for prev := p.sets[sum]; prev != nil; prev = prev.next {
 		if prev.next == e {
 			prev.next = e.next
 			return

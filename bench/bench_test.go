@@ -387,3 +387,25 @@ func TestAgentCPUSpreadAndWarnings(t *testing.T) {
 		t.Errorf("no warnings in:\n%s", md)
 	}
 }
+
+func TestScrapeSectionIsReplacedAndKept(t *testing.T) {
+	section := func(v string) string { return scrapeBegin + "\n" + v + "\n" + scrapeEnd + "\n" }
+	doc := replaceScrapeSection("# Report\n\ntable\n", section("one"))
+	if want := "# Report\n\ntable\n\n" + section("one"); doc != want {
+		t.Fatalf("appended:\n%q\nwant\n%q", doc, want)
+	}
+	doc = replaceScrapeSection(doc+"after\n", section("two"))
+	if want := "# Report\n\ntable\n\n" + section("two") + "after\n"; doc != want {
+		t.Fatalf("replaced:\n%q\nwant\n%q", doc, want)
+	}
+	path := filepath.Join(t.TempDir(), "b.md")
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := scrapeSection(path); got != section("two") {
+		t.Errorf("scrapeSection = %q", got)
+	}
+	if _, err := parseFlags([]string{"-scrape", "-receivers"}); err == nil {
+		t.Error("-scrape -receivers accepted")
+	}
+}

@@ -6,6 +6,12 @@
 //
 //	go run ./bench -n 1000,10000
 //
+// With -scrape it measures instead one /metrics scrape of kube-state-push's
+// --metrics-address against one of kube-state-metrics', on the same objects,
+// and writes that section of docs/benchmarks.md.
+//
+//	go run ./bench -scrape -n 10000
+//
 // With -receivers it measures instead what each remote-storage receiver of
 // hack/receivers.sh costs per sample, kube-state-push pushing to one after
 // the other, and writes docs/benchmarks-receivers.md.
@@ -43,6 +49,7 @@ type options struct {
 	profiles string        // where kube-state-push's profiles are saved
 	root     string        // repository root
 
+	scrape        bool     // measure one /metrics scrape of each side instead
 	receivers     bool     // measure per receiver (hack/receivers.sh) instead
 	receiverNames []string // which, in order
 }
@@ -80,6 +87,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.profiles, "profiles", ".state/bench-profiles", "directory for kube-state-push's CPU and heap profiles")
 	fs.BoolVar(&o.keep, "keep", false, "keep the state directory (logs, profiles) after the run")
 	fs.BoolVar(&o.kspOnly, "ksp-only", false, "measure kube-state-push alone (to profile a change; no report is written)")
+	fs.BoolVar(&o.scrape, "scrape", false, "measure one /metrics scrape of kube-state-push's --metrics-address against kube-state-metrics' (writes its section of -out)")
 	fs.BoolVar(&o.receivers, "receivers", false, "measure what each receiver of hack/receivers.sh costs per sample (writes "+receiversReport+" unless -out is given)")
 	names := fs.String("receiver-names", strings.Join(allReceivers, ","), "with -receivers: comma-separated receivers to measure, in order")
 	if err := fs.Parse(args); err != nil {
@@ -90,6 +98,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.kspOnly {
 		o.out = ""
+	}
+	if o.scrape && (o.kspOnly || o.receivers) {
+		return o, usageError{errors.New("-scrape goes with neither -receivers nor -ksp-only")}
 	}
 	if o.receivers {
 		if o.kspOnly {
@@ -161,6 +172,9 @@ func run() error {
 	if o.receivers {
 		return b.runReceivers(ctx)
 	}
+	if o.scrape {
+		return b.runScrape(ctx)
+	}
 	var results []scaleResult
 	var runErr error
 	for _, n := range o.scales {
@@ -175,7 +189,11 @@ func run() error {
 	// What was measured is written even when a later scale failed.
 	if o.out != "" && len(results) > 0 {
 		rep := report{machine: machineInfo(), started: b.started, results: results, opts: o, failure: runErr}
-		if err := os.WriteFile(o.out, []byte(rep.markdown()), 0o644); err != nil {
+		doc := rep.markdown()
+		if s := scrapeSection(o.out); s != "" { // -scrape's section stays
+			doc = replaceScrapeSection(doc, s)
+		}
+		if err := os.WriteFile(o.out, []byte(doc), 0o644); err != nil {
 			return err
 		}
 		log.Info("Report written", "file", o.out)

@@ -61,7 +61,7 @@ func endpointFamilies(o Options) []Family[*v1.Endpoints] {
 		},
 		{
 			// Deprecated in v2.14.0 in favour of kube_endpoint_address, yet still emitted.
-			Name: "kube_endpoint_ports", Help: "(Deprecated since v2.14.0) Information about the Endpoint ports.", Type: Gauge, Stability: Deprecated,
+			Name: "kube_endpoint_ports", Help: "(Deprecated since v2.14.0) Information about the Endpoint ports.", Type: Gauge, Stability: Stable,
 			Gen: func(e *v1.Endpoints) []Metric {
 				var out []Metric
 				for _, s := range e.Subsets {

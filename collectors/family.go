@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -109,6 +110,13 @@ type Generator interface {
 	// Generate returns the object's series. ok is false when obj is not of the
 	// resource's type (for example a cache.DeletedFinalStateUnknown).
 	Generate(obj any) (o Object, ok bool)
+	// Families describes the families the generator emits, in
+	// kube-state-metrics' order: the order of its HELP and TYPE headers.
+	Families() []FamilyInfo
+	// BaseLabels are the names of the labels every series of an object
+	// carries, in the order kube-state-metrics writes them first on each line
+	// (namespace, pod, uid for pods), whatever their values.
+	BaseLabels() []string
 }
 
 // Resource is one kind of Kubernetes object that kube-state-push watches.
@@ -180,15 +188,38 @@ func (r *resource[T]) NewGenerator(o Options) Generator {
 			g.counters = g.counters || f.Type == Counter
 		}
 	}
+	g.layouts = make([]layoutCache, len(g.families))
 	return g
 }
 
 type generator[T metav1.Object] struct {
 	r        *resource[T]
 	families []Family[T]
-	counters bool // some family is a counter
+	layouts  []layoutCache // per family
+	counters bool          // some family is a counter
 	// seriesLabels is Options.SeriesLabels (see serieslabels.go).
 	seriesLabels []string
+	// lastLen is the number of series of the last object generated: the
+	// next object's likely number, to allocate its series at once.
+	lastLen atomic.Int32
+}
+
+func (g *generator[T]) Families() []FamilyInfo {
+	infos := make([]FamilyInfo, len(g.families))
+	for i, f := range g.families {
+		infos[i] = f.info()
+	}
+	return infos
+}
+
+func (g *generator[T]) BaseLabels() []string {
+	var names []string
+	for _, l := range g.r.objectLabels(g.r.newObject()) {
+		if l.Name != MetricName && !slices.Contains(names, l.Name) {
+			names = append(names, l.Name)
+		}
+	}
+	return names
 }
 
 func (g *generator[T]) Generate(obj any) (Object, bool) {
@@ -197,16 +228,21 @@ func (g *generator[T]) Generate(obj any) (Object, bool) {
 		return Object{}, false
 	}
 	base := objectBase(g.r.objectLabels(o))
-	var out []Series
+	out := make([]Series, 0, g.lastLen.Load())
 	if len(g.seriesLabels) > 0 {
-		out = g.seriesCopying(o, base)
+		out = g.seriesCopying(o, base, out)
 	} else {
-		for _, f := range g.families {
+		for i, f := range g.families {
 			for _, m := range f.Gen(o) {
-				out = append(out, Series{Labels: series.New(f.Name, base, familyLabels(*base, m.Keys, m.Values)), Value: m.Value})
+				out = append(out, Series{
+					Labels: series.New(f.Name, base, familyLabels(*base, m.Keys, m.Values)),
+					Value:  m.Value,
+					Layout: g.layouts[i].layout(*base, m.Keys, m.Values),
+				})
 			}
 		}
 	}
+	g.lastLen.Store(int32(min(len(out), 1<<20)))
 	SortSeries(out)
 	out = slices.CompactFunc(out, func(a, b Series) bool { return a.Labels.Compare(b.Labels) == 0 })
 	object := Object{UID: string(o.GetUID()), ResourceVersion: o.GetResourceVersion(), Series: out}
@@ -252,6 +288,20 @@ func familyLabels(base []Label, keys, values []string) []Label {
 		ls = slices.CompactFunc(ls, func(a, b Label) bool { return a.Name == b.Name })
 	}
 	return ls
+}
+
+// inOrder sorts families into order, a list of their names: KSM's order,
+// where a resource's families are easier written in another. Families order
+// does not name keep their place after those it names.
+func inOrder[T any](fams []Family[T], order []string) []Family[T] {
+	rank := func(f Family[T]) int {
+		if i := slices.Index(order, f.Name); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(fams, func(a, b Family[T]) int { return rank(a) - rank(b) })
+	return fams
 }
 
 func hasLabel(ls []Label, name string) bool {

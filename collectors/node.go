@@ -25,18 +25,10 @@ const nodeRolePrefix = "node-role.kubernetes.io/"
 
 func nodeFamilies(o Options) []Family[*v1.Node] {
 	return []Family[*v1.Node]{
-		deletionTimestampFamily[*v1.Node]("node", Alpha),
+		// In KSM's order, the order of its headers on /metrics.
+		annotationsFamily[*v1.Node]("node", Alpha, o.AllowAnnotations),
 		createdFamily[*v1.Node]("node", Stable),
-		{
-			Name: "kube_node_status_addresses", Help: "Node address information.", Type: Gauge, Stability: Alpha,
-			Gen: func(n *v1.Node) []Metric {
-				out := make([]Metric, 0, len(n.Status.Addresses))
-				for _, a := range n.Status.Addresses {
-					out = append(out, m(1, "type", string(a.Type), "address", a.Address))
-				}
-				return out
-			},
-		},
+		deletionTimestampFamily[*v1.Node]("node", Alpha),
 		{
 			Name: "kube_node_info", Help: "Information about a cluster node.", Type: Gauge, Stability: Stable,
 			Gen: func(n *v1.Node) []Metric {
@@ -65,7 +57,6 @@ func nodeFamilies(o Options) []Family[*v1.Node] {
 				)}
 			},
 		},
-		annotationsFamily[*v1.Node]("node", Alpha, o.AllowAnnotations),
 		labelsFamily[*v1.Node]("node", Stable, o.AllowLabels),
 		{
 			Name: "kube_node_role", Help: "The role of a cluster node.", Type: Gauge, Stability: Alpha,
@@ -118,6 +109,16 @@ func nodeFamilies(o Options) []Family[*v1.Node] {
 				out := make([]Metric, 0, 3*len(n.Status.Conditions))
 				for _, c := range n.Status.Conditions {
 					out = append(out, conditionMetrics("status", c.Status, "condition", string(c.Type))...)
+				}
+				return out
+			},
+		},
+		{
+			Name: "kube_node_status_addresses", Help: "Node address information.", Type: Gauge, Stability: Alpha,
+			Gen: func(n *v1.Node) []Metric {
+				out := make([]Metric, 0, len(n.Status.Addresses))
+				for _, a := range n.Status.Addresses {
+					out = append(out, m(1, "type", string(a.Type), "address", a.Address))
 				}
 				return out
 			},

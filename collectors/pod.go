@@ -180,7 +180,7 @@ func podFamilies(o Options) []Family[*v1.Pod] {
 			Gen: podStatusReason,
 		},
 		{
-			Name: "kube_pod_status_disruption_reason", Help: "The reason of the pod's DisruptionTarget condition.", Type: Gauge, Stability: Alpha,
+			Name: "kube_pod_status_disruption_reason", Help: "The pod disruption condition reason", Type: Gauge, Stability: Alpha,
 			Gen: func(p *v1.Pod) []Metric {
 				var out []Metric
 				for i := range p.Status.Conditions {
@@ -251,15 +251,15 @@ func podFamilies(o Options) []Family[*v1.Pod] {
 			},
 		},
 		{
-			Name: "kube_pod_spec_volumes_persistentvolumeclaims_info", Help: "Information about persistentvolumeclaim volumes in a pod.", Type: Gauge, Stability: Stable,
+			Name: "kube_pod_spec_volumes_persistentvolumeclaims_info", Help: "Information about persistentvolumeclaim and ephemeral volumes in a pod.", Type: Gauge, Stability: Stable,
 			Gen: func(p *v1.Pod) []Metric { return podClaimVolumes(p, false) },
 		},
 		{
-			Name: "kube_pod_spec_volumes_persistentvolumeclaims_readonly", Help: "Describes whether a persistentvolumeclaim is mounted read only.", Type: Gauge, Stability: Stable,
+			Name: "kube_pod_spec_volumes_persistentvolumeclaims_readonly", Help: "Describes whether a persistentvolumeclaim is mounted read only. Ephemeral volumes always report 0 since the ephemeral volume source does not support a read-only flag.", Type: Gauge, Stability: Stable,
 			Gen: func(p *v1.Pod) []Metric { return podClaimVolumes(p, true) },
 		},
 		{
-			Name: "kube_pod_resourceclaim_info", Help: "Information about the ResourceClaims a pod references.", Type: Gauge, Stability: Alpha,
+			Name: "kube_pod_resourceclaim_info", Help: "Information about a DRA ResourceClaim referenced by a pod, one series per pod.spec.resourceClaims entry; claim_name is the pod-local reference and resourceclaim_name is the resolved ResourceClaim object name.", Type: Gauge, Stability: Alpha,
 			Gen: podResourceClaims,
 		},
 		{
@@ -288,7 +288,73 @@ func podFamilies(o Options) []Family[*v1.Pod] {
 		},
 	}
 	fams = append(fams, podContainerFamilies(podContainers)...)
-	return append(fams, podContainerFamilies(podInitContainers)...)
+	fams = append(fams, podContainerFamilies(podInitContainers)...)
+	return inOrder(fams, podFamilyOrder)
+}
+
+// podFamilyOrder is KSM's order of the pod families (its podMetricFamilies),
+// the order of their headers on /metrics.
+var podFamilyOrder = []string{
+	"kube_pod_completion_time",
+	"kube_pod_container_info",
+	"kube_pod_container_resource_limits",
+	"kube_pod_container_resource_requests",
+	"kube_pod_container_state_started",
+	"kube_pod_container_status_last_terminated_reason",
+	"kube_pod_container_status_last_terminated_exitcode",
+	"kube_pod_container_status_last_terminated_timestamp",
+	"kube_pod_container_status_ready",
+	"kube_pod_container_status_restarts_total",
+	"kube_pod_container_status_running",
+	"kube_pod_container_status_terminated",
+	"kube_pod_container_status_terminated_reason",
+	"kube_pod_container_status_waiting",
+	"kube_pod_container_status_waiting_reason",
+	"kube_pod_created",
+	"kube_pod_deletion_timestamp",
+	"kube_pod_info",
+	"kube_pod_ips",
+	"kube_pod_init_container_info",
+	"kube_pod_init_container_resource_limits",
+	"kube_pod_init_container_resource_requests",
+	"kube_pod_init_container_state_started",
+	"kube_pod_init_container_status_last_terminated_reason",
+	"kube_pod_init_container_status_last_terminated_exitcode",
+	"kube_pod_init_container_status_last_terminated_timestamp",
+	"kube_pod_init_container_status_ready",
+	"kube_pod_init_container_status_restarts_total",
+	"kube_pod_init_container_status_running",
+	"kube_pod_init_container_status_terminated",
+	"kube_pod_init_container_status_terminated_reason",
+	"kube_pod_init_container_status_waiting",
+	"kube_pod_init_container_status_waiting_reason",
+	"kube_pod_annotations",
+	"kube_pod_labels",
+	"kube_pod_overhead_cpu_cores",
+	"kube_pod_overhead_memory_bytes",
+	"kube_pod_owner",
+	"kube_pod_resourceclaim_info",
+	"kube_pod_restart_policy",
+	"kube_pod_runtimeclass_name_info",
+	"kube_pod_spec_volumes_persistentvolumeclaims_info",
+	"kube_pod_spec_volumes_persistentvolumeclaims_readonly",
+	"kube_pod_start_time",
+	"kube_pod_status_phase",
+	"kube_pod_status_qos_class",
+	"kube_pod_status_ready",
+	"kube_pod_status_ready_time",
+	"kube_pod_status_initialized_time",
+	"kube_pod_status_container_ready_time",
+	"kube_pod_status_reason",
+	"kube_pod_status_disruption_reason",
+	"kube_pod_status_scheduled",
+	"kube_pod_status_scheduled_time",
+	"kube_pod_status_unschedulable",
+	"kube_pod_status_unscheduled_time",
+	"kube_pod_tolerations",
+	"kube_pod_nodeselectors",
+	"kube_pod_service_account",
+	"kube_pod_scheduler",
 }
 
 func podInfo(p *v1.Pod) []Metric {

@@ -23,6 +23,9 @@ type podContainerSet struct {
 	// restartPolicy adds the container's restartPolicy ("Always" for sidecars) to
 	// the info family.
 	restartPolicy bool
+	// help replaces, by name suffix, the help texts KSM words otherwise for
+	// this list.
+	help map[string]string
 }
 
 var podContainers = podContainerSet{
@@ -32,6 +35,13 @@ var podContainers = podContainerSet{
 	alpha: []string{
 		"_status_last_terminated_reason", "_status_last_terminated_exitcode", "_status_last_terminated_timestamp",
 		"_status_terminated_reason",
+	},
+	help: map[string]string{
+		"_resource_requests": "The number of requested request resource by a container. It is recommended to use the " +
+			"kube_pod_resource_requests metric exposed by kube-scheduler instead, as it is more precise.",
+		"_resource_limits": "The number of requested limit resource by a container. It is recommended to use the " +
+			"kube_pod_resource_limits metric exposed by kube-scheduler instead, as it is more precise.",
+		"_status_restarts_total": "The number of container restarts per container.",
 	},
 }
 
@@ -151,6 +161,9 @@ func podContainerFamilies(s podContainerSet) []Family[*v1.Pod] {
 	}
 	for i := range fams {
 		fams[i].Stability = Stable
+		if h, ok := s.help[strings.TrimPrefix(fams[i].Name, s.prefix)]; ok {
+			fams[i].Help = h
+		}
 		if slices.Contains(s.alpha, strings.TrimPrefix(fams[i].Name, s.prefix)) {
 			fams[i].Stability = Alpha
 		}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -185,5 +186,30 @@ func TestUnobservedWorkloads(t *testing.T) {
 				t.Errorf("%s with status.observedGeneration %d: Unobserved = %v (ok %v), want %v", tc.resource, observed, o.Unobserved, ok, want)
 			}
 		}
+	}
+}
+
+// TestFamilyOrderMatchesKSM checks that each resource's generator emits its
+// families in KSM's order (testdata/ksm-family-order.txt): the order of their
+// headers on /metrics (--metrics-address).
+func TestFamilyOrderMatchesKSM(t *testing.T) {
+	data, err := os.ReadFile("testdata/ksm-family-order.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			order = append(order, l)
+		}
+	}
+	var got []string
+	for _, r := range All() {
+		for _, f := range r.NewGenerator(Options{Family: func(FamilyInfo) bool { return true }}).Families() {
+			got = append(got, f.Name)
+		}
+	}
+	if diff := cmp.Diff(order, got); diff != "" {
+		t.Errorf("families not in KSM's order (-KSM +ours):\n%s", diff)
 	}
 }

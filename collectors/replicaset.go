@@ -1,6 +1,8 @@
 package collectors
 
 import (
+	"slices"
+
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -30,11 +32,13 @@ func replicaSetFamilies(o Options) []Family[*appsv1.ReplicaSet] {
 			ready: r.Status.ReadyReplicas, observedGeneration: r.Status.ObservedGeneration,
 		}
 	}
-	return append(replicaFamilies("replicaset", "ReplicaSet", Stable, counts),
+	// KSM writes it after status_ready_replicas.
+	fams := slices.Insert(replicaFamilies("replicaset", "ReplicaSet", Stable, counts), replicaExtraAt,
 		Family[*appsv1.ReplicaSet]{
 			Name: "kube_replicaset_status_terminating_replicas", Help: "The number of terminating replicas per ReplicaSet.", Type: Gauge, Stability: Alpha,
 			Gen: func(r *appsv1.ReplicaSet) []Metric { return optional(r.Status.TerminatingReplicas) },
-		},
+		})
+	return append(fams,
 		annotationsFamily[*appsv1.ReplicaSet]("replicaset", Alpha, o.AllowAnnotations),
 		labelsFamily[*appsv1.ReplicaSet]("replicaset", Stable, o.AllowLabels),
 	)
@@ -47,6 +51,10 @@ type replicaCounts struct {
 	replicas, fullyLabeled, ready int32
 	observedGeneration            int64
 }
+
+// replicaExtraAt is where, among replicaFamilies, KSM writes the one family
+// its ReplicaSet and ReplicationController stores add each.
+const replicaExtraAt = 4
 
 // replicaFamilies are the families the ReplicaSet and ReplicationController
 // stores share. kind is the kind as it appears in metric names ("replicaset"),

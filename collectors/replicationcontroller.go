@@ -1,6 +1,8 @@
 package collectors
 
 import (
+	"slices"
+
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -31,7 +33,8 @@ func replicationControllerFamilies(Options) []Family[*v1.ReplicationController] 
 			ready: r.Status.ReadyReplicas, observedGeneration: r.Status.ObservedGeneration,
 		}
 	}
-	return append(replicaFamilies("replicationcontroller", "ReplicationController", Alpha, counts),
+	// KSM writes it after status_ready_replicas.
+	return slices.Insert(replicaFamilies("replicationcontroller", "ReplicationController", Alpha, counts), replicaExtraAt,
 		Family[*v1.ReplicationController]{
 			Name: "kube_replicationcontroller_status_available_replicas", Help: "The number of available replicas per ReplicationController.", Type: Gauge, Stability: Stable,
 			Gen: func(r *v1.ReplicationController) []Metric { return one(float64(r.Status.AvailableReplicas)) },

@@ -50,7 +50,7 @@ func copiedLabels(allow []string, kv map[string]string, own []Label) []Label {
 // every one: own (the object's labels) and the copied labels in one shared
 // base, unless a family's label of the same name has another value (see
 // above).
-func (g *generator[T]) seriesCopying(o T, own *[]Label) []Series {
+func (g *generator[T]) seriesCopying(o T, own *[]Label, out []Series) []Series {
 	copied := copiedLabels(g.seriesLabels, o.GetLabels(), *own)
 	metrics := make([][]Metric, len(g.families))
 	var shadowed []Label // copied labels a family has with another value
@@ -76,14 +76,25 @@ func (g *generator[T]) seriesCopying(o T, own *[]Label) []Series {
 	slices.SortFunc(base, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(shadowed, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
 
-	var out []Series
 	for i, f := range g.families {
 		for _, m := range metrics[i] {
 			extra := familyLabels(base, m.Keys, m.Values)
+			layout := g.layouts[i].layout(base, m.Keys, m.Values)
 			if len(shadowed) > 0 {
-				extra = withShadowed(extra, shadowed)
+				if with := withShadowed(extra, shadowed); len(with) > len(extra) {
+					// The copied labels not in the base follow the family's
+					// own on /metrics, as those in the base follow the
+					// object's.
+					keys, values := slices.Clone(m.Keys), slices.Clone(m.Values)
+					for _, l := range with {
+						if !hasLabel(extra, l.Name) {
+							keys, values = append(keys, l.Name), append(values, l.Value)
+						}
+					}
+					extra, layout = with, g.layouts[i].layout(base, keys, values)
+				}
 			}
-			out = append(out, Series{Labels: series.New(f.Name, &base, extra), Value: m.Value})
+			out = append(out, Series{Labels: series.New(f.Name, &base, extra), Value: m.Value, Layout: layout})
 		}
 	}
 	return out

@@ -17,6 +17,10 @@ type Label struct {
 type Series struct {
 	Labels Labels
 	Value  float64
+	// Layout is how kube-state-metrics writes the family's labels on the
+	// series' exposition line (nil when the family has none). It never changes
+	// what is pushed; only the /metrics exposition reads it.
+	Layout *Layout
 }
 
 // String renders the series as one line of Prometheus's text format.

@@ -179,6 +179,8 @@ func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion, pr
 	fs.StringVar(&cfg.PodNamespace, "pod-namespace", os.Getenv("POD_NAMESPACE"), "Namespace of --pod (default $POD_NAMESPACE).")
 	fs.DurationVar(&cfg.ShardHandoverDelay, "shard-handover-delay", 2*time.Second, "After a reshard, how long to wait before sending the objects gained.")
 	fs.StringVar(&cfg.TelemetryAddress, "telemetry-address", ":8081", "Address of /metrics, /healthz and /readyz.")
+	fs.StringVar(&cfg.MetricsAddress, "metrics-address", "", "Address to serve /metrics on as kube-state-metrics does (its :8080), from the same series; off when empty.")
+	fs.BoolVar(&cfg.EnableGZIPEncoding, "enable-gzip-encoding", false, "Gzip /metrics on --metrics-address for clients that send 'Accept-Encoding: gzip' (as kube-state-metrics' flag).")
 	fs.BoolVar(&cfg.EnablePprof, "enable-pprof", false, "Serve Go profiles (net/http/pprof) under /debug/pprof/ on the telemetry address.")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "Log level: debug, info, warn or error.")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "Log format: text or json.")

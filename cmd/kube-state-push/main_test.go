@@ -46,6 +46,10 @@ current-context: x
 	}
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	t.Setenv("POD_NAMESPACE", "")
+	metricsConfig := filepath.Join(dir, "metrics.yaml")
+	if err := os.WriteFile(metricsConfig, []byte("metrics_address: \"localhost:\"\nenable_gzip_encoding: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	rw := "--remote-write-url=http://127.0.0.1:9/api/v1/write"
 	for _, c := range []struct {
 		name string
@@ -79,6 +83,10 @@ current-context: x
 		{"pod without namespace", []string{rw, "--kubeconfig", unreachable, "--pod", "ksp-0"}, 2, "--pod needs --pod-namespace"},
 		{"replica labels sharded", []string{rw, "--kubeconfig", unreachable, "--ha-mode", "replica-labels", "--ha-cluster", "c", "--total-shards", "2"},
 			2, "--ha-mode=replica-labels cannot be combined with sharding"},
+		{"metrics address without port", []string{rw, "--kubeconfig", unreachable, "--metrics-address", "8080"}, 2,
+			`--metrics-address "8080": missing port in address (want host:port or :port, such as :8080)`},
+		{"bad metrics port", []string{rw, "--kubeconfig", unreachable, "--metrics-address", ":80800"}, 2, `--metrics-address ":80800": bad port "80800"`},
+		{"bad metrics address in config", []string{rw, "--kubeconfig", unreachable, "--config", metricsConfig}, 2, `--metrics-address "localhost:": bad port ""`},
 		{"bad log format", []string{rw, "--log-format", "xml"}, 2, `--log-format "xml": want text or json`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -167,6 +167,10 @@ ksp.walVolumeSize: wal.volumeSize, or twice wal.maxSize (see values.yaml): "1Gi"
 {{- $_ := set $file "log_level" $c.logLevel }}
 {{- $_ := set $file "log_format" $c.logFormat }}
 {{- $_ := set $file "telemetry_address" (printf ":%d" (int .Values.telemetry.port)) }}
+{{- if .Values.metricsEndpoint.enabled }}
+{{- $_ := set $file "metrics_address" (printf ":%d" (int .Values.metricsEndpoint.port)) }}
+{{- $_ := set $file "enable_gzip_encoding" .Values.metricsEndpoint.gzip }}
+{{- end }}
 {{- if .Values.wal.enabled }}
 {{- $_ := set $file "wal_dir" "/var/lib/kube-state-push/wal" }}
 {{- $_ := set $file "wal_max_size" (toString .Values.wal.maxSize) }}
