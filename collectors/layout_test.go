@@ -66,12 +66,21 @@ func TestLayouts(t *testing.T) {
 
 // Every series a generator makes has a layout that indexes its family labels.
 func TestGeneratedLayoutsIndexTheirLabels(t *testing.T) {
+	// Two keys that become one label: kube_pod_labels takes one, --series-labels
+	// copies the other, which its family keeps apart from the object's labels.
+	shadowing := runningPod()
+	shadowing.Labels = map[string]string{"team-x": "a", "team_x": "b", "app": "web"}
 	for _, c := range []struct {
 		resource string
 		obj      any
-	}{{"pods", runningPod()}, {"nodes", &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", UID: "u", Labels: map[string]string{"a": "b"}}}}} {
+		opts     Options
+	}{
+		{"pods", runningPod(), Options{AllowLabels: []string{"*"}}},
+		{"nodes", &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", UID: "u", Labels: map[string]string{"a": "b"}}}, Options{AllowLabels: []string{"*"}}},
+		{"pods", shadowing, Options{AllowLabels: []string{"team-x", "app"}, SeriesLabels: []string{"team_x", "app"}}},
+	} {
 		rs, _ := Lookup([]string{c.resource})
-		o, _ := rs[0].NewGenerator(Options{AllowLabels: []string{"*"}}).Generate(c.obj)
+		o, _ := rs[0].NewGenerator(c.opts).Generate(c.obj)
 		for _, s := range o.Series {
 			extra := s.Labels.Extra()
 			nonEmpty := 0
