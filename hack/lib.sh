@@ -35,12 +35,21 @@ start_component() {
   local pid=$! i
   echo "$pid" >"$(pid_file "$name")"
   STARTED+=("$name")
-  # Until the child has exec'd, its command line is this script's, which pid_of
-  # does not take for the component: on a loaded machine a check in that window
-  # took a starting component for one that had exited. Wait for the exec.
-  for ((i = 0; i < 250; i++)); do
+  # Until the child has exec'd the binary, its command line is this script's, then
+  # setsid's, and while the kernel loads the binary it reads empty: on a loaded machine a
+  # check in those windows took a starting component for one that had exited. Wait until
+  # the process runs the binary with its arguments in place, or is gone.
+  local want
+  want=$(readlink -f "$1")
+  for ((i = 0; i < 500; i++)); do
     [ -r "/proc/$pid/cmdline" ] || break
-    [[ $(tr "\0" " " 2>/dev/null <"/proc/$pid/cmdline") == *"$STATE/"* ]] && break
+    case $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) in
+      Z|X|'') break ;;
+    esac
+    if [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$want" ] &&
+      [[ $(tr "\0" " " 2>/dev/null <"/proc/$pid/cmdline") == *"$STATE/"* ]]; then
+      break
+    fi
     sleep 0.02
   done
 }
@@ -91,7 +100,8 @@ wait_for() {
   shift 2
   local deadline=$((SECONDS + secs))
   while ! "$@" >/dev/null 2>&1; do
-    if [ -f "$(pid_file "$name")" ] && ! is_running "$name"; then
+    # Gone twice, a moment apart: a process is never taken for exited on one reading.
+    if [ -f "$(pid_file "$name")" ] && ! is_running "$name" && ! { sleep 0.3; is_running "$name"; }; then
       # The log goes with the state directory of a failed run: show its end.
       tail -n 15 "$STATE/logs/$name.log" 2>/dev/null | sed "s/^/[$name] /" >&2 || true
       die "$name exited during start-up; see $STATE/logs/$name.log"
