@@ -31,6 +31,7 @@ import (
 	ksp "github.com/kube-state-push/kube-state-push/collectors"
 	"github.com/kube-state-push/kube-state-push/ha"
 	"github.com/kube-state-push/kube-state-push/series"
+	"github.com/kube-state-push/kube-state-push/snapshot"
 )
 
 // pendingLimit bounds the samples waiting between the snapshot and the queue.
@@ -146,11 +147,11 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	}
 	b := newBatcher(writer, cfg.FlushInterval, cfg.MaxSamplesPerSend, pendingLimit)
 	m := newMetrics(reg, func() float64 { return float64(b.Pending()) })
-	snap := NewSnapshot(b, m)
+	snap := snapshot.New(b, snapshot.NewMetrics(reg))
 	restored := 0
 	if ws != nil {
 		restored = len(ws.prev)
-		snap.restore(ws.prev)
+		snap.Restore(ws.prev)
 		ws.prev = nil
 	}
 
@@ -160,7 +161,7 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 		if ws.prevShard != "" && ws.prevShard != assign.String() || ws.prevShard == "" && assign.sharded() && restored > 0 {
 			logger.Warn("The shard assignment changed since the WAL was written: series of objects deleted meanwhile are not ended (they go stale after 5 minutes)",
 				"before", ws.prevShard, "now", assign.String())
-			snap.keepRestored()
+			snap.KeepRestored()
 		}
 		ws.setShard(assign)
 	}
@@ -169,7 +170,7 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	if cfg.Pod != "" {
 		// A new pod's objects come from other shards: hold them for the handover.
 		a.holdUntil = time.Now().Add(cfg.ShardHandoverDelay)
-		snap.setShard(assign, a.holdUntil.UnixMilli())
+		snap.SetShard(assign.owns, a.holdUntil.UnixMilli())
 		ord := assign.shard
 		a.stsWatch = watchStatefulSet(client, cfg.PodNamespace, stsName, func(n int) {
 			a.wantShard(assignment{shard: ord, total: n})
@@ -186,10 +187,10 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 			watched, selector = namespaces, fieldSelector
 		}
 		gen := r.NewGenerator(opts(r))
-		expo := newSetExposition(gen)
+		expo := snapshot.NewExposition(gen)
 		for _, ns := range watched {
 			store := newReflectorStore(snap, r, m, logger)
-			snap.describeSet(store.set, expo)
+			snap.DescribeSet(store.set, expo)
 			lw := wrapListWatch(r.ListWatch(client, ns), m, r.Name(), selector, cfg.UseAPIServerCache)
 			name := r.Name()
 			if ns != "" {
@@ -216,7 +217,7 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 type agent struct {
 	cfg        Config
 	logger     *slog.Logger
-	snap       *Snapshot
+	snap       *snapshot.Snapshot
 	batcher    *batcher
 	endpoints  []*endpoint
 	fanout     *fanout // several endpoints without a WAL
@@ -338,7 +339,7 @@ func (a *agent) waitReady(ctx, sendCtx, electCtx context.Context, electWG *sync.
 		case <-t.C:
 		}
 	}
-	if n := a.snap.endVanished(); n > 0 {
+	if n := a.snap.EndVanished(); n > 0 {
 		a.logger.Info("Ended the series of objects deleted while the agent was down", "series", n)
 	}
 	if a.elector != nil {
@@ -370,16 +371,16 @@ func (a *agent) waitReady(ctx, sendCtx, electCtx context.Context, electWG *sync.
 // runtime would return it only over minutes.
 func freeStartupMemory() { debug.FreeOSMemory() }
 
-// unbornLoop sends the new workloads whose wait is over (see object.unborn).
+// unbornLoop sends the new workloads whose wait is over (Snapshot.ReleaseUnborn).
 func (a *agent) unbornLoop(ctx context.Context) {
-	t := time.NewTicker(unbornSettle / 10)
+	t := time.NewTicker(snapshot.ReleaseUnbornEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			a.snap.releaseUnborn()
+			a.snap.ReleaseUnborn()
 		}
 	}
 }

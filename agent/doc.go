@@ -3,7 +3,7 @@
 // into the remote-write queue, a resend of every live series each resend
 // interval, and the telemetry endpoint (/metrics, /healthz, /readyz). With
 // --metrics-address it also serves the snapshot as kube-state-metrics'
-// /metrics (exposition.go, metricsserver.go), rendered on each scrape.
+// /metrics (metricsserver.go; the rendering is the snapshot's), on each scrape.
 // Sharded (--shard/--total-shards, or --pod for a StatefulSet), it sends only
 // its share of the objects; sharding.go states how a series is handed over
 // between shards when the StatefulSet scales.

@@ -16,8 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-
-	"github.com/kube-state-push/kube-state-push/series"
 )
 
 // Sharding.
@@ -100,85 +98,6 @@ func newShardMetrics(reg prometheus.Registerer) *shardMetrics {
 func (m *shardMetrics) set(a assignment) {
 	m.shard.Set(float64(a.shard))
 	m.total.Set(float64(a.total))
-}
-
-// setShard makes the snapshot belong to next. Objects next does not own are
-// handed over: each of their series gets one last sample now, with its
-// current value, and the objects are dropped without a staleness marker.
-// Objects that arrive before holdUntil (Unix ms) are held. It returns the
-// last samples of the handed-over series.
-func (s *Snapshot) setShard(next assignment, holdUntil int64) []series.Sample {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	var last []series.Sample
-	for _, set := range s.sets {
-		for uid, o := range set.objects {
-			if next.owns(uid) {
-				continue
-			}
-			if !o.silent() { // a held object was never sent from here
-				for i := range o.series {
-					ls := &o.series[i]
-					s.emitLocked(o.base, ls, ls.value, now, s.startOf(o, ls))
-					last = append(last, s.buf[len(s.buf)-1])
-				}
-			}
-			for i := range o.series {
-				s.extras.release(o.series[i].extra)
-			}
-			s.forgetLocked(set, uid)
-			if len(s.buf) >= 4096 {
-				s.flushLocked()
-			}
-		}
-	}
-	s.flushLocked()
-	s.holdUntil = max(s.holdUntil, holdUntil)
-	return last
-}
-
-// releaseHeld ends the series of held objects that ended during the
-// handover, then sends the series of the held objects, stamped now, and
-// returns how many objects it released.
-func (s *Snapshot) releaseHeld() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now, n := s.now(), 0
-	if len(s.heldEnded) > 0 {
-		for i := range s.heldEnded {
-			s.endLocked(s.heldEnded[i].base, &s.heldEnded[i].ls, now)
-		}
-		clear(s.heldEnded)
-		s.heldEnded = s.heldEnded[:0]
-		// A held object that starts one of these series again (deleted and
-		// created again under the same name) follows its marker.
-		now++
-	}
-	for _, set := range s.sets {
-		for _, o := range set.objects {
-			if !o.held {
-				continue
-			}
-			o.held = false
-			n++
-			if o.unborn == 0 {
-				s.resendObjectLocked(o, now)
-			}
-		}
-	}
-	s.flushLocked()
-	return n
-}
-
-// keepRestored makes the series the WAL knew from before this start not live:
-// nothing ends them (see step 4 of the rule above).
-func (s *Snapshot) keepRestored() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, p := range s.restored {
-		p.live = false
-	}
 }
 
 // statefulSetShard finds, for automatic sharding, the StatefulSet that owns
@@ -317,7 +236,7 @@ func (a *agent) runWatches(ctx, sendCtx context.Context) {
 				wg.Wait()
 				return
 			case <-release.C:
-				if n := a.snap.releaseHeld(); n > 0 {
+				if n := a.snap.ReleaseHeld(); n > 0 {
 					a.logger.Info("Handover over: sending the objects gained", "objects", n)
 				}
 			case <-a.reshard:
@@ -342,7 +261,7 @@ func (a *agent) changeShard(sendCtx context.Context, next assignment) {
 	prev := a.assign
 	a.assign = next
 	a.holdUntil = time.Now().Add(a.cfg.ShardHandoverDelay)
-	last := a.snap.setShard(next, a.holdUntil.UnixMilli())
+	last := a.snap.SetShard(next.owns, a.holdUntil.UnixMilli())
 	if a.wal != nil {
 		// The last samples are in the WAL before the handover record.
 		if err := a.batcher.flush(sendCtx); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kube-state-push/kube-state-push/remotewrite"
 	"github.com/kube-state-push/kube-state-push/series"
+	"github.com/kube-state-push/kube-state-push/snapshot"
 	"github.com/kube-state-push/kube-state-push/wal"
 )
 
@@ -385,28 +386,20 @@ func newWALMetrics(reg prometheus.Registerer) *walMetrics {
 	return m
 }
 
-// prevSeries is what the WAL says of a series from before this start.
-type prevSeries struct {
-	labels series.Labels
-	t      int64 // its last timestamp
-	live   bool  // not ended, and seen in or after the last complete resend
-	seen   bool  // produced again since this start
-}
-
 // scanWAL reads the whole WAL once and returns every series in it, by label
 // string, with its last timestamp and whether it was live: its last sample is
 // not a staleness marker and it was sent in or after the last complete resend
 // (which covers every live series), or there is no complete resend at all;
 // a series handed over to another shard is not live. It also returns the last
 // shard assignment recorded ("shard/total"; empty if none).
-func scanWAL(w *wal.WAL) (map[string]*prevSeries, string, error) {
+func scanWAL(w *wal.WAL) (map[string]*snapshot.PrevSeries, string, error) {
 	r, err := w.NewReader(wal.Position{})
 	if err != nil {
 		return nil, "", err
 	}
 	defer r.Close()
 	type seen struct {
-		*prevSeries
+		*snapshot.PrevSeries
 		record int
 		stale  bool
 	}
@@ -437,10 +430,10 @@ func scanWAL(w *wal.WAL) (map[string]*prevSeries, string, error) {
 				k := x.Labels.String()
 				e := all[k]
 				if e == nil {
-					e = &seen{prevSeries: &prevSeries{labels: x.Labels}}
+					e = &seen{PrevSeries: &snapshot.PrevSeries{Labels: x.Labels}}
 					all[k] = e
 				}
-				e.t = max(e.t, x.T)
+				e.T = max(e.T, x.T)
 				e.record = record
 				e.stale = handover || series.IsStaleNaN(x.V)
 			}
@@ -449,10 +442,10 @@ func scanWAL(w *wal.WAL) (map[string]*prevSeries, string, error) {
 	if err := r.Err(); err != nil {
 		return nil, "", err
 	}
-	out := make(map[string]*prevSeries, len(all))
+	out := make(map[string]*snapshot.PrevSeries, len(all))
 	for k, e := range all {
-		e.live = !e.stale && (complete < 0 || e.record >= complete)
-		out[k] = e.prevSeries
+		e.Live = !e.stale && (complete < 0 || e.record >= complete)
+		out[k] = e.PrevSeries
 	}
 	return out, shard, nil
 }

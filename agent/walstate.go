@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/kube-state-push/kube-state-push/series"
+	"github.com/kube-state-push/kube-state-push/snapshot"
 	"github.com/kube-state-push/kube-state-push/wal"
 )
 
@@ -23,7 +24,7 @@ type walState struct {
 	w          *wal.WAL
 	sink       *walSink
 	senders    []*walSender // one per endpoint
-	prev       map[string]*prevSeries
+	prev       map[string]*snapshot.PrevSeries
 	prevShard  string       // the shard assignment prev is from ("" if none recorded)
 	shard      atomic.Value // the current assignment, as "shard/total"
 	metrics    *walMetrics
@@ -55,7 +56,7 @@ func openWAL(cfg *Config, endpoints []*endpoint, reg prometheus.Registerer, logg
 	}
 	live := 0
 	for _, p := range prev {
-		if p.live {
+		if p.Live {
 			live++
 		}
 	}

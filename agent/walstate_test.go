@@ -69,30 +69,10 @@ func TestScanWALLiveSeries(t *testing.T) {
 		t    int64
 	}{{gone, false, 1}, {kept, true, 30}, {ended, false, 40}, {late, true, 50}} {
 		p := prev[c.ls.String()]
-		if p == nil || p.live != c.live || p.t != c.t {
+		if p == nil || p.Live != c.live || p.T != c.t {
 			t.Errorf("%s: %+v, want live=%v t=%d", c.ls, p, c.live, c.t)
 		}
 	}
-}
-
-// A restarted snapshot continues each series' timestamps, and ends the live
-// series no object produces any more.
-func TestSnapshotRestore(t *testing.T) {
-	s, rec, now := newTestSnapshot(t)
-	*now = 1000
-	s.restore(map[string]*prevSeries{
-		lbl("m", "back").String(): {labels: lbl("m", "back"), t: 5000, live: true},
-		lbl("m", "gone").String(): {labels: lbl("m", "gone"), t: 900, live: true},
-		lbl("m", "old").String():  {labels: lbl("m", "old"), t: 800, live: false},
-	})
-	set := s.newSet("pods", nil)
-	s.replace(set, nil)
-	s.apply(set, obj("u", "1", ser("m", 7, "pod", "back")))
-	expect(t, rec, `m{pod="back"} 5001 7`)
-	if n := s.endVanished(); n != 1 {
-		t.Errorf("ended %d series, want 1", n)
-	}
-	expect(t, rec, `m{pod="gone"} 1000 stale`)
 }
 
 // Compaction keeps every transition and staleness marker, thins repeated
