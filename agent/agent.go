@@ -32,10 +32,30 @@ import (
 	"github.com/kube-state-push/kube-state-push/ha"
 	"github.com/kube-state-push/kube-state-push/series"
 	"github.com/kube-state-push/kube-state-push/snapshot"
+	"github.com/kube-state-push/kube-state-push/wal"
+	"github.com/kube-state-push/kube-state-push/walpipe"
 )
 
 // pendingLimit bounds the samples waiting between the snapshot and the queue.
 const pendingLimit = 100_000
+
+// openWAL opens --wal-dir and the pipeline that sends from it to every
+// endpoint.
+func openWAL(cfg *Config, endpoints []*endpoint, reg prometheus.Registerer, logger *slog.Logger) (*walpipe.Pipeline, error) {
+	w, err := wal.Open(cfg.WALDir, wal.Options{Registerer: reg, Logger: logger.With("component", "wal")})
+	if err != nil {
+		return nil, fmt.Errorf("--wal-dir: %w", err)
+	}
+	eps := make([]walpipe.Endpoint, len(endpoints))
+	for i, ep := range endpoints {
+		eps[i] = walpipe.Endpoint{Name: ep.name, Cursor: ep.cursor, Queue: ep.queue}
+	}
+	return walpipe.New(w, walpipe.Options{Dir: cfg.WALDir, MaxSize: cfg.WALMaxSize,
+		CompactResolution: cfg.WALCompactResolution, SyncInterval: cfg.WALSyncInterval}, eps, reg, logger)
+}
+
+// The WAL's writer is one of the batcher's.
+var _ BatchWriter = (*walpipe.Sink)(nil)
 
 // runOnce runs one generation of the pipeline until ctx is done.
 func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
@@ -90,14 +110,14 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	}
 	var writer BatchWriter
 	var fan *fanout
-	var ws *walState
+	var ws *walpipe.Pipeline
 	switch {
 	case cfg.WALDir != "":
 		if ws, err = openWAL(&cfg, eps, reg, logger); err != nil {
 			return err
 		}
-		defer ws.close()
-		writer = ws.sink
+		defer ws.Close()
+		writer = ws.Sink()
 	case len(eps) == 1:
 		logger.Warn("No --wal-dir: samples not yet sent are kept in memory only, and lost on restart")
 		writer = eps[0].queue
@@ -141,29 +161,28 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 		// The WAL backlog passes the same gate: skipped while standby, and
 		// what predates a term that does not continue this replica's is
 		// never sent over the newer samples of another replica.
-		for _, s := range ws.senders {
-			s.admit = gate.admit
-		}
+		ws.SetAdmit(gate.admit)
 	}
 	b := newBatcher(writer, cfg.FlushInterval, cfg.MaxSamplesPerSend, pendingLimit)
 	m := newMetrics(reg, func() float64 { return float64(b.Pending()) })
 	snap := snapshot.New(b, snapshot.NewMetrics(reg))
-	restored := 0
+	restored, prevShard := 0, ""
 	if ws != nil {
-		restored = len(ws.prev)
-		snap.Restore(ws.prev)
-		ws.prev = nil
+		var prev map[string]*snapshot.PrevSeries
+		prev, prevShard = ws.TakeRestored()
+		restored = len(prev)
+		snap.Restore(prev)
 	}
 
 	sm := newShardMetrics(reg)
 	sm.set(assign)
 	if ws != nil {
-		if ws.prevShard != "" && ws.prevShard != assign.String() || ws.prevShard == "" && assign.sharded() && restored > 0 {
+		if prevShard != "" && prevShard != assign.String() || prevShard == "" && assign.sharded() && restored > 0 {
 			logger.Warn("The shard assignment changed since the WAL was written: series of objects deleted meanwhile are not ended (they go stale after 5 minutes)",
-				"before", ws.prevShard, "now", assign.String())
+				"before", prevShard, "now", assign.String())
 			snap.KeepRestored()
 		}
-		ws.setShard(assign)
+		ws.SetShard(assign.String())
 	}
 	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, endpoints: eps, fanout: fan, elector: elector, kick: kick, metrics: m, wal: ws,
 		assign: assign, shardMetrics: sm, reshard: make(chan struct{}, 1)}
@@ -223,9 +242,9 @@ type agent struct {
 	fanout     *fanout // several endpoints without a WAL
 	metrics    *metrics
 	reflectors []func(assignment) *cache.Reflector
-	wal        *walState     // nil without --wal-dir
-	elector    *ha.Elector   // nil unless --ha-mode=leader
-	kick       chan struct{} // asks for a resend now
+	wal        *walpipe.Pipeline // nil without --wal-dir
+	elector    *ha.Elector       // nil unless --ha-mode=leader
+	kick       chan struct{}     // asks for a resend now
 	ready      atomic.Bool
 
 	// Sharding: the assignment the watches run with, the one wanted (the
@@ -273,7 +292,7 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 		sendWG.Go(func() { a.fanout.run(sendCtx) })
 	}
 	if a.wal != nil {
-		sendWG.Go(func() { a.wal.run(sendCtx) })
+		sendWG.Go(func() { a.wal.Run(sendCtx) })
 	}
 	batchWG.Go(func() {
 		if err := a.batcher.Run(sendCtx); err != nil && sendCtx.Err() == nil {
@@ -425,7 +444,7 @@ func (a *agent) resend(ctx, sendCtx context.Context, full bool) (kicked bool) {
 	if err := a.batcher.flush(sendCtx); err != nil {
 		return false
 	}
-	a.wal.resendBegin()
+	a.wal.ResendBegin()
 	send()
 	if ctx.Err() != nil || kicked {
 		return kicked
@@ -433,7 +452,7 @@ func (a *agent) resend(ctx, sendCtx context.Context, full bool) (kicked bool) {
 	if err := a.batcher.flush(sendCtx); err != nil {
 		return false
 	}
-	a.wal.resendEnd()
+	a.wal.ResendEnd()
 	return false
 }
 
@@ -478,7 +497,7 @@ func (a *agent) listenTelemetry(reg *prometheus.Registry) (*http.Server, error) 
 			msg, code = "waiting for the first full push to the receiver", http.StatusServiceUnavailable
 		}
 		if a.wal != nil {
-			msg += "\n" + a.wal.status()
+			msg += "\n" + a.wal.Status()
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(code)

@@ -260,42 +260,6 @@ func uidIn(t *testing.T, prefix string, shard, total int) string {
 	return ""
 }
 
-// After a reshard, the WAL's handover record tells a restart that the series
-// handed over are not live: nothing ends them. The last assignment is read back.
-func TestScanWALHandover(t *testing.T) {
-	w := openTestWAL(t, 0)
-	moved, kept := lbl("m", "moved"), lbl("m", "kept")
-	appendMarker(t, w, recResendBegin)
-	if _, err := w.Append(append([]byte{recShard}, "0/1"...)); err != nil {
-		t.Fatal(err)
-	}
-	appendSamples(t, w, series.Sample{Labels: moved, T: 10, V: 1}, series.Sample{Labels: kept, T: 10, V: 1})
-	appendMarker(t, w, recResendEnd)
-	appendSamples(t, w, series.Sample{Labels: moved, T: 20, V: 1})
-	if _, err := w.Append(encodeHandover([]series.Sample{{Labels: moved, T: 20, V: 1}}, nil)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Append(append([]byte{recShard}, "0/2"...)); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Sync(); err != nil {
-		t.Fatal(err)
-	}
-	prev, shard, err := scanWAL(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if shard != "0/2" {
-		t.Errorf("assignment %q, want 0/2", shard)
-	}
-	if p := prev[moved.String()]; p == nil || p.Live || p.T != 20 {
-		t.Errorf("moved: %+v, want not live, t=20", p)
-	}
-	if p := prev[kept.String()]; p == nil || !p.Live {
-		t.Errorf("kept: %+v, want live", p)
-	}
-}
-
 // A running agent follows a change of the assignment: its watches restart with
 // the new filter, the objects that left are handed over, and those gained are
 // sent after the handover delay.

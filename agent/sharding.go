@@ -267,8 +267,8 @@ func (a *agent) changeShard(sendCtx context.Context, next assignment) {
 		if err := a.batcher.flush(sendCtx); err != nil {
 			a.logger.Warn("Handing samples on before a reshard failed", "err", err)
 		}
-		a.wal.handover(last)
-		a.wal.setShard(next)
+		a.wal.Handover(last)
+		a.wal.SetShard(next.String())
 	}
 	a.shardMetrics.set(next)
 	a.shardMetrics.reshards.Inc()

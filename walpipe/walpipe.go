@@ -1,4 +1,4 @@
-package agent
+package walpipe
 
 import (
 	"context"
@@ -16,10 +16,24 @@ import (
 	"github.com/kube-state-push/kube-state-push/wal"
 )
 
-// walSink is the BatchWriter in front of the WAL: every batch is appended and
-// made durable (one fsync per batch: the batcher hands one batch per flush)
-// before a sender may read it.
-type walSink struct {
+// Queue is what a sender feeds: the remote-write queue of one endpoint
+// (*remotewrite.Queue). A sender hands it the samples of each record in WAL
+// order, and moves its cursor past a record once the queue has reached the
+// mark taken after it.
+type Queue interface {
+	// WriteBatch blocks until the queue has taken the batch or ctx is done.
+	WriteBatch(ctx context.Context, batch []series.Sample) error
+	// Mark returns the queue's position after everything written so far.
+	Mark() remotewrite.Mark
+	// Reached reports whether everything before m was sent (2xx) or
+	// definitively dropped.
+	Reached(m remotewrite.Mark) bool
+}
+
+// Sink is the writer in front of the WAL (the agent's BatchWriter): every
+// batch is appended and made durable (one fsync per batch: the batcher hands
+// one batch per flush) before a sender may read it.
+type Sink struct {
 	w       *wal.WAL
 	logger  *slog.Logger
 	metrics *walMetrics
@@ -32,14 +46,14 @@ type walSink struct {
 }
 
 // position returns the position after the last record appended.
-func (s *walSink) position() wal.Position {
+func (s *Sink) position() wal.Position {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.last
 }
 
 // syncIfNeeded makes durable what an append left unsynced (a failed sync).
-func (s *walSink) syncIfNeeded() {
+func (s *Sink) syncIfNeeded() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.unsynced && s.w.Sync() == nil {
@@ -47,9 +61,8 @@ func (s *walSink) syncIfNeeded() {
 	}
 }
 
-var _ BatchWriter = (*walSink)(nil)
-
-func (s *walSink) WriteBatch(_ context.Context, batch []series.Sample) error {
+// WriteBatch appends batch as one record and syncs it.
+func (s *Sink) WriteBatch(_ context.Context, batch []series.Sample) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.buf = encodeSamples(batch, s.buf)
@@ -57,16 +70,16 @@ func (s *walSink) WriteBatch(_ context.Context, batch []series.Sample) error {
 }
 
 // marker appends a resend marker record.
-func (s *walSink) marker(typ byte) error { return s.record([]byte{typ}) }
+func (s *Sink) marker(typ byte) error { return s.record([]byte{typ}) }
 
 // record appends a record that is not sent (a marker, a handover).
-func (s *walSink) record(rec []byte) error {
+func (s *Sink) record(rec []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.appendLocked(rec)
 }
 
-func (s *walSink) appendLocked(rec []byte) error {
+func (s *Sink) appendLocked(rec []byte) error {
 	pos, err := s.w.Append(rec)
 	if err != nil {
 		return fmt.Errorf("wal append: %w", err)
@@ -83,7 +96,7 @@ func (s *walSink) appendLocked(rec []byte) error {
 }
 
 // Flush waits until every sender has delivered everything appended so far.
-func (s *walSink) Flush(ctx context.Context) error {
+func (s *Sink) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	target := s.last
 	s.mu.Unlock()
@@ -102,7 +115,7 @@ type walSender struct {
 	name    string
 	cursor  string
 	w       *wal.WAL
-	queue   *remotewrite.Queue
+	queue   Queue
 	logger  *slog.Logger
 	metrics *walMetrics
 
@@ -133,7 +146,7 @@ type inflight struct {
 	bytes  int64
 }
 
-func newWALSender(name, cursor string, w *wal.WAL, q *remotewrite.Queue, m *walMetrics, logger *slog.Logger) (*walSender, error) {
+func newWALSender(name, cursor string, w *wal.WAL, q Queue, m *walMetrics, logger *slog.Logger) (*walSender, error) {
 	pos, _, err := w.LoadCursor(cursor)
 	if err != nil {
 		return nil, fmt.Errorf("load wal cursor %s: %w", name, err)

@@ -1,4 +1,4 @@
-package agent
+package walpipe
 
 import (
 	"fmt"
@@ -98,7 +98,7 @@ func TestCompaction(t *testing.T) {
 		t.Fatalf("only %d segments; the test wants many", n)
 	}
 	sender := &walSender{}
-	ws := &walState{w: w, senders: []*walSender{sender}, metrics: newWALMetrics(nil), logger: slog.New(slog.DiscardHandler),
+	ws := &Pipeline{w: w, senders: []*walSender{sender}, metrics: newWALMetrics(nil), logger: slog.New(slog.DiscardHandler),
 		resolution: 4 * time.Minute, completeBegin: wal.Position{Segment: end.Segment}}
 	before := w.Size()
 	ws.compact()
@@ -176,7 +176,7 @@ func TestDropOldest(t *testing.T) {
 	for i := range int64(300) {
 		appendSamples(t, w, series.Sample{Labels: ls, T: i, V: float64(i)})
 	}
-	ws := &walState{w: w, senders: []*walSender{{}}, metrics: newWALMetrics(nil), logger: slog.New(slog.DiscardHandler),
+	ws := &Pipeline{w: w, senders: []*walSender{{}}, metrics: newWALMetrics(nil), logger: slog.New(slog.DiscardHandler),
 		maxSize: w.Size() / 2}
 	inFirst := ws.countSamples(w.Segments()[0])
 	ws.dropOldest()
@@ -221,7 +221,7 @@ func BenchmarkWALSendPath(b *testing.B) {
 			T:      1_700_000_000_000 + int64(i), V: 1,
 		})
 	}
-	sink := &walSink{w: w, metrics: newWALMetrics(nil)}
+	sink := &Sink{w: w, metrics: newWALMetrics(nil)}
 	r, err := w.NewReader(wal.Position{})
 	if err != nil {
 		b.Fatal(err)
@@ -243,4 +243,40 @@ func BenchmarkWALSendPath(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(batch))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 	b.ReportMetric(float64(bytes)/float64(len(batch)), "bytes/sample")
+}
+
+// After a reshard, the WAL's handover record tells a restart that the series
+// handed over are not live: nothing ends them. The last assignment is read back.
+func TestScanWALHandover(t *testing.T) {
+	w := openTestWAL(t, 0)
+	moved, kept := lbl("m", "moved"), lbl("m", "kept")
+	appendMarker(t, w, recResendBegin)
+	if _, err := w.Append(append([]byte{recShard}, "0/1"...)); err != nil {
+		t.Fatal(err)
+	}
+	appendSamples(t, w, series.Sample{Labels: moved, T: 10, V: 1}, series.Sample{Labels: kept, T: 10, V: 1})
+	appendMarker(t, w, recResendEnd)
+	appendSamples(t, w, series.Sample{Labels: moved, T: 20, V: 1})
+	if _, err := w.Append(encodeHandover([]series.Sample{{Labels: moved, T: 20, V: 1}}, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Append(append([]byte{recShard}, "0/2"...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	prev, shard, err := scanWAL(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shard != "0/2" {
+		t.Errorf("assignment %q, want 0/2", shard)
+	}
+	if p := prev[moved.String()]; p == nil || p.Live || p.T != 20 {
+		t.Errorf("moved: %+v, want not live, t=20", p)
+	}
+	if p := prev[kept.String()]; p == nil || !p.Live {
+		t.Errorf("kept: %+v, want live", p)
+	}
 }
