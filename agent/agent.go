@@ -30,13 +30,40 @@ import (
 
 	ksp "github.com/kube-state-push/kube-state-push/collectors"
 	"github.com/kube-state-push/kube-state-push/ha"
+	"github.com/kube-state-push/kube-state-push/rwconfig"
 	"github.com/kube-state-push/kube-state-push/series"
+	"github.com/kube-state-push/kube-state-push/snapshot"
+	"github.com/kube-state-push/kube-state-push/wal"
+	"github.com/kube-state-push/kube-state-push/walpipe"
 )
 
 // pendingLimit bounds the samples waiting between the snapshot and the queue.
 const pendingLimit = 100_000
 
-// runOnce runs one generation of the pipeline until ctx is done.
+// openWAL opens --wal-dir and the pipeline that sends from it to every
+// endpoint.
+func openWAL(cfg *Config, endpoints []*endpoint, reg prometheus.Registerer, logger *slog.Logger) (*walpipe.Pipeline, error) {
+	w, err := wal.Open(cfg.WALDir, wal.Options{Registerer: reg, Logger: logger.With("component", "wal")})
+	if err != nil {
+		return nil, fmt.Errorf("--wal-dir: %w", err)
+	}
+	eps := make([]walpipe.Endpoint, len(endpoints))
+	for i, ep := range endpoints {
+		eps[i] = walpipe.Endpoint{Name: ep.name, Cursor: ep.cursor, Queue: ep.queue}
+	}
+	return walpipe.New(w, walpipe.Options{Dir: cfg.WALDir, MaxSize: cfg.WALMaxSize,
+		CompactResolution: cfg.WALCompactResolution, SyncInterval: cfg.WALSyncInterval}, eps, reg, logger)
+}
+
+// The WAL's writer is one of the batcher's.
+var _ BatchWriter = (*walpipe.Sink)(nil)
+
+// runOnce runs one generation of the pipeline until ctx is done. It builds
+// the pipeline in the order the data flows, from the apiserver to the
+// receivers' queues and back up: the client and the shard assignment, the
+// remote-write endpoints, the sink in front of them (WAL, queue or fan-out),
+// the HA gate, the batcher and the snapshot, then one reflector per
+// resource and namespace.
 func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	logger := cfg.Logger
 	if logger == nil {
@@ -54,153 +81,229 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	if err != nil {
 		return err
 	}
-	restCfg, err := restConfig(cfg.Kubeconfig, cfg.Version)
+	client, err := connect(ctx, &cfg, logger)
 	if err != nil {
 		return err
 	}
-	client, err := kubernetes.NewForConfig(restCfg)
+	assign, stsName, err := initialAssignment(ctx, &cfg, client)
 	if err != nil {
-		return &ConfigError{Err: fmt.Errorf("kubernetes client: %w", err)}
-	}
-	if err := checkAPIServer(ctx, client, restCfg.Host); err != nil {
 		return err
-	}
-	klog.SetSlogLogger(logger.With("component", "client-go"))
-	assign := assignment{shard: cfg.Shard, total: cfg.TotalShards}
-	var stsName string
-	if cfg.Pod != "" {
-		if stsName, assign, err = autoShard(ctx, client, cfg.PodNamespace, cfg.Pod); err != nil {
-			return err
-		}
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	rm.register(reg)
+	eps, err := buildEndpoints(ctx, &cfg, rwEndpoints, reg, logger)
+	if err != nil {
+		return err
+	}
+	out, err := buildSink(&cfg, eps, reg, logger)
+	if err != nil {
+		return err
+	}
+	if out.wal != nil {
+		defer out.wal.Close()
+	}
+	elector, kick, err := startHA(&cfg, client, assign, &out, eps, reg, logger)
+	if err != nil {
+		return err
+	}
+	b := newBatcher(out.writer, cfg.FlushInterval, cfg.MaxSamplesPerSend, pendingLimit)
+	m := newMetrics(reg, func() float64 { return float64(b.Pending()) })
+	snap := snapshot.New(b, snapshot.NewMetrics(reg))
+	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, endpoints: eps, fanout: out.fan, elector: elector, kick: kick, metrics: m, wal: out.wal,
+		assign: assign, shardMetrics: newShardMetrics(reg), reshard: make(chan struct{}, 1)}
+	a.restore()
+	a.startSharding(client, stsName)
+	a.reflectors = startReflectors(&cfg, client, resources, opts, snap, m, logger)
+	logStarting(ctx, &cfg, rwEndpoints, len(resources), len(a.reflectors), logger)
+	return a.run(ctx, reg)
+}
 
-	external := externalLabels(&cfg)
+// connect returns the apiserver's client, once the apiserver answers, and
+// sends client-go's logs to the agent's logger.
+func connect(ctx context.Context, cfg *Config, logger *slog.Logger) (kubernetes.Interface, error) {
+	restCfg, err := restConfig(cfg.Kubeconfig, cfg.Version)
+	if err != nil {
+		return nil, err
+	}
+	client, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return nil, &ConfigError{Err: fmt.Errorf("kubernetes client: %w", err)}
+	}
+	if err := checkAPIServer(ctx, client, restCfg.Host); err != nil {
+		return nil, err
+	}
+	klog.SetSlogLogger(logger.With("component", "client-go"))
+	return client, nil
+}
+
+// initialAssignment returns the shard assignment to start with: the flags',
+// or with --pod the pod's ordinal among its StatefulSet's replicas, and that
+// StatefulSet.
+func initialAssignment(ctx context.Context, cfg *Config, client kubernetes.Interface) (assignment, string, error) {
+	if cfg.Pod == "" {
+		return assignment{shard: cfg.Shard, total: cfg.TotalShards}, "", nil
+	}
+	sts, assign, err := autoShard(ctx, client, cfg.PodNamespace, cfg.Pod)
+	return assign, sts, err
+}
+
+// buildEndpoints returns the queue of every remote-write endpoint.
+func buildEndpoints(ctx context.Context, cfg *Config, rwEndpoints []rwconfig.Endpoint, reg prometheus.Registerer,
+	logger *slog.Logger) ([]*endpoint, error) {
+	external := externalLabels(cfg)
 	var eps []*endpoint
 	for _, ep := range rwEndpoints {
 		e, err := newEndpoint(ctx, ep, external, cfg.Version, reg, logger)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		eps = append(eps, e)
 	}
-	var writer BatchWriter
-	var fan *fanout
-	var ws *walState
-	switch {
-	case cfg.WALDir != "":
-		if ws, err = openWAL(&cfg, eps, reg, logger); err != nil {
-			return err
+	return eps, nil
+}
+
+// sink is what the batcher writes to, and what runs behind it.
+type sink struct {
+	writer BatchWriter
+	wal    *walpipe.Pipeline // with --wal-dir
+	fan    *fanout           // several endpoints without a WAL
+}
+
+// buildSink returns the writer in front of the queues: the WAL with
+// --wal-dir, else the one queue, else a fan-out to every queue.
+func buildSink(cfg *Config, eps []*endpoint, reg prometheus.Registerer, logger *slog.Logger) (sink, error) {
+	if cfg.WALDir != "" {
+		ws, err := openWAL(cfg, eps, reg, logger)
+		if err != nil {
+			return sink{}, err
 		}
-		defer ws.close()
-		writer = ws.sink
-	case len(eps) == 1:
-		logger.Warn("No --wal-dir: samples not yet sent are kept in memory only, and lost on restart")
-		writer = eps[0].queue
-	default:
-		logger.Warn("No --wal-dir: samples not yet sent are kept in memory only, and lost on restart")
-		fan = newFanout(eps, reg, logger)
-		writer = fan
+		return sink{writer: ws.Sink(), wal: ws}, nil
 	}
-	var gate *leaderGate
-	var elector *ha.Elector
+	logger.Warn("No --wal-dir: samples not yet sent are kept in memory only, and lost on restart")
+	if len(eps) == 1 {
+		return sink{writer: eps[0].queue}, nil
+	}
+	fan := newFanout(eps, reg, logger)
+	return sink{writer: fan, fan: fan}, nil
+}
+
+// startHA puts, with --ha-mode=leader, the leader gate in front of out's
+// writer and the WAL's senders, and returns the elector (run once the
+// initial lists are applied) and the channel on which a new leader asks for a
+// resend. Without it, it returns no elector and a channel nobody signals.
+func startHA(cfg *Config, client kubernetes.Interface, assign assignment, out *sink, eps []*endpoint,
+	reg prometheus.Registerer, logger *slog.Logger) (*ha.Elector, chan struct{}, error) {
 	kick := make(chan struct{}, 1)
-	if cfg.haMode() == ha.ModeLeader {
-		gate = newLeaderGate(writer, reg)
-		writer = gate
-		hc := cfg.HA
-		hc.Registerer = reg
-		if cfg.sharded() {
-			// The replicas of one shard compete for that shard's Lease.
-			hc.LeaseName = ha.ShardLeaseName(hc.LeaseName, assign.shard)
-		}
-		hc.OnStartedLeading = func(t *ha.Term) {
-			gate.term.Store(t)
-			select { // a new leader resends every live series at once
-			case kick <- struct{}{}:
-			default:
-			}
-		}
-		hc.OnStoppedLeading = func() {
-			gate.term.Store(nil)
-			// What was queued as leader must not land after the new leader's
-			// samples: drop it, counted (reason not_leader).
-			for _, ep := range eps {
-				ep.queue.Discard("not_leader")
-			}
-		}
-		if elector, err = ha.New(client, hc, logger.With("component", "ha")); err != nil {
-			return &ConfigError{Err: fmt.Errorf("--ha-mode=leader: %w", err)}
+	if cfg.haMode() != ha.ModeLeader {
+		return nil, kick, nil
+	}
+	gate := newLeaderGate(out.writer, reg)
+	out.writer = gate
+	hc := cfg.HA
+	hc.Registerer = reg
+	if cfg.sharded() {
+		// The replicas of one shard compete for that shard's Lease.
+		hc.LeaseName = ha.ShardLeaseName(hc.LeaseName, assign.shard)
+	}
+	hc.OnStartedLeading = func(t *ha.Term) {
+		gate.term.Store(t)
+		select { // a new leader resends every live series at once
+		case kick <- struct{}{}:
+		default:
 		}
 	}
-	if ws != nil && gate != nil {
+	hc.OnStoppedLeading = func() {
+		gate.term.Store(nil)
+		// What was queued as leader must not land after the new leader's
+		// samples: drop it, counted (reason not_leader).
+		for _, ep := range eps {
+			ep.queue.Discard("not_leader")
+		}
+	}
+	elector, err := ha.New(client, hc, logger.With("component", "ha"))
+	if err != nil {
+		return nil, nil, &ConfigError{Err: fmt.Errorf("--ha-mode=leader: %w", err)}
+	}
+	if out.wal != nil {
 		// The WAL backlog passes the same gate: skipped while standby, and
 		// what predates a term that does not continue this replica's is
 		// never sent over the newer samples of another replica.
-		for _, s := range ws.senders {
-			s.admit = gate.admit
-		}
+		out.wal.SetAdmit(gate.admit)
 	}
-	b := newBatcher(writer, cfg.FlushInterval, cfg.MaxSamplesPerSend, pendingLimit)
-	m := newMetrics(reg, func() float64 { return float64(b.Pending()) })
-	snap := NewSnapshot(b, m)
-	restored := 0
-	if ws != nil {
-		restored = len(ws.prev)
-		snap.restore(ws.prev)
-		ws.prev = nil
-	}
+	return elector, kick, nil
+}
 
-	sm := newShardMetrics(reg)
-	sm.set(assign)
-	if ws != nil {
-		if ws.prevShard != "" && ws.prevShard != assign.String() || ws.prevShard == "" && assign.sharded() && restored > 0 {
-			logger.Warn("The shard assignment changed since the WAL was written: series of objects deleted meanwhile are not ended (they go stale after 5 minutes)",
-				"before", ws.prevShard, "now", assign.String())
-			snap.keepRestored()
-		}
-		ws.setShard(assign)
+// restore gives the snapshot what the WAL knew from before this start, and
+// records the assignment in the WAL. When the assignment changed since the
+// WAL was written, a series of the previous run that no object produces may
+// have moved to another shard rather than ended: none is ended then.
+func (a *agent) restore() {
+	if a.wal == nil {
+		return
 	}
-	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, endpoints: eps, fanout: fan, elector: elector, kick: kick, metrics: m, wal: ws,
-		assign: assign, shardMetrics: sm, reshard: make(chan struct{}, 1)}
-	if cfg.Pod != "" {
+	prev, prevShard := a.wal.TakeRestored()
+	a.snap.Restore(prev)
+	if prevShard != "" && prevShard != a.assign.String() || prevShard == "" && a.assign.sharded() && len(prev) > 0 {
+		a.logger.Warn("The shard assignment changed since the WAL was written: series of objects deleted meanwhile are not ended (they go stale after 5 minutes)",
+			"before", prevShard, "now", a.assign.String())
+		a.snap.KeepRestored()
+	}
+	a.wal.SetShard(a.assign.String())
+}
+
+// startSharding publishes the assignment and, with --pod, holds the first
+// list for the handover and follows the StatefulSet's replicas.
+func (a *agent) startSharding(client kubernetes.Interface, stsName string) {
+	a.shardMetrics.set(a.assign)
+	if a.cfg.Pod != "" {
 		// A new pod's objects come from other shards: hold them for the handover.
-		a.holdUntil = time.Now().Add(cfg.ShardHandoverDelay)
-		snap.setShard(assign, a.holdUntil.UnixMilli())
-		ord := assign.shard
-		a.stsWatch = watchStatefulSet(client, cfg.PodNamespace, stsName, func(n int) {
+		a.holdUntil = time.Now().Add(a.cfg.ShardHandoverDelay)
+		a.snap.SetShard(a.assign.owns, a.holdUntil.UnixMilli())
+		ord := a.assign.shard
+		a.stsWatch = watchStatefulSet(client, a.cfg.PodNamespace, stsName, func(n int) {
 			a.wantShard(assignment{shard: ord, total: n})
 		})
 	}
-	if assign.sharded() {
-		logShard(logger, "Sharding", assign, cfg.ShardHandoverDelay)
+	if a.assign.sharded() {
+		logShard(a.logger, "Sharding", a.assign, a.cfg.ShardHandoverDelay)
 	}
+}
 
-	namespaces, fieldSelector := watchNamespaces(&cfg)
+// startReflectors returns, per resource and namespace watched, the maker of
+// its reflector for an assignment (runWatches makes them again on a
+// reshard), with the set each feeds in the snapshot.
+func startReflectors(cfg *Config, client kubernetes.Interface, resources []ksp.Resource, opts func(ksp.Resource) ksp.Options,
+	snap *snapshot.Snapshot, m *metrics, logger *slog.Logger) []func(assignment) *cache.Reflector {
+	var out []func(assignment) *cache.Reflector
+	namespaces, fieldSelector := watchNamespaces(cfg)
 	for _, r := range resources {
 		watched, selector := []string{metav1.NamespaceAll}, ""
 		if r.Namespaced() {
 			watched, selector = namespaces, fieldSelector
 		}
 		gen := r.NewGenerator(opts(r))
-		expo := newSetExposition(gen)
+		expo := snapshot.NewExposition(gen)
 		for _, ns := range watched {
 			store := newReflectorStore(snap, r, m, logger)
-			snap.describeSet(store.set, expo)
+			snap.DescribeSet(store.set, expo)
 			lw := wrapListWatch(r.ListWatch(client, ns), m, r.Name(), selector, cfg.UseAPIServerCache)
 			name := r.Name()
 			if ns != "" {
 				name += "/" + ns
 			}
-			a.reflectors = append(a.reflectors, func(as assignment) *cache.Reflector {
+			out = append(out, func(as assignment) *cache.Reflector {
 				return newObjectReflector(shardListWatch(lw, as), client, gen, store,
 					cache.ReflectorOptions{Name: name, TypeDescription: r.Name()})
 			})
 		}
 	}
+	return out
+}
+
+// logStarting warns of receivers that cannot be reached, then logs what runs.
+func logStarting(ctx context.Context, cfg *Config, rwEndpoints []rwconfig.Endpoint, resources, watches int, logger *slog.Logger) {
 	for _, ep := range rwEndpoints {
 		warnIfUnreachable(ctx, ep.URL, logger.With("endpoint", ep.Name))
 	}
@@ -208,23 +311,22 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	for i, ep := range rwEndpoints {
 		shown[i] = ep.String()
 	}
-	logger.Info("Starting", "version", cfg.Version, "resources", len(resources), "watches", len(a.reflectors),
-		"remote_write", shown, "external_labels", series.FromPairs(external).String())
-	return a.run(ctx, reg)
+	logger.Info("Starting", "version", cfg.Version, "resources", resources, "watches", watches,
+		"remote_write", shown, "external_labels", series.FromPairs(externalLabels(cfg)).String())
 }
 
 type agent struct {
 	cfg        Config
 	logger     *slog.Logger
-	snap       *Snapshot
+	snap       *snapshot.Snapshot
 	batcher    *batcher
 	endpoints  []*endpoint
 	fanout     *fanout // several endpoints without a WAL
 	metrics    *metrics
 	reflectors []func(assignment) *cache.Reflector
-	wal        *walState     // nil without --wal-dir
-	elector    *ha.Elector   // nil unless --ha-mode=leader
-	kick       chan struct{} // asks for a resend now
+	wal        *walpipe.Pipeline // nil without --wal-dir
+	elector    *ha.Elector       // nil unless --ha-mode=leader
+	kick       chan struct{}     // asks for a resend now
 	ready      atomic.Bool
 
 	// Sharding: the assignment the watches run with, the one wanted (the
@@ -272,7 +374,7 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 		sendWG.Go(func() { a.fanout.run(sendCtx) })
 	}
 	if a.wal != nil {
-		sendWG.Go(func() { a.wal.run(sendCtx) })
+		sendWG.Go(func() { a.wal.Run(sendCtx) })
 	}
 	batchWG.Go(func() {
 		if err := a.batcher.Run(sendCtx); err != nil && sendCtx.Err() == nil {
@@ -338,7 +440,7 @@ func (a *agent) waitReady(ctx, sendCtx, electCtx context.Context, electWG *sync.
 		case <-t.C:
 		}
 	}
-	if n := a.snap.endVanished(); n > 0 {
+	if n := a.snap.EndVanished(); n > 0 {
 		a.logger.Info("Ended the series of objects deleted while the agent was down", "series", n)
 	}
 	if a.elector != nil {
@@ -370,16 +472,16 @@ func (a *agent) waitReady(ctx, sendCtx, electCtx context.Context, electWG *sync.
 // runtime would return it only over minutes.
 func freeStartupMemory() { debug.FreeOSMemory() }
 
-// unbornLoop sends the new workloads whose wait is over (see object.unborn).
+// unbornLoop sends the new workloads whose wait is over (Snapshot.ReleaseUnborn).
 func (a *agent) unbornLoop(ctx context.Context) {
-	t := time.NewTicker(unbornSettle / 10)
+	t := time.NewTicker(snapshot.ReleaseUnbornEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			a.snap.releaseUnborn()
+			a.snap.ReleaseUnborn()
 		}
 	}
 }
@@ -424,7 +526,7 @@ func (a *agent) resend(ctx, sendCtx context.Context, full bool) (kicked bool) {
 	if err := a.batcher.flush(sendCtx); err != nil {
 		return false
 	}
-	a.wal.resendBegin()
+	a.wal.ResendBegin()
 	send()
 	if ctx.Err() != nil || kicked {
 		return kicked
@@ -432,7 +534,7 @@ func (a *agent) resend(ctx, sendCtx context.Context, full bool) (kicked bool) {
 	if err := a.batcher.flush(sendCtx); err != nil {
 		return false
 	}
-	a.wal.resendEnd()
+	a.wal.ResendEnd()
 	return false
 }
 
@@ -477,7 +579,7 @@ func (a *agent) listenTelemetry(reg *prometheus.Registry) (*http.Server, error) 
 			msg, code = "waiting for the first full push to the receiver", http.StatusServiceUnavailable
 		}
 		if a.wal != nil {
-			msg += "\n" + a.wal.status()
+			msg += "\n" + a.wal.Status()
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(code)

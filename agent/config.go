@@ -117,7 +117,8 @@ func configErrorf(format string, args ...any) error {
 	return &ConfigError{Err: fmt.Errorf(format, args...)}
 }
 
-// validate checks c and returns the resources it names.
+// validate checks c and returns the resources it names. The checks run in
+// the order of the data path, and the first that fails is the error.
 func (c *Config) validate() ([]collectors.Resource, error) {
 	names := c.Resources
 	if len(names) == 0 {
@@ -127,18 +128,38 @@ func (c *Config) validate() ([]collectors.Resource, error) {
 	if err != nil {
 		return nil, &ConfigError{Err: fmt.Errorf("--resources: %w", err)}
 	}
+	for _, check := range []func() error{
+		c.validateRemoteWriteURL, c.validateIntervals, c.validateSharding, c.validateHA, c.validateOutput, c.validateNamespaces,
+	} {
+		if err := check(); err != nil {
+			return nil, err
+		}
+	}
+	c.Namespaces = slices.Compact(slices.Sorted(slices.Values(c.Namespaces)))
+	return resources, nil
+}
+
+// validateRemoteWriteURL checks that there is somewhere to send to, and that
+// --remote-write-url is an http(s) URL.
+func (c *Config) validateRemoteWriteURL() error {
 	if c.RemoteWriteURL == "" && len(c.RemoteWrite.RemoteWrite) == 0 {
-		return nil, configErrorf("--remote-write-url is required (or remote_write in --config)")
+		return configErrorf("--remote-write-url is required (or remote_write in --config)")
 	}
 	if c.RemoteWriteURL != "" {
 		u, err := url.Parse(c.RemoteWriteURL)
 		if err != nil {
-			return nil, configErrorf("--remote-write-url: %w", errors.Unwrap(err))
+			return configErrorf("--remote-write-url: %w", errors.Unwrap(err))
 		}
 		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, configErrorf("--remote-write-url %q: want an http:// or https:// URL with a host", u.Redacted())
+			return configErrorf("--remote-write-url %q: want an http:// or https:// URL with a host", u.Redacted())
 		}
 	}
+	return nil
+}
+
+// validateIntervals checks the durations and sizes of the send path and,
+// with --wal-dir, of the WAL.
+func (c *Config) validateIntervals() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
@@ -149,54 +170,67 @@ func (c *Config) validate() ([]collectors.Resource, error) {
 		{"--remote-timeout", c.RemoteTimeout},
 	} {
 		if d.v <= 0 {
-			return nil, configErrorf("%s must be positive, got %s", d.name, d.v)
+			return configErrorf("%s must be positive, got %s", d.name, d.v)
 		}
 	}
-	if c.WALDir != "" {
-		if c.WALSyncInterval <= 0 {
-			return nil, configErrorf("--wal-sync-interval must be positive, got %s", c.WALSyncInterval)
-		}
-		if c.WALCompactResolution <= 0 {
-			return nil, configErrorf("--wal-compact-resolution must be positive, got %s", c.WALCompactResolution)
-		}
-		if c.WALMaxSize < 0 {
-			return nil, configErrorf("--wal-max-size must not be negative")
-		}
+	if c.WALDir == "" {
+		return nil
 	}
-	if err := c.validateSharding(); err != nil {
-		return nil, err
+	if c.WALSyncInterval <= 0 {
+		return configErrorf("--wal-sync-interval must be positive, got %s", c.WALSyncInterval)
 	}
+	if c.WALCompactResolution <= 0 {
+		return configErrorf("--wal-compact-resolution must be positive, got %s", c.WALCompactResolution)
+	}
+	if c.WALMaxSize < 0 {
+		return configErrorf("--wal-max-size must not be negative")
+	}
+	return nil
+}
+
+// validateHA checks --ha-mode against sharding, and the settings of the mode.
+func (c *Config) validateHA() error {
 	if err := ha.ValidateMode(c.haMode(), c.sharded()); err != nil {
-		return nil, &ConfigError{Err: fmt.Errorf("--ha-mode: %w", err)}
+		return &ConfigError{Err: fmt.Errorf("--ha-mode: %w", err)}
 	}
 	if c.haMode() == ha.ModeLeader {
 		if err := c.HA.Validate(); err != nil {
-			return nil, &ConfigError{Err: fmt.Errorf("--ha-mode=leader: %w", err)}
+			return &ConfigError{Err: fmt.Errorf("--ha-mode=leader: %w", err)}
 		}
 	}
 	if c.haMode() == ha.ModeReplicaLabels {
 		if _, err := ha.ReplicaLabels(c.HAReplica); err != nil {
-			return nil, &ConfigError{Err: fmt.Errorf("--ha-mode=replica-labels: %w", err)}
+			return &ConfigError{Err: fmt.Errorf("--ha-mode=replica-labels: %w", err)}
 		}
 	}
+	return nil
+}
+
+// validateOutput checks what the series are sent or served with: the job
+// and instance labels, --metrics-address and the request size.
+func (c *Config) validateOutput() error {
 	for _, l := range []struct{ flag, v string }{{"--job", c.Job}, {"--instance", c.Instance}} {
 		if !utf8.ValidString(l.v) {
-			return nil, configErrorf("%s: the value is not valid UTF-8", l.flag)
+			return configErrorf("%s: the value is not valid UTF-8", l.flag)
 		}
 	}
 	if err := validateAddress("--metrics-address", c.MetricsAddress); err != nil {
-		return nil, err
+		return err
 	}
 	if c.MaxSamplesPerSend <= 0 {
-		return nil, configErrorf("--max-samples-per-send must be positive, got %d", c.MaxSamplesPerSend)
+		return configErrorf("--max-samples-per-send must be positive, got %d", c.MaxSamplesPerSend)
 	}
+	return nil
+}
+
+// validateNamespaces refuses an empty namespace name in either list.
+func (c *Config) validateNamespaces() error {
 	for _, ns := range append(slices.Clone(c.Namespaces), c.NamespacesDenylist...) {
 		if ns == "" {
-			return nil, configErrorf("--namespaces: empty namespace name")
+			return configErrorf("--namespaces: empty namespace name")
 		}
 	}
-	c.Namespaces = slices.Compact(slices.Sorted(slices.Values(c.Namespaces)))
-	return resources, nil
+	return nil
 }
 
 func (c *Config) validateSharding() error {

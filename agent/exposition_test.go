@@ -23,7 +23,9 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
+	"github.com/kube-state-push/kube-state-push/internal/fixtures"
 	"github.com/kube-state-push/kube-state-push/series"
+	"github.com/kube-state-push/kube-state-push/snapshot"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -50,8 +52,8 @@ func checkGolden(t *testing.T, name, got string) {
 	}
 }
 
-func newExpoSnapshot() *Snapshot {
-	return NewSnapshot(&discard{}, newMetrics(nil, func() float64 { return 0 }))
+func newExpoSnapshot() *snapshot.Snapshot {
+	return snapshot.New(&discard{}, nil)
 }
 
 // handSeries builds one series of a hand-made object: the family labels in
@@ -88,11 +90,11 @@ func handObject(uid string, base []series.Label, ss func(base *[]series.Label) [
 // and one beyond KSM's, family labels in generator order with empty values,
 // escaped label values, value formats, several sets of one resource, and
 // resources written in name order (one without objects has no headers).
-func widgetSnapshot() *Snapshot {
+func widgetSnapshot() *snapshot.Snapshot {
 	s := newExpoSnapshot()
-	widgets := &setExposition{
-		base: []string{"namespace", "widget", "uid"},
-		families: []collectors.FamilyInfo{
+	widgets := &snapshot.Exposition{
+		Base: []string{"namespace", "widget", "uid"},
+		Families: []collectors.FamilyInfo{
 			{Name: "kube_widget_info", Help: "Information about widget.", Type: collectors.Gauge, Stability: collectors.Stable},
 			{Name: "kube_widget_ports", Help: "(Deprecated since v2.14.0) Ports.", Type: collectors.Gauge, Stability: collectors.Deprecated},
 			{Name: "kube_widget_help", Help: `Back\slash` + "\nand newline.", Type: collectors.Gauge, Stability: collectors.Alpha},
@@ -102,9 +104,9 @@ func widgetSnapshot() *Snapshot {
 			{Name: "kube_widget_none", Help: "Never any series.", Type: collectors.Gauge, Stability: collectors.Alpha},
 		},
 	}
-	a := s.newSet("widgets", nil)
-	s.describeSet(a, widgets)
-	s.apply(a, handObject("u1", []series.Label{{Name: "namespace", Value: "ns"}, {Name: "widget", Value: "w1"}, {Name: "uid", Value: "u1"}},
+	a := s.NewSet("widgets", nil)
+	s.DescribeSet(a, widgets)
+	s.Apply(a, handObject("u1", []series.Label{{Name: "namespace", Value: "ns"}, {Name: "widget", Value: "w1"}, {Name: "uid", Value: "u1"}},
 		func(b *[]series.Label) []series.Series {
 			return []series.Series{
 				handSeries("kube_widget_info", b, 1, "node", "n1", "owner_kind", "", "owner_name", "", "ip", `a"b\c`+"\nd"),
@@ -129,29 +131,29 @@ func widgetSnapshot() *Snapshot {
 	// A second set of the same resource (another namespace): its lines follow
 	// the first set's in each family. Its object lacks uid and has a label
 	// beyond KSM's defaults (--series-labels), written after them.
-	b := s.newSet("widgets", nil)
-	s.describeSet(b, widgets)
-	s.apply(b, handObject("u2", []series.Label{{Name: "namespace", Value: "other"}, {Name: "widget", Value: "w2"}, {Name: "label_team", Value: "a"}},
+	b := s.NewSet("widgets", nil)
+	s.DescribeSet(b, widgets)
+	s.Apply(b, handObject("u2", []series.Label{{Name: "namespace", Value: "other"}, {Name: "widget", Value: "w2"}, {Name: "label_team", Value: "a"}},
 		func(b *[]series.Label) []series.Series {
 			return []series.Series{
 				handSeries("kube_widget_info", b, 1, "node", "", "owner_kind", "", "owner_name", "", "ip", ""),
 				handSeries("kube_widget_restarts_total", b, 0, "container", "c"),
 			}
 		}))
-	gadgets := s.newSet("gadgets", nil) // no objects: no headers
-	s.describeSet(gadgets, &setExposition{base: []string{"gadget"},
-		families: []collectors.FamilyInfo{{Name: "kube_gadget_info", Help: "Gadget.", Type: collectors.Gauge}}})
-	aard := s.newSet("aardvarks", nil) // written first
-	s.describeSet(aard, &setExposition{base: []string{"aardvark"},
-		families: []collectors.FamilyInfo{{Name: "kube_aardvark_created", Help: "Created.", Type: collectors.Gauge, Stability: collectors.Stable}}})
-	s.apply(aard, handObject("a1", []series.Label{{Name: "aardvark", Value: "x"}}, func(b *[]series.Label) []series.Series {
+	gadgets := s.NewSet("gadgets", nil) // no objects: no headers
+	s.DescribeSet(gadgets, &snapshot.Exposition{Base: []string{"gadget"},
+		Families: []collectors.FamilyInfo{{Name: "kube_gadget_info", Help: "Gadget.", Type: collectors.Gauge}}})
+	aard := s.NewSet("aardvarks", nil) // written first
+	s.DescribeSet(aard, &snapshot.Exposition{Base: []string{"aardvark"},
+		Families: []collectors.FamilyInfo{{Name: "kube_aardvark_created", Help: "Created.", Type: collectors.Gauge, Stability: collectors.Stable}}})
+	s.Apply(aard, handObject("a1", []series.Label{{Name: "aardvark", Value: "x"}}, func(b *[]series.Label) []series.Series {
 		return []series.Series{handSeries("kube_aardvark_created", b, 1.7e9)}
 	}))
-	s.newSet("undescribed", nil) // a set without a description is not written
+	s.NewSet("undescribed", nil) // a set without a description is not written
 	return s
 }
 
-func render(t *testing.T, s *Snapshot, openMetrics bool, keep func(string) bool) string {
+func render(t *testing.T, s *snapshot.Snapshot, openMetrics bool, keep func(string) bool) string {
 	t.Helper()
 	var b strings.Builder
 	if err := s.WriteExposition(&b, openMetrics, keep); err != nil {
@@ -177,22 +179,22 @@ func TestExpositionRealObjects(t *testing.T) {
 		resource string
 		obj      any
 	}{
-		{"pods", realisticPod(1)},
-		{"deployments", realisticDeployment(1)},
-		{"nodes", realisticNode(1)},
+		{"pods", fixtures.RealisticPod(1)},
+		{"deployments", fixtures.RealisticDeployment(1)},
+		{"nodes", fixtures.RealisticNode(1)},
 	} {
 		rs, err := collectors.Lookup([]string{c.resource})
 		if err != nil {
 			t.Fatal(err)
 		}
 		gen := rs[0].NewGenerator(collectors.Options{})
-		set := s.newSet(c.resource, nil)
-		s.describeSet(set, newSetExposition(gen))
+		set := s.NewSet(c.resource, nil)
+		s.DescribeSet(set, snapshot.NewExposition(gen))
 		o, _ := gen.Generate(c.obj)
 		for _, ss := range o.Series {
 			pushed = append(pushed, ss.String())
 		}
-		s.apply(set, o)
+		s.Apply(set, o)
 	}
 	text := render(t, s, false, nil)
 	checkGolden(t, "objects.txt", text)
@@ -370,12 +372,12 @@ func TestExpositionSlowReaderDoesNotStallSnapshot(t *testing.T) {
 	rs, _ := collectors.Lookup([]string{"pods"})
 	gen := rs[0].NewGenerator(collectors.Options{})
 	s := newExpoSnapshot()
-	set := s.newSet("pods", nil)
-	s.describeSet(set, newSetExposition(gen))
+	set := s.NewSet("pods", nil)
+	s.DescribeSet(set, snapshot.NewExposition(gen))
 	const n = 200 // more than one buffer's worth of kube_pod_info lines
 	for i := range n {
-		o, _ := gen.Generate(realisticPod(i))
-		s.apply(set, o)
+		o, _ := gen.Generate(fixtures.RealisticPod(i))
+		s.Apply(set, o)
 	}
 	w := &blockingWriter{started: make(chan struct{}), release: make(chan struct{})}
 	done := make(chan error, 1)
@@ -387,9 +389,9 @@ func TestExpositionSlowReaderDoesNotStallSnapshot(t *testing.T) {
 	applied := make(chan struct{})
 	go func() {
 		defer close(applied)
-		o, _ := gen.Generate(realisticPod(n))
-		s.apply(set, o)
-		s.remove(set, string(realisticPod(0).UID), "")
+		o, _ := gen.Generate(fixtures.RealisticPod(n))
+		s.Apply(set, o)
+		s.Remove(set, string(fixtures.RealisticPod(0).UID), "")
 	}()
 	select {
 	case <-applied:
@@ -403,7 +405,7 @@ func TestExpositionSlowReaderDoesNotStallSnapshot(t *testing.T) {
 	// The deleted pod was written in the first families at most, never in
 	// kube_pod_scheduler, the last of the pod families.
 	for line := range strings.Lines(out.String()) {
-		if strings.HasPrefix(line, "kube_pod_scheduler{") && strings.Contains(line, string(realisticPod(0).UID)) {
+		if strings.HasPrefix(line, "kube_pod_scheduler{") && strings.Contains(line, string(fixtures.RealisticPod(0).UID)) {
 			t.Fatalf("a pod deleted during the render was written after: %s", line)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kube-state-push/kube-state-push/collectors"
 	"github.com/kube-state-push/kube-state-push/series"
+	"github.com/kube-state-push/kube-state-push/snapshot"
 )
 
 // The list/watch hands the reflector series, not objects: list items and
@@ -97,7 +98,7 @@ func TestInitialListAppliedAsDecoded(t *testing.T) {
 	gen := rs[0].NewGenerator(collectors.Options{})
 	rec := &lockedRecorder{}
 	m := newMetrics(nil, func() float64 { return 0 })
-	snap := NewSnapshot(rec, m)
+	snap := snapshot.New(rec, nil)
 	store := newReflectorStore(snap, rs[0], m, nil)
 	pod := func(name, rv string, phase v1.PodPhase) *v1.Pod {
 		return &v1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID("u-" + name), ResourceVersion: rv},

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/munnerz/goautoneg"
+
+	"github.com/kube-state-push/kube-state-push/snapshot"
 )
 
 // The --metrics-address server: /metrics as kube-state-metrics v2.20 serves it
@@ -100,7 +102,7 @@ var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
 
 // metricsHandler serves the snapshot's exposition. With gzipOK it compresses
 // the answer for a client that accepts gzip (KSM's --enable-gzip-encoding).
-func metricsHandler(snap *Snapshot, gzipOK bool, logger *slog.Logger) http.Handler {
+func metricsHandler(snap *snapshot.Snapshot, gzipOK bool, logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}

@@ -11,6 +11,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
+	"github.com/kube-state-push/kube-state-push/series"
+	"github.com/kube-state-push/kube-state-push/snapshot"
 )
 
 // Secrets and ConfigMaps go through the real reflector path with every label
@@ -39,7 +41,7 @@ func TestSnapshotHoldsNoSecretData(t *testing.T) {
 	)
 	rec := &lockedRecorder{}
 	m := newMetrics(nil, func() float64 { return 0 })
-	snap := NewSnapshot(rec, m)
+	snap := snapshot.New(rec, nil)
 	rs, err := collectors.Lookup([]string{"secrets", "configmaps"})
 	if err != nil {
 		t.Fatal(err)
@@ -68,19 +70,13 @@ func TestSnapshotHoldsNoSecretData(t *testing.T) {
 	if got := rec.last("kube_secret_annotations"); len(got) != 1 || !strings.Contains(firstKey(got), `annotation_team="a"`) {
 		t.Fatalf("kube_secret_annotations = %v", got)
 	}
-	snap.mu.Lock()
 	var seen int
-	for _, set := range snap.sets {
-		for uid, o := range set.objects {
-			for _, ls := range o.series {
-				seen++
-				if s := ls.labels(o.base).String(); strings.Contains(s, secret) {
-					t.Errorf("object %s keeps %s", uid, s)
-				}
-			}
+	snap.Each(func(uid string, ls series.Labels) {
+		seen++
+		if s := ls.String(); strings.Contains(s, secret) {
+			t.Errorf("object %s keeps %s", uid, s)
 		}
-	}
-	snap.mu.Unlock()
+	})
 	if seen == 0 {
 		t.Fatal("the snapshot holds no series")
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/kube-state-push/kube-state-push/collectors"
 	"github.com/kube-state-push/kube-state-push/series"
+	"github.com/kube-state-push/kube-state-push/snapshot"
 )
 
 // The vectors of github.com/dgryski/go-jump, the jump hash kube-state-metrics
@@ -259,122 +260,6 @@ func uidIn(t *testing.T, prefix string, shard, total int) string {
 	return ""
 }
 
-// A reshard hands over the objects that leave the shard: one last sample,
-// no staleness marker. Objects gained are held until the handover ends, then
-// sent at once; a relist then still ends a deleted object with a marker.
-func TestSnapshotReshard(t *testing.T) {
-	s, rec, now := newTestSnapshot(t)
-	set := s.newSet("pods", nil)
-	stay, leave, gained := uidIn(t, "stay", 0, 2), uidIn(t, "leave", 1, 2), uidIn(t, "gained", 0, 2)
-	s.replace(set, []collectors.Object{obj(stay, "1", ser("m", 1, "pod", "stay")), obj(leave, "1", ser("m", 2, "pod", "leave"))})
-	expect(t, rec, `m{pod="stay"} 1000 1`, `m{pod="leave"} 1000 2`)
-
-	// 1 shard → 2: this is shard 0; "leave" moves to shard 1.
-	*now = 2000
-	last := s.setShard(assignment{shard: 0, total: 2}, 4000)
-	expect(t, rec, `m{pod="leave"} 2000 2`)
-	if len(last) != 1 || last[0].Labels.Get("pod") != "leave" || last[0].T != 2000 {
-		t.Errorf("handed over %v, want the last sample of leave", last)
-	}
-
-	// The relist with the new filter: a gained object is held; one that
-	// is owned and absent was deleted meanwhile (none here).
-	*now = 2100
-	s.replace(set, []collectors.Object{obj(stay, "2", ser("m", 1, "pod", "stay")), obj(gained, "1", ser("m", 3, "pod", "gained"))})
-	expect(t, rec)
-	*now = 2500
-	s.apply(set, obj(gained, "2", ser("m", 4, "pod", "gained")))
-	s.Resend()
-	expect(t, rec, `m{pod="stay"} 2500 1`)
-
-	*now = 4000
-	if n := s.releaseHeld(); n != 1 {
-		t.Errorf("released %d objects, want 1", n)
-	}
-	expect(t, rec, `m{pod="gained"} 4000 4`)
-
-	// After the handover, a relist that lacks an owned object ends it.
-	*now = 5000
-	s.replace(set, []collectors.Object{obj(gained, "2", ser("m", 4, "pod", "gained"))})
-	expect(t, rec, `m{pod="stay"} 5000 stale`)
-}
-
-// An object gained by a reshard that is deleted during the handover, or
-// that loses a series then, is ended only when the handover ends: the shard
-// that handed it over may still be sending its last sample, and a marker
-// landing before that sample would get it rejected as out of order.
-func TestSnapshotHeldObjectEnds(t *testing.T) {
-	s, rec, now := newTestSnapshot(t)
-	set := s.newSet("pods", nil)
-	gone, shrinks, back := uidIn(t, "gone", 0, 2), uidIn(t, "shrinks", 0, 2), uidIn(t, "back", 0, 2)
-	s.replace(set, nil)
-	*now = 2000
-	s.setShard(assignment{shard: 0, total: 2}, 4000)
-	*now = 2100
-	s.replace(set, []collectors.Object{
-		obj(gone, "1", ser("m", 1, "pod", "gone")),
-		obj(shrinks, "1", ser("m", 2, "pod", "shrinks"), ser("n", 2, "pod", "shrinks")),
-		obj(back, "1", ser("m", 3, "pod", "back")),
-	})
-	*now = 2500
-	s.remove(set, gone, "2")
-	s.apply(set, obj(shrinks, "2", ser("m", 2, "pod", "shrinks")))
-	// Deleted and created again under the same name, with a new UID.
-	s.remove(set, back, "2")
-	again := uidIn(t, "again", 0, 2)
-	s.apply(set, obj(again, "3", ser("m", 5, "pod", "back")))
-	expect(t, rec)
-
-	*now = 4000
-	if n := s.releaseHeld(); n != 2 {
-		t.Errorf("released %d objects, want 2", n)
-	}
-	expectAnyOrder(t, rec, `m{pod="gone"} 4000 stale`, `n{pod="shrinks"} 4000 stale`, `m{pod="back"} 4000 stale`,
-		`m{pod="shrinks"} 4001 2`, `m{pod="back"} 4001 5`)
-
-	// Nothing is ended twice.
-	*now = 5000
-	s.releaseHeld()
-	s.Resend()
-	expectAnyOrder(t, rec, `m{pod="shrinks"} 5000 2`, `m{pod="back"} 5000 5`)
-}
-
-// After a reshard, the WAL's handover record tells a restart that the series
-// handed over are not live: nothing ends them. The last assignment is read back.
-func TestScanWALHandover(t *testing.T) {
-	w := openTestWAL(t, 0)
-	moved, kept := lbl("m", "moved"), lbl("m", "kept")
-	appendMarker(t, w, recResendBegin)
-	if _, err := w.Append(append([]byte{recShard}, "0/1"...)); err != nil {
-		t.Fatal(err)
-	}
-	appendSamples(t, w, series.Sample{Labels: moved, T: 10, V: 1}, series.Sample{Labels: kept, T: 10, V: 1})
-	appendMarker(t, w, recResendEnd)
-	appendSamples(t, w, series.Sample{Labels: moved, T: 20, V: 1})
-	if _, err := w.Append(encodeHandover([]series.Sample{{Labels: moved, T: 20, V: 1}}, nil)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Append(append([]byte{recShard}, "0/2"...)); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Sync(); err != nil {
-		t.Fatal(err)
-	}
-	prev, shard, err := scanWAL(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if shard != "0/2" {
-		t.Errorf("assignment %q, want 0/2", shard)
-	}
-	if p := prev[moved.String()]; p == nil || p.live || p.t != 20 {
-		t.Errorf("moved: %+v, want not live, t=20", p)
-	}
-	if p := prev[kept.String()]; p == nil || !p.live {
-		t.Errorf("kept: %+v, want live", p)
-	}
-}
-
 // A running agent follows a change of the assignment: its watches restart with
 // the new filter, the objects that left are handed over, and those gained are
 // sent after the handover delay.
@@ -387,7 +272,7 @@ func TestRunWatchesReshard(t *testing.T) {
 	client := fake.NewClientset(objs...)
 	rec := &lockedRecorder{}
 	m := newMetrics(nil, func() float64 { return 0 })
-	snap := NewSnapshot(rec, m)
+	snap := snapshot.New(rec, nil)
 	rs, err := collectors.Lookup([]string{"pods"})
 	if err != nil {
 		t.Fatal(err)
@@ -473,14 +358,12 @@ func TestRunWatchesReshard(t *testing.T) {
 	}())
 }
 
-func snapObjects(s *Snapshot) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func snapObjects(s *snapshot.Snapshot) []string {
 	var out []string
-	for _, set := range s.sets {
-		for uid := range set.objects {
+	s.Each(func(uid string, _ series.Labels) {
+		if !slices.Contains(out, uid) {
 			out = append(out, uid)
 		}
-	}
+	})
 	return out
 }

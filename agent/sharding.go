@@ -2,22 +2,11 @@ package agent
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	appsv1 "k8s.io/api/apps/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/cache"
-
-	"github.com/kube-state-push/kube-state-push/series"
 )
 
 // Sharding.
@@ -102,182 +91,9 @@ func (m *shardMetrics) set(a assignment) {
 	m.total.Set(float64(a.total))
 }
 
-// setShard makes the snapshot belong to next. Objects next does not own are
-// handed over: each of their series gets one last sample now, with its
-// current value, and the objects are dropped without a staleness marker.
-// Objects that arrive before holdUntil (Unix ms) are held. It returns the
-// last samples of the handed-over series.
-func (s *Snapshot) setShard(next assignment, holdUntil int64) []series.Sample {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	var last []series.Sample
-	for _, set := range s.sets {
-		for uid, o := range set.objects {
-			if next.owns(uid) {
-				continue
-			}
-			if !o.silent() { // a held object was never sent from here
-				for i := range o.series {
-					ls := &o.series[i]
-					s.emitLocked(o.base, ls, ls.value, now, s.startOf(o, ls))
-					last = append(last, s.buf[len(s.buf)-1])
-				}
-			}
-			for i := range o.series {
-				s.extras.release(o.series[i].extra)
-			}
-			s.forgetLocked(set, uid)
-			if len(s.buf) >= 4096 {
-				s.flushLocked()
-			}
-		}
-	}
-	s.flushLocked()
-	s.holdUntil = max(s.holdUntil, holdUntil)
-	return last
-}
-
-// releaseHeld ends the series of held objects that ended during the
-// handover, then sends the series of the held objects, stamped now, and
-// returns how many objects it released.
-func (s *Snapshot) releaseHeld() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now, n := s.now(), 0
-	if len(s.heldEnded) > 0 {
-		for i := range s.heldEnded {
-			s.endLocked(s.heldEnded[i].base, &s.heldEnded[i].ls, now)
-		}
-		clear(s.heldEnded)
-		s.heldEnded = s.heldEnded[:0]
-		// A held object that starts one of these series again (deleted and
-		// created again under the same name) follows its marker.
-		now++
-	}
-	for _, set := range s.sets {
-		for _, o := range set.objects {
-			if !o.held {
-				continue
-			}
-			o.held = false
-			n++
-			if o.unborn == 0 {
-				s.resendObjectLocked(o, now)
-			}
-		}
-	}
-	s.flushLocked()
-	return n
-}
-
-// keepRestored makes the series the WAL knew from before this start not live:
-// nothing ends them (see step 4 of the rule above).
-func (s *Snapshot) keepRestored() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, p := range s.restored {
-		p.live = false
-	}
-}
-
-// statefulSetShard finds, for automatic sharding, the StatefulSet that owns
-// the pod, and the pod's ordinal in it.
-func statefulSetShard(ctx context.Context, c kubernetes.Interface, namespace, pod string) (sts string, ordinal int, err error) {
-	p, err := c.CoreV1().Pods(namespace).Get(ctx, pod, metav1.GetOptions{})
-	if err != nil {
-		return "", 0, fmt.Errorf("--pod %s/%s: %w", namespace, pod, err)
-	}
-	for _, ref := range p.OwnerReferences {
-		if ref.Kind == "StatefulSet" && strings.HasPrefix(ref.APIVersion, "apps/") {
-			sts = ref.Name
-			break
-		}
-	}
-	if sts == "" {
-		return "", 0, &ConfigError{Err: fmt.Errorf("--pod %s/%s: not owned by a StatefulSet", namespace, pod)}
-	}
-	suffix, ok := strings.CutPrefix(pod, sts+"-")
-	n, err := strconv.Atoi(suffix)
-	if !ok || err != nil || n < 0 {
-		return "", 0, &ConfigError{Err: fmt.Errorf("--pod %s/%s: name is not %s-<ordinal>", namespace, pod, sts)}
-	}
-	return sts, n, nil
-}
-
-func replicas(s *appsv1.StatefulSet) int {
-	if s.Spec.Replicas == nil {
-		return 1
-	}
-	return int(*s.Spec.Replicas)
-}
-
-// statefulSetWatch follows the replicas of one StatefulSet.
-type statefulSetWatch struct {
-	reflector *cache.Reflector
-	store     cache.Store
-}
-
-// watchStatefulSet returns a watch of the named StatefulSet that calls
-// changed with its replicas after each event. Run it with run.
-func watchStatefulSet(c kubernetes.Interface, namespace, name string, changed func(int)) *statefulSetWatch {
-	lw := cache.NewListWatchFromClient(c.AppsV1().RESTClient(), "statefulsets", namespace,
-		fields.OneTermEqualSelector("metadata.name", name))
-	notify := func(obj any) {
-		if s, ok := obj.(*appsv1.StatefulSet); ok {
-			changed(replicas(s))
-		}
-	}
-	store := &notifyStore{Store: cache.NewStore(cache.MetaNamespaceKeyFunc), notify: notify}
-	r := cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, c), &appsv1.StatefulSet{}, store,
-		cache.ReflectorOptions{Name: "shard-statefulset"})
-	return &statefulSetWatch{reflector: r, store: store}
-}
-
-func (w *statefulSetWatch) run(ctx context.Context) { w.reflector.RunWithContext(ctx) }
-
-// notifyStore calls notify with every object added, updated or listed.
-type notifyStore struct {
-	cache.Store
-	notify func(any)
-}
-
-func (s *notifyStore) Add(obj any) error    { s.notify(obj); return s.Store.Add(obj) }
-func (s *notifyStore) Update(obj any) error { s.notify(obj); return s.Store.Update(obj) }
-func (s *notifyStore) Replace(list []any, rv string) error {
-	for _, obj := range list {
-		s.notify(obj)
-	}
-	return s.Store.Replace(list, rv)
-}
-
-// ShardRBACRules returns the rules automatic sharding (--pod) needs, for a
-// Role in the pod's namespace: get on pods (its own), and get, list and watch
-// on statefulsets (its own, found by a field selector on its name).
-func ShardRBACRules() []rbacv1.PolicyRule {
-	return []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get"}},
-		{APIGroups: []string{"apps"}, Resources: []string{"statefulsets"}, Verbs: []string{"get", "list", "watch"}},
-	}
-}
-
 // logShard logs the assignment.
 func logShard(logger *slog.Logger, msg string, a assignment, delay time.Duration) {
 	logger.Info(msg, "shard", a.shard, "total_shards", a.total, "handover_delay", delay)
-}
-
-// autoShard returns the StatefulSet that owns the pod and the pod's
-// assignment: its ordinal among the StatefulSet's replicas.
-func autoShard(ctx context.Context, c kubernetes.Interface, namespace, pod string) (string, assignment, error) {
-	name, ord, err := statefulSetShard(ctx, c, namespace, pod)
-	if err != nil {
-		return "", assignment{}, err
-	}
-	s, err := c.AppsV1().StatefulSets(namespace).Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		return "", assignment{}, fmt.Errorf("--pod %s/%s: statefulset %s: %w", namespace, pod, name, err)
-	}
-	return name, assignment{shard: ord, total: replicas(s)}, nil
 }
 
 // wantShard asks runWatches to change to a.
@@ -317,7 +133,7 @@ func (a *agent) runWatches(ctx, sendCtx context.Context) {
 				wg.Wait()
 				return
 			case <-release.C:
-				if n := a.snap.releaseHeld(); n > 0 {
+				if n := a.snap.ReleaseHeld(); n > 0 {
 					a.logger.Info("Handover over: sending the objects gained", "objects", n)
 				}
 			case <-a.reshard:
@@ -342,14 +158,14 @@ func (a *agent) changeShard(sendCtx context.Context, next assignment) {
 	prev := a.assign
 	a.assign = next
 	a.holdUntil = time.Now().Add(a.cfg.ShardHandoverDelay)
-	last := a.snap.setShard(next, a.holdUntil.UnixMilli())
+	last := a.snap.SetShard(next.owns, a.holdUntil.UnixMilli())
 	if a.wal != nil {
 		// The last samples are in the WAL before the handover record.
 		if err := a.batcher.flush(sendCtx); err != nil {
 			a.logger.Warn("Handing samples on before a reshard failed", "err", err)
 		}
-		a.wal.handover(last)
-		a.wal.setShard(next)
+		a.wal.Handover(last)
+		a.wal.SetShard(next.String())
 	}
 	a.shardMetrics.set(next)
 	a.shardMetrics.reshards.Inc()

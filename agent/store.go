@@ -9,14 +9,15 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
+	"github.com/kube-state-push/kube-state-push/snapshot"
 )
 
 // reflectorStore is the store a client-go Reflector writes into. It keeps no
 // objects: it gets them as series already (generateListWatch) and hands them
 // to the snapshot.
 type reflectorStore struct {
-	snap    *Snapshot
-	set     *objectSet
+	snap    *snapshot.Snapshot
+	set     *snapshot.Set
 	logger  *slog.Logger
 	added   prometheus.Counter
 	updated prometheus.Counter
@@ -30,14 +31,14 @@ var (
 	_ cache.ReflectorBookmarkStore = (*reflectorStore)(nil)
 )
 
-func newReflectorStore(snap *Snapshot, r collectors.Resource, m *metrics, logger *slog.Logger) *reflectorStore {
+func newReflectorStore(snap *snapshot.Snapshot, r collectors.Resource, m *metrics, logger *slog.Logger) *reflectorStore {
 	name := r.Name()
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &reflectorStore{
 		snap:    snap,
-		set:     snap.newSet(name, counterFamilies(r)),
+		set:     snap.NewSet(name, snapshot.CounterFamilies(r)),
 		logger:  logger,
 		added:   m.events.WithLabelValues(name, "add"),
 		updated: m.events.WithLabelValues(name, "update"),
@@ -66,21 +67,10 @@ func (s *reflectorStore) upsert(obj any) {
 	o, ok := generatedSeries(obj)
 	if !ok {
 		s.invalid.Inc()
-		s.logger.Warn("Dropped object of unexpected type or without UID", "resource", s.set.resource, "type", kindOf(obj))
+		s.logger.Warn("Dropped object of unexpected type or without UID", "resource", s.set.Resource(), "type", kindOf(obj))
 		return
 	}
-	s.snap.apply(s.set, o)
-}
-
-// counterFamilies returns the names of r's counter families.
-func counterFamilies(r collectors.Resource) []string {
-	var out []string
-	for _, f := range r.Families() {
-		if f.Type == collectors.Counter {
-			out = append(out, f.Name)
-		}
-	}
-	return out
+	s.snap.Apply(s.set, o)
 }
 
 // generatedSeries returns the series of an object the list/watch generated; anything
@@ -107,17 +97,17 @@ func (s *reflectorStore) Delete(obj any) error {
 	m, err := meta.Accessor(obj)
 	if err != nil || m.GetUID() == "" {
 		s.invalid.Inc()
-		s.logger.Warn("Dropped delete of unexpected type or without UID", "resource", s.set.resource, "type", kindOf(obj))
+		s.logger.Warn("Dropped delete of unexpected type or without UID", "resource", s.set.Resource(), "type", kindOf(obj))
 		return nil
 	}
-	s.snap.remove(s.set, string(m.GetUID()), m.GetResourceVersion())
+	s.snap.Remove(s.set, string(m.GetUID()), m.GetResourceVersion())
 	return nil
 }
 
 // Replace applies an initial list or a relist: objects missing from list end
 // their series.
 func (s *reflectorStore) Replace(list []any, _ string) error {
-	if s.snap.isSynced(s.set) {
+	if s.snap.IsSynced(s.set) {
 		s.relists.Inc()
 	}
 	objs := make([]collectors.Object, 0, len(list))
@@ -138,7 +128,7 @@ func (s *reflectorStore) Replace(list []any, _ string) error {
 		}
 		objs = append(objs, o)
 	}
-	s.snap.replaceKeeping(s.set, objs, applied)
+	s.snap.ReplaceKeeping(s.set, objs, applied)
 	return nil
 }
 
@@ -149,7 +139,7 @@ func (s *reflectorStore) Bookmark(string) error { return nil }
 func typeName(obj any) string { return fmt.Sprintf("%T", obj) }
 
 // applyInitial applies an object of the initial list as it is decoded; see
-// Snapshot.applyInitial.
+// Snapshot.ApplyInitial.
 func (s *reflectorStore) applyInitial(o collectors.Object) bool {
-	return s.snap.applyInitial(s.set, o)
+	return s.snap.ApplyInitial(s.set, o)
 }

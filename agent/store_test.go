@@ -14,6 +14,7 @@ import (
 
 	"github.com/kube-state-push/kube-state-push/collectors"
 	"github.com/kube-state-push/kube-state-push/series"
+	"github.com/kube-state-push/kube-state-push/snapshot"
 )
 
 // lockedRecorder is a recorder safe for the reflector's goroutine.
@@ -61,7 +62,7 @@ func TestReflectorFeedsSnapshot(t *testing.T) {
 	})
 	rec := &lockedRecorder{}
 	m := newMetrics(nil, func() float64 { return 0 })
-	snap := NewSnapshot(rec, m)
+	snap := snapshot.New(rec, nil)
 	rs, err := collectors.Lookup([]string{"pods"})
 	if err != nil {
 		t.Fatal(err)

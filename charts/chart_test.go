@@ -657,7 +657,7 @@ func TestMonitoringObjects(t *testing.T) {
 // agentSources returns the agent's non-test Go sources, where its metric names are declared.
 func agentSources() (string, error) {
 	var b strings.Builder
-	for _, dir := range []string{"agent", "remotewrite", "wal", "ha"} {
+	for _, dir := range []string{"agent", "snapshot", "walpipe", "remotewrite", "wal", "ha"} {
 		files, err := filepath.Glob(filepath.Join("..", dir, "*.go"))
 		if err != nil {
 			return "", err

@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*certv1.CertificateSigningRequest]{
+// certificateSigningRequestResource is the certificatesigningrequests resource.
+func certificateSigningRequestResource() Resource {
+	return &resource[*certv1.CertificateSigningRequest]{
 		name:      "certificatesigningrequests",
 		newObject: func() *certv1.CertificateSigningRequest { return &certv1.CertificateSigningRequest{} },
 		listWatch: func(c kubernetes.Interface, _ string) *cache.ListWatch {
@@ -17,7 +18,7 @@ func init() {
 			return []Label{{Name: "certificatesigningrequest", Value: r.Name}, {Name: "signer_name", Value: r.Spec.SignerName}}
 		},
 		families: csrFamilies,
-	})
+	}
 }
 
 // csrConditionTypes are the condition types kube_certificatesigningrequest_condition

@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*rbacv1.ClusterRole]{
+// clusterRoleResource is the clusterroles resource.
+func clusterRoleResource() Resource {
+	return &resource[*rbacv1.ClusterRole]{
 		name:       "clusterroles",
 		nonDefault: true,
 		newObject:  func() *rbacv1.ClusterRole { return &rbacv1.ClusterRole{} },
@@ -18,5 +19,5 @@ func init() {
 		families: func(o Options) []Family[*rbacv1.ClusterRole] {
 			return rbacFamilies("clusterrole", "cluster role", o, func(*rbacv1.ClusterRole) []Metric { return one(1) })
 		},
-	})
+	}
 }

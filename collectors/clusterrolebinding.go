@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*rbacv1.ClusterRoleBinding]{
+// clusterRoleBindingResource is the clusterrolebindings resource.
+func clusterRoleBindingResource() Resource {
+	return &resource[*rbacv1.ClusterRoleBinding]{
 		name:       "clusterrolebindings",
 		nonDefault: true,
 		newObject:  func() *rbacv1.ClusterRoleBinding { return &rbacv1.ClusterRoleBinding{} },
@@ -21,5 +22,5 @@ func init() {
 			return rbacFamilies("clusterrolebinding", "clusterrolebinding", o,
 				func(r *rbacv1.ClusterRoleBinding) []Metric { return roleRefInfo(r.RoleRef) })
 		},
-	})
+	}
 }

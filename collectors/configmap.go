@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*v1.ConfigMap]{
+// configMapResource is the configmaps resource.
+func configMapResource() Resource {
+	return &resource[*v1.ConfigMap]{
 		name:       "configmaps",
 		namespaced: true,
 		newObject:  func() *v1.ConfigMap { return &v1.ConfigMap{} },
@@ -18,7 +19,7 @@ func init() {
 			return []Label{{Name: "namespace", Value: c.Namespace}, {Name: "configmap", Value: c.Name}}
 		},
 		families: configMapFamilies,
-	})
+	}
 }
 
 func configMapFamilies(o Options) []Family[*v1.ConfigMap] {

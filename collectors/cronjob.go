@@ -13,8 +13,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*batchv1.CronJob]{
+// cronJobResource is the cronjobs resource.
+func cronJobResource() Resource {
+	return &resource[*batchv1.CronJob]{
 		name:       "cronjobs",
 		namespaced: true,
 		newObject:  func() *batchv1.CronJob { return &batchv1.CronJob{} },
@@ -25,7 +26,7 @@ func init() {
 			return []Label{{Name: "namespace", Value: cj.Namespace}, {Name: "cronjob", Value: cj.Name}}
 		},
 		families: cronJobFamilies,
-	})
+	}
 }
 
 func cronJobFamilies(o Options) []Family[*batchv1.CronJob] {

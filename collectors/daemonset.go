@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*appsv1.DaemonSet]{
+// daemonSetResource is the daemonsets resource.
+func daemonSetResource() Resource {
+	return &resource[*appsv1.DaemonSet]{
 		name:       "daemonsets",
 		namespaced: true,
 		newObject:  func() *appsv1.DaemonSet { return &appsv1.DaemonSet{} },
@@ -19,7 +20,7 @@ func init() {
 		},
 		unobserved: func(d *appsv1.DaemonSet) bool { return d.Status.ObservedGeneration == 0 },
 		families:   daemonSetFamilies,
-	})
+	}
 }
 
 func daemonSetFamilies(o Options) []Family[*appsv1.DaemonSet] {

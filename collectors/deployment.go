@@ -7,8 +7,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*appsv1.Deployment]{
+// deploymentResource is the deployments resource.
+func deploymentResource() Resource {
+	return &resource[*appsv1.Deployment]{
 		name:       "deployments",
 		namespaced: true,
 		newObject:  func() *appsv1.Deployment { return &appsv1.Deployment{} },
@@ -20,7 +21,7 @@ func init() {
 		},
 		unobserved: func(d *appsv1.Deployment) bool { return d.Status.ObservedGeneration == 0 },
 		families:   deploymentFamilies,
-	})
+	}
 }
 
 // deploymentConditionReasons are the condition reasons the deployment controller

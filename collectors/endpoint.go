@@ -8,11 +8,13 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
+// endpointsResource is the endpoints resource.
+//
 // Endpoints are deprecated in favour of EndpointSlices (Kubernetes 1.33), and
 // KSM watches them only when --resources names them (since v2.18). The metric
 // prefix is the singular kube_endpoint_.
-func init() {
-	register(&resource[*v1.Endpoints]{
+func endpointsResource() Resource {
+	return &resource[*v1.Endpoints]{
 		name:       "endpoints",
 		namespaced: true,
 		nonDefault: true,
@@ -24,7 +26,7 @@ func init() {
 			return []Label{{Name: "namespace", Value: e.Namespace}, {Name: "endpoint", Value: e.Name}}
 		},
 		families: endpointFamilies,
-	})
+	}
 }
 
 // endpointAddresses is one series per (port, address) of every subset, ready

@@ -8,8 +8,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*discoveryv1.EndpointSlice]{
+// endpointSliceResource is the endpointslices resource.
+func endpointSliceResource() Resource {
+	return &resource[*discoveryv1.EndpointSlice]{
 		name:       "endpointslices",
 		namespaced: true,
 		newObject:  func() *discoveryv1.EndpointSlice { return &discoveryv1.EndpointSlice{} },
@@ -20,7 +21,7 @@ func init() {
 			return []Label{{Name: "endpointslice", Value: s.Name}, {Name: "namespace", Value: s.Namespace}}
 		},
 		families: endpointSliceFamilies,
-	})
+	}
 }
 
 // endpointSliceBool is "true" or "false", or "" when unset.

@@ -7,8 +7,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*autoscalingv2.HorizontalPodAutoscaler]{
+// horizontalPodAutoscalerResource is the horizontalpodautoscalers resource.
+func horizontalPodAutoscalerResource() Resource {
+	return &resource[*autoscalingv2.HorizontalPodAutoscaler]{
 		name:       "horizontalpodautoscalers",
 		namespaced: true,
 		newObject:  func() *autoscalingv2.HorizontalPodAutoscaler { return &autoscalingv2.HorizontalPodAutoscaler{} },
@@ -19,7 +20,7 @@ func init() {
 			return []Label{{Name: "namespace", Value: a.Namespace}, {Name: "horizontalpodautoscaler", Value: a.Name}}
 		},
 		families: hpaFamilies,
-	})
+	}
 }
 
 func hpaFamilies(o Options) []Family[*autoscalingv2.HorizontalPodAutoscaler] {

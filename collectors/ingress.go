@@ -8,8 +8,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*networkingv1.Ingress]{
+// ingressResource is the ingresses resource.
+func ingressResource() Resource {
+	return &resource[*networkingv1.Ingress]{
 		name:       "ingresses",
 		namespaced: true,
 		newObject:  func() *networkingv1.Ingress { return &networkingv1.Ingress{} },
@@ -20,7 +21,7 @@ func init() {
 			return []Label{{Name: "namespace", Value: i.Namespace}, {Name: "ingress", Value: i.Name}}
 		},
 		families: ingressFamilies,
-	})
+	}
 }
 
 // ingressClass is KSM's ingressclass label: "_default" without a class, else

@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*networkingv1.IngressClass]{
+// ingressClassResource is the ingressclasses resource.
+func ingressClassResource() Resource {
+	return &resource[*networkingv1.IngressClass]{
 		name:       "ingressclasses",
 		nonDefault: true,
 		newObject:  func() *networkingv1.IngressClass { return &networkingv1.IngressClass{} },
@@ -16,7 +17,7 @@ func init() {
 		},
 		objectLabels: func(i *networkingv1.IngressClass) []Label { return []Label{{Name: "ingressclass", Value: i.Name}} },
 		families:     ingressClassFamilies,
-	})
+	}
 }
 
 func ingressClassFamilies(o Options) []Family[*networkingv1.IngressClass] {

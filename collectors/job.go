@@ -7,8 +7,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*batchv1.Job]{
+// jobResource is the jobs resource.
+func jobResource() Resource {
+	return &resource[*batchv1.Job]{
 		name:       "jobs",
 		namespaced: true,
 		newObject:  func() *batchv1.Job { return &batchv1.Job{} },
@@ -20,7 +21,7 @@ func init() {
 			return []Label{{Name: "namespace", Value: j.Namespace}, {Name: "job_name", Value: j.Name}}
 		},
 		families: jobFamilies,
-	})
+	}
 }
 
 // jobFailureReasons are the Failed condition reasons that kube_job_status_failed

@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*coordinationv1.Lease]{
+// leaseResource is the leases resource.
+func leaseResource() Resource {
+	return &resource[*coordinationv1.Lease]{
 		name:       "leases",
 		namespaced: true,
 		newObject:  func() *coordinationv1.Lease { return &coordinationv1.Lease{} },
@@ -17,7 +18,7 @@ func init() {
 		// KSM's only default label for leases is lease; each family adds namespace.
 		objectLabels: func(l *coordinationv1.Lease) []Label { return []Label{{Name: "lease", Value: l.Name}} },
 		families:     leaseFamilies,
-	})
+	}
 }
 
 func leaseFamilies(Options) []Family[*coordinationv1.Lease] {

@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*v1.LimitRange]{
+// limitRangeResource is the limitranges resource.
+func limitRangeResource() Resource {
+	return &resource[*v1.LimitRange]{
 		name:       "limitranges",
 		namespaced: true,
 		newObject:  func() *v1.LimitRange { return &v1.LimitRange{} },
@@ -18,7 +19,7 @@ func init() {
 			return []Label{{Name: "namespace", Value: r.Namespace}, {Name: "limitrange", Value: r.Name}}
 		},
 		families: limitRangeFamilies,
-	})
+	}
 }
 
 func limitRangeFamilies(Options) []Family[*v1.LimitRange] {

@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*admissionregistrationv1.MutatingAdmissionPolicy]{
+// mutatingAdmissionPolicyResource is the mutatingadmissionpolicies resource.
+func mutatingAdmissionPolicyResource() Resource {
+	return &resource[*admissionregistrationv1.MutatingAdmissionPolicy]{
 		name: "mutatingadmissionpolicies",
 		newObject: func() *admissionregistrationv1.MutatingAdmissionPolicy {
 			return &admissionregistrationv1.MutatingAdmissionPolicy{}
@@ -28,5 +29,5 @@ func init() {
 						"reinvocation_policy", string(p.Spec.ReinvocationPolicy))
 				})
 		},
-	})
+	}
 }

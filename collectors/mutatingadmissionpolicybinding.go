@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*admissionregistrationv1.MutatingAdmissionPolicyBinding]{
+// mutatingAdmissionPolicyBindingResource is the mutatingadmissionpolicybindings resource.
+func mutatingAdmissionPolicyBindingResource() Resource {
+	return &resource[*admissionregistrationv1.MutatingAdmissionPolicyBinding]{
 		name: "mutatingadmissionpolicybindings",
 		newObject: func() *admissionregistrationv1.MutatingAdmissionPolicyBinding {
 			return &admissionregistrationv1.MutatingAdmissionPolicyBinding{}
@@ -25,5 +26,5 @@ func init() {
 					return admissionPolicyBindingInfo(b.Spec.PolicyName, b.Spec.ParamRef)
 				})
 		},
-	})
+	}
 }

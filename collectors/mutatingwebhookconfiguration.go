@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*admissionregistrationv1.MutatingWebhookConfiguration]{
+// mutatingWebhookConfigurationResource is the mutatingwebhookconfigurations resource.
+func mutatingWebhookConfigurationResource() Resource {
+	return &resource[*admissionregistrationv1.MutatingWebhookConfiguration]{
 		name: "mutatingwebhookconfigurations",
 		newObject: func() *admissionregistrationv1.MutatingWebhookConfiguration {
 			return &admissionregistrationv1.MutatingWebhookConfiguration{}
@@ -29,5 +30,5 @@ func init() {
 					return out
 				})
 		},
-	})
+	}
 }

@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*v1.Namespace]{
+// namespaceResource is the namespaces resource.
+func namespaceResource() Resource {
+	return &resource[*v1.Namespace]{
 		name:      "namespaces",
 		newObject: func() *v1.Namespace { return &v1.Namespace{} },
 		listWatch: func(c kubernetes.Interface, _ string) *cache.ListWatch {
@@ -15,7 +16,7 @@ func init() {
 		},
 		objectLabels: func(n *v1.Namespace) []Label { return []Label{{Name: "namespace", Value: n.Name}} },
 		families:     namespaceFamilies,
-	})
+	}
 }
 
 func namespaceFamilies(o Options) []Family[*v1.Namespace] {

@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*networkingv1.NetworkPolicy]{
+// networkPolicyResource is the networkpolicies resource.
+func networkPolicyResource() Resource {
+	return &resource[*networkingv1.NetworkPolicy]{
 		name:       "networkpolicies",
 		namespaced: true,
 		newObject:  func() *networkingv1.NetworkPolicy { return &networkingv1.NetworkPolicy{} },
@@ -18,7 +19,7 @@ func init() {
 			return []Label{{Name: "namespace", Value: n.Namespace}, {Name: "networkpolicy", Value: n.Name}}
 		},
 		families: networkPolicyFamilies,
-	})
+	}
 }
 
 func networkPolicyFamilies(o Options) []Family[*networkingv1.NetworkPolicy] {

@@ -8,8 +8,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*v1.Node]{
+// nodeResource is the nodes resource.
+func nodeResource() Resource {
+	return &resource[*v1.Node]{
 		name:      "nodes",
 		newObject: func() *v1.Node { return &v1.Node{} },
 		listWatch: func(c kubernetes.Interface, _ string) *cache.ListWatch {
@@ -17,7 +18,7 @@ func init() {
 		},
 		objectLabels: func(n *v1.Node) []Label { return []Label{{Name: "node", Value: n.Name}} },
 		families:     nodeFamilies,
-	})
+	}
 }
 
 // nodeRolePrefix marks the labels kube_node_role reports, one role per label.

@@ -9,8 +9,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*v1.PersistentVolume]{
+// persistentVolumeResource is the persistentvolumes resource.
+func persistentVolumeResource() Resource {
+	return &resource[*v1.PersistentVolume]{
 		name:      "persistentvolumes",
 		newObject: func() *v1.PersistentVolume { return &v1.PersistentVolume{} },
 		listWatch: func(c kubernetes.Interface, _ string) *cache.ListWatch {
@@ -20,7 +21,7 @@ func init() {
 			return []Label{{Name: "persistentvolume", Value: p.Name}}
 		},
 		families: persistentVolumeFamilies,
-	})
+	}
 }
 
 // persistentVolumePhases are the series of kube_persistentvolume_status_phase, in KSM's order.

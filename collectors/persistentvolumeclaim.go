@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*v1.PersistentVolumeClaim]{
+// persistentVolumeClaimResource is the persistentvolumeclaims resource.
+func persistentVolumeClaimResource() Resource {
+	return &resource[*v1.PersistentVolumeClaim]{
 		name:       "persistentvolumeclaims",
 		namespaced: true,
 		newObject:  func() *v1.PersistentVolumeClaim { return &v1.PersistentVolumeClaim{} },
@@ -18,7 +19,7 @@ func init() {
 			return []Label{{Name: "namespace", Value: p.Namespace}, {Name: "persistentvolumeclaim", Value: p.Name}}
 		},
 		families: persistentVolumeClaimFamilies,
-	})
+	}
 }
 
 // persistentVolumeClaimPhases are the series of kube_persistentvolumeclaim_status_phase, in KSM's order.

@@ -11,8 +11,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*v1.Pod]{
+// podResource is the pods resource.
+func podResource() Resource {
+	return &resource[*v1.Pod]{
 		name:       "pods",
 		namespaced: true,
 		newObject:  func() *v1.Pod { return &v1.Pod{} },
@@ -24,7 +25,7 @@ func init() {
 		},
 		counterStart: podCounterStart,
 		families:     podFamilies,
-	})
+	}
 }
 
 // podCounterStart is the start timestamp of the pod's two counters,

@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*policyv1.PodDisruptionBudget]{
+// podDisruptionBudgetResource is the poddisruptionbudgets resource.
+func podDisruptionBudgetResource() Resource {
+	return &resource[*policyv1.PodDisruptionBudget]{
 		name:       "poddisruptionbudgets",
 		namespaced: true,
 		newObject:  func() *policyv1.PodDisruptionBudget { return &policyv1.PodDisruptionBudget{} },
@@ -18,7 +19,7 @@ func init() {
 			return []Label{{Name: "namespace", Value: p.Namespace}, {Name: "poddisruptionbudget", Value: p.Name}}
 		},
 		families: podDisruptionBudgetFamilies,
-	})
+	}
 }
 
 // podDisruptionBudgetStatus is a family holding one status counter, always present.

@@ -6,16 +6,63 @@ import (
 	"strings"
 )
 
-var registry []Resource
+// registry is every resource the agent knows, in name order. It is one
+// explicit list rather than an init function per resource file, so that what
+// is compiled in, and in which order, reads in one place: adding a resource is
+// adding its file and its line here.
+var registry = newRegistry(
+	[]Resource{
+		certificateSigningRequestResource(),
+		clusterRoleBindingResource(),
+		clusterRoleResource(),
+		configMapResource(),
+		cronJobResource(),
+		daemonSetResource(),
+		deploymentResource(),
+		endpointsResource(),
+		endpointSliceResource(),
+		horizontalPodAutoscalerResource(),
+		ingressClassResource(),
+		ingressResource(),
+		jobResource(),
+		leaseResource(),
+		limitRangeResource(),
+		mutatingAdmissionPolicyResource(),
+		mutatingAdmissionPolicyBindingResource(),
+		mutatingWebhookConfigurationResource(),
+		namespaceResource(),
+		networkPolicyResource(),
+		nodeResource(),
+		persistentVolumeClaimResource(),
+		persistentVolumeResource(),
+		podDisruptionBudgetResource(),
+		podResource(),
+		replicaSetResource(),
+		replicationControllerResource(),
+		resourceQuotaResource(),
+		roleBindingResource(),
+		roleResource(),
+		secretResource(),
+		serviceAccountResource(),
+		serviceResource(),
+		statefulSetResource(),
+		storageClassResource(),
+		validatingAdmissionPolicyResource(),
+		validatingAdmissionPolicyBindingResource(),
+		validatingWebhookConfigurationResource(),
+		volumeAttachmentResource(),
+	},
+)
 
-// register adds a resource to the registry. Each resource file calls it from
-// init, so that adding a resource is adding one file.
-func register(r Resource) {
-	if slices.ContainsFunc(registry, func(o Resource) bool { return o.Name() == r.Name() }) {
-		panic("BUG: resource registered twice: " + r.Name())
+// newRegistry checks that rs is in name order without repeats: All, Names
+// and DefaultNames return it as it is.
+func newRegistry(rs []Resource) []Resource {
+	for i := 1; i < len(rs); i++ {
+		if strings.Compare(rs[i-1].Name(), rs[i].Name()) >= 0 {
+			panic("BUG: resources not in name order, or repeated: " + rs[i-1].Name() + ", " + rs[i].Name())
+		}
 	}
-	registry = append(registry, r)
-	slices.SortFunc(registry, func(a, b Resource) int { return strings.Compare(a.Name(), b.Name()) })
+	return rs
 }
 
 // All returns every known resource, sorted by name.

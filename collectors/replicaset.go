@@ -9,8 +9,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*appsv1.ReplicaSet]{
+// replicaSetResource is the replicasets resource.
+func replicaSetResource() Resource {
+	return &resource[*appsv1.ReplicaSet]{
 		name:       "replicasets",
 		namespaced: true,
 		newObject:  func() *appsv1.ReplicaSet { return &appsv1.ReplicaSet{} },
@@ -22,7 +23,7 @@ func init() {
 		},
 		unobserved: func(r *appsv1.ReplicaSet) bool { return r.Status.ObservedGeneration == 0 },
 		families:   replicaSetFamilies,
-	})
+	}
 }
 
 func replicaSetFamilies(o Options) []Family[*appsv1.ReplicaSet] {

@@ -8,8 +8,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*v1.ReplicationController]{
+// replicationControllerResource is the replicationcontrollers resource.
+func replicationControllerResource() Resource {
+	return &resource[*v1.ReplicationController]{
 		name:       "replicationcontrollers",
 		namespaced: true,
 		newObject:  func() *v1.ReplicationController { return &v1.ReplicationController{} },
@@ -20,7 +21,7 @@ func init() {
 			return []Label{{Name: "namespace", Value: r.Namespace}, {Name: "replicationcontroller", Value: r.Name}}
 		},
 		families: replicationControllerFamilies,
-	})
+	}
 }
 
 // replicationControllerFamilies are the ReplicaSet families KSM copied, with an

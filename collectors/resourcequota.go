@@ -7,8 +7,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*v1.ResourceQuota]{
+// resourceQuotaResource is the resourcequotas resource.
+func resourceQuotaResource() Resource {
+	return &resource[*v1.ResourceQuota]{
 		name:       "resourcequotas",
 		namespaced: true,
 		newObject:  func() *v1.ResourceQuota { return &v1.ResourceQuota{} },
@@ -19,7 +20,7 @@ func init() {
 			return []Label{{Name: "namespace", Value: r.Namespace}, {Name: "resourcequota", Value: r.Name}}
 		},
 		families: resourceQuotaFamilies,
-	})
+	}
 }
 
 func resourceQuotaFamilies(o Options) []Family[*v1.ResourceQuota] {

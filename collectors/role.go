@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*rbacv1.Role]{
+// roleResource is the roles resource.
+func roleResource() Resource {
+	return &resource[*rbacv1.Role]{
 		name:       "roles",
 		namespaced: true,
 		nonDefault: true,
@@ -21,5 +22,5 @@ func init() {
 		families: func(o Options) []Family[*rbacv1.Role] {
 			return rbacFamilies("role", "role", o, func(*rbacv1.Role) []Metric { return one(1) })
 		},
-	})
+	}
 }

@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*rbacv1.RoleBinding]{
+// roleBindingResource is the rolebindings resource.
+func roleBindingResource() Resource {
+	return &resource[*rbacv1.RoleBinding]{
 		name:       "rolebindings",
 		namespaced: true,
 		nonDefault: true,
@@ -21,5 +22,5 @@ func init() {
 		families: func(o Options) []Family[*rbacv1.RoleBinding] {
 			return rbacFamilies("rolebinding", "rolebinding", o, func(r *rbacv1.RoleBinding) []Metric { return roleRefInfo(r.RoleRef) })
 		},
-	})
+	}
 }

@@ -8,8 +8,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*v1.Secret]{
+// secretResource is the secrets resource.
+func secretResource() Resource {
+	return &resource[*v1.Secret]{
 		name:       "secrets",
 		namespaced: true,
 		newObject:  func() *v1.Secret { return &v1.Secret{} },
@@ -20,7 +21,7 @@ func init() {
 			return []Label{{Name: "namespace", Value: s.Namespace}, {Name: "secret", Value: s.Name}}
 		},
 		families: secretFamilies,
-	})
+	}
 }
 
 func secretFamilies(o Options) []Family[*v1.Secret] {

@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*v1.Service]{
+// serviceResource is the services resource.
+func serviceResource() Resource {
+	return &resource[*v1.Service]{
 		name:       "services",
 		namespaced: true,
 		newObject:  func() *v1.Service { return &v1.Service{} },
@@ -18,7 +19,7 @@ func init() {
 			return []Label{{Name: "namespace", Value: s.Namespace}, {Name: "service", Value: s.Name}, {Name: "uid", Value: string(s.UID)}}
 		},
 		families: serviceFamilies,
-	})
+	}
 }
 
 func serviceFamilies(o Options) []Family[*v1.Service] {

@@ -8,8 +8,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*v1.ServiceAccount]{
+// serviceAccountResource is the serviceaccounts resource.
+func serviceAccountResource() Resource {
+	return &resource[*v1.ServiceAccount]{
 		name:       "serviceaccounts",
 		namespaced: true,
 		nonDefault: true,
@@ -26,7 +27,7 @@ func init() {
 			}
 		},
 		families: serviceAccountFamilies,
-	})
+	}
 }
 
 func serviceAccountFamilies(o Options) []Family[*v1.ServiceAccount] {

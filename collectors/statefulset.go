@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*appsv1.StatefulSet]{
+// statefulSetResource is the statefulsets resource.
+func statefulSetResource() Resource {
+	return &resource[*appsv1.StatefulSet]{
 		name:       "statefulsets",
 		namespaced: true,
 		newObject:  func() *appsv1.StatefulSet { return &appsv1.StatefulSet{} },
@@ -19,7 +20,7 @@ func init() {
 		},
 		unobserved: func(s *appsv1.StatefulSet) bool { return s.Status.ObservedGeneration == 0 },
 		families:   statefulSetFamilies,
-	})
+	}
 }
 
 func statefulSetFamilies(o Options) []Family[*appsv1.StatefulSet] {

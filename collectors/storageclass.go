@@ -7,8 +7,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*storagev1.StorageClass]{
+// storageClassResource is the storageclasses resource.
+func storageClassResource() Resource {
+	return &resource[*storagev1.StorageClass]{
 		name:      "storageclasses",
 		newObject: func() *storagev1.StorageClass { return &storagev1.StorageClass{} },
 		listWatch: func(c kubernetes.Interface, _ string) *cache.ListWatch {
@@ -16,7 +17,7 @@ func init() {
 		},
 		objectLabels: func(s *storagev1.StorageClass) []Label { return []Label{{Name: "storageclass", Value: s.Name}} },
 		families:     storageClassFamilies,
-	})
+	}
 }
 
 func storageClassFamilies(o Options) []Family[*storagev1.StorageClass] {

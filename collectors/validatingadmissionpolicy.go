@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*admissionregistrationv1.ValidatingAdmissionPolicy]{
+// validatingAdmissionPolicyResource is the validatingadmissionpolicies resource.
+func validatingAdmissionPolicyResource() Resource {
+	return &resource[*admissionregistrationv1.ValidatingAdmissionPolicy]{
 		name: "validatingadmissionpolicies",
 		newObject: func() *admissionregistrationv1.ValidatingAdmissionPolicy {
 			return &admissionregistrationv1.ValidatingAdmissionPolicy{}
@@ -25,5 +26,5 @@ func init() {
 					return admissionPolicyInfo(p.Spec.ParamKind, p.Spec.FailurePolicy)
 				})
 		},
-	})
+	}
 }

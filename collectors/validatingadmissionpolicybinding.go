@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*admissionregistrationv1.ValidatingAdmissionPolicyBinding]{
+// validatingAdmissionPolicyBindingResource is the validatingadmissionpolicybindings resource.
+func validatingAdmissionPolicyBindingResource() Resource {
+	return &resource[*admissionregistrationv1.ValidatingAdmissionPolicyBinding]{
 		name: "validatingadmissionpolicybindings",
 		newObject: func() *admissionregistrationv1.ValidatingAdmissionPolicyBinding {
 			return &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
@@ -20,7 +21,7 @@ func init() {
 			return admissionObjectLabels("validatingadmissionpolicybinding", b.Name)
 		},
 		families: validatingAdmissionPolicyBindingFamilies,
-	})
+	}
 }
 
 func validatingAdmissionPolicyBindingFamilies(Options) []Family[*admissionregistrationv1.ValidatingAdmissionPolicyBinding] {

@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*admissionregistrationv1.ValidatingWebhookConfiguration]{
+// validatingWebhookConfigurationResource is the validatingwebhookconfigurations resource.
+func validatingWebhookConfigurationResource() Resource {
+	return &resource[*admissionregistrationv1.ValidatingWebhookConfiguration]{
 		name: "validatingwebhookconfigurations",
 		newObject: func() *admissionregistrationv1.ValidatingWebhookConfiguration {
 			return &admissionregistrationv1.ValidatingWebhookConfiguration{}
@@ -29,5 +30,5 @@ func init() {
 					return out
 				})
 		},
-	})
+	}
 }

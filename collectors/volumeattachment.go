@@ -6,8 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-func init() {
-	register(&resource[*storagev1.VolumeAttachment]{
+// volumeAttachmentResource is the volumeattachments resource.
+func volumeAttachmentResource() Resource {
+	return &resource[*storagev1.VolumeAttachment]{
 		name:      "volumeattachments",
 		newObject: func() *storagev1.VolumeAttachment { return &storagev1.VolumeAttachment{} },
 		listWatch: func(c kubernetes.Interface, _ string) *cache.ListWatch {
@@ -17,7 +18,7 @@ func init() {
 			return []Label{{Name: "volumeattachment", Value: va.Name}}
 		},
 		families: volumeAttachmentFamilies,
-	})
+	}
 }
 
 // volumeAttachmentMap is one series carrying every key of kv as a <prefix>_*

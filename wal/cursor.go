@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -47,40 +46,14 @@ func (w *WAL) SaveCursor(name string, p Position) error {
 	return nil
 }
 
-// writeCursorFile writes the cursor to a temporary file, fsyncs it and
-// renames it over the cursor file; the caller fsyncs the directory. On error
-// the temporary file is removed and the old cursor is untouched.
-func writeCursorFile(create func(string) (file, error), dir, name string, p Position) (err error) {
-	final := filepath.Join(dir, cursorPrefix+name)
-	tmp := final + tmpSuffix
+// writeCursorFile replaces the cursor file atomically (writeFileAtomic); the
+// caller fsyncs the directory. On error the old cursor is untouched.
+func writeCursorFile(create func(string) (file, error), dir, name string, p Position) error {
 	var b [cursorSize]byte
 	binary.BigEndian.PutUint64(b[0:8], p.Segment)
 	binary.BigEndian.PutUint64(b[8:16], uint64(p.Offset))
 	binary.BigEndian.PutUint32(b[16:20], crc32.Checksum(b[:16], castagnoli))
-	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	f, err := create(tmp)
-	if err != nil {
-		return err
-	}
-	n, err := f.Write(b[:])
-	if err == nil && n < len(b) {
-		err = io.ErrShortWrite
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-	}
-	return err
+	return writeFileAtomic(create, filepath.Join(dir, cursorPrefix+name), b[:])
 }
 
 // LoadCursor returns the position last saved for consumer name, and false if

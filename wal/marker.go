@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -89,33 +88,7 @@ func decodeMarker(b []byte) (rewriteMarker, error) {
 
 // writeMarker durably creates the rewrite marker.
 func (w *WAL) writeMarker(m *rewriteMarker) error {
-	b := m.encode()
-	name := filepath.Join(w.dir, markerName)
-	err := os.Remove(name + tmpSuffix)
-	if errors.Is(err, fs.ErrNotExist) {
-		err = nil
-	}
-	var f file
-	if err == nil {
-		f, err = w.opts.create(name + tmpSuffix)
-	}
-	if err == nil {
-		var n int
-		if n, err = f.Write(b); err == nil && n < len(b) {
-			err = io.ErrShortWrite
-		}
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err == nil {
-		err = os.Rename(name+tmpSuffix, name)
-	}
-	if err != nil {
-		_ = os.Remove(name + tmpSuffix)
+	if err := writeFileAtomic(w.opts.create, filepath.Join(w.dir, markerName), m.encode()); err != nil {
 		return fmt.Errorf("write rewrite marker: %w", err)
 	}
 	return syncDir(w.dir)

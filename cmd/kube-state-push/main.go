@@ -9,8 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"math"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -20,7 +18,6 @@ import (
 	"github.com/KimMachineGun/automemlimit/memlimit"
 
 	"github.com/kube-state-push/kube-state-push/agent"
-	"github.com/kube-state-push/kube-state-push/collectors"
 	"github.com/kube-state-push/kube-state-push/ha"
 )
 
@@ -58,30 +55,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if printRBAC {
-		names := cfg.Resources
-		if len(names) == 0 {
-			names = collectors.DefaultNames()
-		}
-		rs, err := collectors.Lookup(names)
+		rbac, err := agent.RBACManifest(cfg)
 		if err != nil {
-			fmt.Fprintf(stderr, "kube-state-push: --resources: %v\n", err)
+			fmt.Fprintf(stderr, "kube-state-push: %v\n", err)
 			return 2
 		}
-		fmt.Fprint(stdout, collectors.RBACYAML(collectors.RBACRules(rs)))
-		if cfg.Pod != "" {
-			fmt.Fprintf(stdout, "---\n# Role in namespace %s, for automatic sharding (--pod)\n", cfg.PodNamespace)
-			fmt.Fprint(stdout, collectors.RBACYAML(agent.ShardRBACRules()))
-		}
+		fmt.Fprint(stdout, rbac)
 		return 0
 	}
-	logger, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	logger, err := agent.NewLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		fmt.Fprintf(stderr, "kube-state-push: %v\n", err)
 		return 2
 	}
 	cfg.Logger = logger
 	cfg.Version = version
-	setMemoryLimit(logger, memlimit.FromCgroup)
+	agent.SetMemoryLimit(logger, memlimit.FromCgroup)
 	// A reload rebuilds the configuration from the same flags and the file.
 	cfg.Reload = func() (agent.Config, error) {
 		c, _, _, err := parseFlags(args, io.Discard)
@@ -103,29 +92,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// memoryRatio is the part of the container's memory limit the Go runtime
-// aims to stay under: the rest is for what it does not count (the binary's
-// pages, thread stacks) and for the time a collection takes.
-const memoryRatio = 0.9
-
-// setMemoryLimit sets the Go memory limit (GOMEMLIMIT) to memoryRatio of the
-// memory limit of the container (its cgroup), so that the garbage collector
-// works harder before the container is killed for going over it. GOMEMLIMIT
-// set in the environment wins; AUTOMEMLIMIT sets another ratio, or "off".
-func setMemoryLimit(logger *slog.Logger, limit memlimit.Provider) {
-	if _, ok := os.LookupEnv("GOMEMLIMIT"); ok {
-		return
-	}
-	set, err := memlimit.Set(memlimit.WithProvider(limit), memlimit.WithRatio(memoryRatio))
-	if err != nil {
-		logger.Warn("Could not set the Go memory limit from the container's", "err", err)
-		return
-	}
-	if set != math.MaxInt64 {
-		logger.Info("Go memory limit set below the container's", "gomemlimit_bytes", set)
-	}
 }
 
 func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion, printRBAC bool, err error) {
@@ -237,21 +203,6 @@ func allowList(dst *map[string][]string) func(string) error {
 		}
 		return nil
 	}
-}
-
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: l}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
 // envOr returns the environment variable's value, or def when it is unset.

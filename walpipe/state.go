@@ -1,4 +1,4 @@
-package agent
+package walpipe
 
 import (
 	"context"
@@ -13,17 +13,40 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/kube-state-push/kube-state-push/series"
+	"github.com/kube-state-push/kube-state-push/snapshot"
 	"github.com/kube-state-push/kube-state-push/wal"
 )
 
-// walState is the WAL between the batcher and the remote-write queue, with its
-// sender, its space management (truncation, compaction, drops) and what it
-// knew at start.
-type walState struct {
+// Options are the settings of a Pipeline.
+type Options struct {
+	// Dir is the WAL's directory, for the log.
+	Dir string
+	// MaxSize caps the WAL on disk (0: no cap): at the cap the backlog is
+	// compacted, then the oldest dropped.
+	MaxSize int64
+	// CompactResolution is how far apart compaction keeps repeated identical
+	// values of a series.
+	CompactResolution time.Duration
+	// SyncInterval is the longest an append stays unsynced after a failed
+	// sync.
+	SyncInterval time.Duration
+}
+
+// Endpoint is one remote-write endpoint the WAL is sent to: its name (for
+// logs and metrics), the name of its cursor in the WAL, and its queue.
+type Endpoint struct {
+	Name, Cursor string
+	Queue        Queue
+}
+
+// Pipeline is the WAL between the batcher and the remote-write queues, with
+// a sender per endpoint, its space management (truncation, compaction, drops)
+// and what it knew at start.
+type Pipeline struct {
 	w          *wal.WAL
-	sink       *walSink
+	sink       *Sink
 	senders    []*walSender // one per endpoint
-	prev       map[string]*prevSeries
+	prev       map[string]*snapshot.PrevSeries
 	prevShard  string       // the shard assignment prev is from ("" if none recorded)
 	shard      atomic.Value // the current assignment, as "shard/total"
 	metrics    *walMetrics
@@ -37,11 +60,10 @@ type walState struct {
 	completeBegin wal.Position // start of the last complete resend
 }
 
-func openWAL(cfg *Config, endpoints []*endpoint, reg prometheus.Registerer, logger *slog.Logger) (*walState, error) {
-	w, err := wal.Open(cfg.WALDir, wal.Options{Registerer: reg, Logger: logger.With("component", "wal")})
-	if err != nil {
-		return nil, fmt.Errorf("--wal-dir: %w", err)
-	}
+// New returns the pipeline of an open WAL: it reads the whole WAL once, for
+// what it knew of the series (Restored), and loads each endpoint's cursor. On
+// error it closes w.
+func New(w *wal.WAL, opts Options, endpoints []Endpoint, reg prometheus.Registerer, logger *slog.Logger) (*Pipeline, error) {
 	m := newWALMetrics(reg)
 	m.repairs.Set(float64(len(w.Repairs())))
 	for _, r := range w.Repairs() {
@@ -55,31 +77,54 @@ func openWAL(cfg *Config, endpoints []*endpoint, reg prometheus.Registerer, logg
 	}
 	live := 0
 	for _, p := range prev {
-		if p.live {
+		if p.Live {
 			live++
 		}
 	}
 	var senders []*walSender
 	for _, ep := range endpoints {
-		s, err := newWALSender(ep.name, ep.cursor, w, ep.queue, m, logger.With("endpoint", ep.name))
+		s, err := newWALSender(ep.Name, ep.Cursor, w, ep.Queue, m, logger.With("endpoint", ep.Name))
 		if err != nil {
 			_ = w.Close()
 			return nil, err
 		}
 		senders = append(senders, s)
 	}
-	logger.Info("WAL opened", "dir", cfg.WALDir, "bytes", w.Size(), "series_known", len(prev), "series_live", live,
+	logger.Info("WAL opened", "dir", opts.Dir, "bytes", w.Size(), "series_known", len(prev), "series_live", live,
 		"endpoints", len(senders), "scan", time.Since(start).Round(time.Millisecond))
-	ws := &walState{
+	ws := &Pipeline{
 		w: w, senders: senders, prev: prev, prevShard: prevShard, metrics: m, logger: logger,
-		maxSize: cfg.WALMaxSize, resolution: cfg.WALCompactResolution, syncEvery: cfg.WALSyncInterval,
+		maxSize: opts.MaxSize, resolution: opts.CompactResolution, syncEvery: opts.SyncInterval,
 	}
-	ws.sink = &walSink{w: w, logger: logger, metrics: m, senders: senders}
+	ws.sink = &Sink{w: w, logger: logger, metrics: m, senders: senders}
 	return ws, nil
 }
 
-// run sends from the WAL and manages its space until ctx is done.
-func (ws *walState) run(ctx context.Context) {
+// Sink returns the writer that appends to the WAL.
+func (ws *Pipeline) Sink() *Sink { return ws.sink }
+
+// SetAdmit makes every sender pass the samples of each record through admit
+// before it sends them: it returns those that may be sent, and a record left
+// with none is skipped (an HA replica that is not leading, or backlog from
+// before another replica's term). Call it before Run.
+func (ws *Pipeline) SetAdmit(admit func([]series.Sample) []series.Sample) {
+	for _, s := range ws.senders {
+		s.admit = admit
+	}
+}
+
+// TakeRestored returns what the WAL knew of the series from before this
+// start, for snapshot.Restore, and the shard assignment that state is from
+// ("shard/total"; empty if none was recorded). It lets go of them: a second
+// call returns no series.
+func (ws *Pipeline) TakeRestored() (map[string]*snapshot.PrevSeries, string) {
+	prev := ws.prev
+	ws.prev = nil
+	return prev, ws.prevShard
+}
+
+// Run sends from the WAL and manages its space until ctx is done.
+func (ws *Pipeline) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, s := range ws.senders {
 		wg.Go(func() { s.run(ctx) })
@@ -88,14 +133,16 @@ func (ws *walState) run(ctx context.Context) {
 	wg.Wait()
 }
 
-func (ws *walState) close() {
+// Close closes the WAL.
+func (ws *Pipeline) Close() {
 	if err := ws.w.Close(); err != nil {
 		ws.logger.Error("Closing the WAL failed", "err", err)
 	}
 }
 
-// resendBegin and resendEnd bracket a full resend in the WAL.
-func (ws *walState) resendBegin() {
+// ResendBegin and ResendEnd bracket a full resend in the WAL: the samples
+// between them cover every live series, which is how a restart learns them.
+func (ws *Pipeline) ResendBegin() {
 	ws.mu.Lock()
 	ws.beginPending = ws.sink.position()
 	ws.mu.Unlock()
@@ -107,13 +154,13 @@ func (ws *walState) resendBegin() {
 	ws.writeShard()
 }
 
-// setShard records a new shard assignment in the WAL.
-func (ws *walState) setShard(a assignment) {
-	ws.shard.Store(a.String())
+// SetShard records a new shard assignment ("shard/total") in the WAL.
+func (ws *Pipeline) SetShard(a string) {
+	ws.shard.Store(a)
 	ws.writeShard()
 }
 
-func (ws *walState) writeShard() {
+func (ws *Pipeline) writeShard() {
 	a, _ := ws.shard.Load().(string)
 	if a == "" {
 		return
@@ -123,8 +170,8 @@ func (ws *walState) writeShard() {
 	}
 }
 
-// handover records that the series of ss are sent by another shard from now on.
-func (ws *walState) handover(ss []series.Sample) {
+// Handover records that the series of ss are sent by another shard from now on.
+func (ws *Pipeline) Handover(ss []series.Sample) {
 	if len(ss) == 0 {
 		return
 	}
@@ -133,7 +180,8 @@ func (ws *walState) handover(ss []series.Sample) {
 	}
 }
 
-func (ws *walState) resendEnd() {
+// ResendEnd ends the resend ResendBegin began.
+func (ws *Pipeline) ResendEnd() {
 	if err := ws.sink.marker(recResendEnd); err != nil {
 		ws.logger.Error("Writing a WAL marker failed", "err", err)
 		return
@@ -146,7 +194,7 @@ func (ws *walState) resendEnd() {
 // maintain syncs at least every --wal-sync-interval, removes what every
 // endpoint has acknowledged (keeping the last complete resend, which tells a
 // restart which series are live), and keeps the WAL under --wal-max-size.
-func (ws *walState) maintain(ctx context.Context) {
+func (ws *Pipeline) maintain(ctx context.Context) {
 	syncTick := time.NewTicker(ws.syncEvery)
 	defer syncTick.Stop()
 	spaceTick := time.NewTicker(5 * time.Second)
@@ -167,7 +215,7 @@ func (ws *walState) maintain(ctx context.Context) {
 	}
 }
 
-func (ws *walState) truncate() {
+func (ws *Pipeline) truncate() {
 	ws.mu.Lock()
 	keep := ws.completeBegin
 	ws.mu.Unlock()
@@ -182,7 +230,7 @@ func (ws *walState) truncate() {
 }
 
 // slowestReader returns the read position of the sender furthest behind.
-func (ws *walState) slowestReader() wal.Position {
+func (ws *Pipeline) slowestReader() wal.Position {
 	var p wal.Position
 	for i, s := range ws.senders {
 		if r := s.reading(); i == 0 || r.Compare(p) < 0 {
@@ -194,7 +242,7 @@ func (ws *walState) slowestReader() wal.Position {
 
 // compactRange returns the closed segments compaction may rewrite: after the
 // one the sender reads, and before the last complete resend.
-func (ws *walState) compactRange() (from, to uint64, ok bool) {
+func (ws *Pipeline) compactRange() (from, to uint64, ok bool) {
 	ws.mu.Lock()
 	limit := ws.completeBegin.Segment
 	ws.mu.Unlock()
@@ -219,7 +267,7 @@ func (ws *walState) compactRange() (from, to uint64, ok bool) {
 // staleness marker, and of repeated identical values one per
 // --wal-compact-resolution. Records come out in the current format, start
 // timestamps kept (format 1 ones had none).
-func (ws *walState) compact() {
+func (ws *Pipeline) compact() {
 	from, to, ok := ws.compactRange()
 	if !ok {
 		return
@@ -276,7 +324,7 @@ func (ws *walState) compact() {
 
 // dropOldest removes the oldest segments while the WAL is still over its
 // cap, counting the samples lost.
-func (ws *walState) dropOldest() {
+func (ws *Pipeline) dropOldest() {
 	segs := ws.w.Segments()
 	size := ws.w.Size()
 	reading := ws.slowestReader().Segment
@@ -307,7 +355,7 @@ func (ws *walState) dropOldest() {
 		"samples", samples, "bytes", bytes, "segments", k)
 }
 
-func (ws *walState) countSamples(s wal.SegmentInfo) int {
+func (ws *Pipeline) countSamples(s wal.SegmentInfo) int {
 	r, err := ws.w.NewReader(s.Start())
 	if err != nil {
 		return 0
@@ -325,8 +373,8 @@ func (ws *walState) countSamples(s wal.SegmentInfo) int {
 	return n
 }
 
-// status is the WAL's line on /readyz: backlog, repairs, compactions, drops.
-func (ws *walState) status() string {
+// Status is the WAL's line on /readyz: backlog, repairs, compactions, drops.
+func (ws *Pipeline) Status() string {
 	var records int
 	var bytes, oldest int64
 	for _, s := range ws.senders {

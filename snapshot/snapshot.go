@@ -1,4 +1,4 @@
-package agent
+package snapshot
 
 import (
 	"context"
@@ -37,8 +37,8 @@ type Snapshot struct {
 	mu      sync.Mutex
 	out     Appender
 	now     func() int64
-	metrics *metrics
-	sets    []*objectSet
+	metrics *Metrics
+	sets    []*Set
 	buf     []series.Sample
 	extras  labelSets
 	// counters are the names of the counter families of every set: their
@@ -54,11 +54,11 @@ type Snapshot struct {
 	// restored is what the WAL knew of series from before this start: their
 	// last timestamps, which new samples must follow, and which were live, so
 	// that the series of objects deleted meanwhile can be ended.
-	restored map[string]*prevSeries
+	restored map[string]*PrevSeries
 
 	// holdUntil (Unix ms) is the end of the handover after a change of the
 	// shard assignment: objects that arrive before then are held, not sent
-	// (see sharding.go).
+	// (see handover.go).
 	holdUntil int64
 	// heldEnded is the series of held objects that ended during the handover:
 	// their staleness markers are sent when it ends, since one sent earlier
@@ -66,7 +66,7 @@ type Snapshot struct {
 	heldEnded []heldEnd
 
 	// unborn lists the new workloads held until their controllers have
-	// settled their first status (object.unborn); releaseUnborn sends those
+	// settled their first status (object.unborn); ReleaseUnborn sends those
 	// whose wait is over.
 	unborn []unbornRef
 }
@@ -74,7 +74,7 @@ type Snapshot struct {
 // unbornRef names an unborn object of a set and the latest time (Unix ms)
 // it is sent at.
 type unbornRef struct {
-	set   *objectSet
+	set   *Set
 	uid   string
 	until int64
 }
@@ -100,14 +100,15 @@ type heldEnd struct {
 // step between two events of the same series, far shorter than the lookback.
 const endedMemory = 10 * time.Second
 
-// objectSet is the objects of one list/watch: one resource in one namespace (or all).
-type objectSet struct {
+// Set is the objects of one list/watch: one resource in one namespace (or
+// all). Its methods are the snapshot's, which take its lock.
+type Set struct {
 	resource string
 	objects  map[string]*object
 	synced   bool
 	// expo is how /metrics writes the set's series (exposition.go); nil
 	// until described.
-	expo *setExposition
+	expo *Exposition
 
 	seriesGauge, objectsGauge prometheus.Gauge
 	outOfOrder                prometheus.Counter
@@ -155,21 +156,55 @@ func (ls *liveSeries) labels(base *[]series.Label) series.Labels {
 	return series.New(ls.name, base, extra)
 }
 
-// NewSnapshot returns an empty snapshot that sends its samples to out.
-func NewSnapshot(out Appender, m *metrics) *Snapshot {
-	return &Snapshot{
+// flushSamples is how many samples the snapshot buffers under its lock before
+// it hands them to the Appender, even in the middle of a list, a resend or a
+// handover: the Appender may block to push back, and a bounded buffer keeps
+// the memory of a large relist bounded too.
+const flushSamples = 4096
+
+// An Option configures a Snapshot.
+type Option func(*Snapshot)
+
+// WithClock makes the snapshot read the time, in Unix milliseconds, from now
+// instead of the wall clock: every timestamp it stamps, every wait it times
+// (unborn objects, resend rounds) and every memory it keeps of ended series
+// follow it. Tests use it to get exact timestamps.
+func WithClock(now func() int64) Option { return func(s *Snapshot) { s.now = now } }
+
+// New returns an empty snapshot that sends its samples to out. m may be nil
+// for metrics nobody reads (tests).
+func New(out Appender, m *Metrics, opts ...Option) *Snapshot {
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	s := &Snapshot{
 		out:     out,
 		now:     func() int64 { return time.Now().UnixMilli() },
 		metrics: m,
 		ended:   make(map[string]int64),
 		extras:  labelSets{sets: map[uint64]*labelSet{}, seed: maphash.MakeSeed()},
 	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
-// newSet adds the set of one list/watch of resource. counters names the
-// resource's counter families (counterFamilies): their samples carry their
+// CounterFamilies returns the names of r's counter families, for NewSet.
+func CounterFamilies(r collectors.Resource) []string {
+	var out []string
+	for _, f := range r.Families() {
+		if f.Type == collectors.Counter {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+// NewSet adds the set of one list/watch of resource. counters names the
+// resource's counter families (CounterFamilies): their samples carry their
 // object's start timestamp.
-func (s *Snapshot) newSet(resource string, counters []string) *objectSet {
+func (s *Snapshot) NewSet(resource string, counters []string) *Set {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range counters {
@@ -177,16 +212,19 @@ func (s *Snapshot) newSet(resource string, counters []string) *objectSet {
 			s.counters = append(s.counters, c)
 		}
 	}
-	set := &objectSet{
+	set := &Set{
 		resource:     resource,
 		objects:      make(map[string]*object),
-		seriesGauge:  s.metrics.snapshotSeries.WithLabelValues(resource),
-		objectsGauge: s.metrics.snapshotObjects.WithLabelValues(resource),
-		outOfOrder:   s.metrics.eventsOutOfOrder.WithLabelValues(resource),
+		seriesGauge:  s.metrics.series.WithLabelValues(resource),
+		objectsGauge: s.metrics.objects.WithLabelValues(resource),
+		outOfOrder:   s.metrics.outOfOrder.WithLabelValues(resource),
 	}
 	s.sets = append(s.sets, set)
 	return set
 }
+
+// Resource returns the name of the set's resource.
+func (set *Set) Resource() string { return set.resource }
 
 // Synced reports whether every set has applied its initial list.
 func (s *Snapshot) Synced() bool {
@@ -200,21 +238,22 @@ func (s *Snapshot) Synced() bool {
 	return true
 }
 
-func (s *Snapshot) isSynced(set *objectSet) bool {
+// IsSynced reports whether set has applied its initial list.
+func (s *Snapshot) IsSynced(set *Set) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return set.synced
 }
 
-// apply stores an added or updated object and emits what changed.
-func (s *Snapshot) apply(set *objectSet, o collectors.Object) {
+// Apply stores an added or updated object and emits what changed.
+func (s *Snapshot) Apply(set *Set, o collectors.Object) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.applyLocked(set, o, s.now())
 	s.flushLocked()
 }
 
-func (s *Snapshot) applyLocked(set *objectSet, o collectors.Object, now int64) {
+func (s *Snapshot) applyLocked(set *Set, o collectors.Object, now int64) {
 	obj := set.objects[o.UID]
 	if obj == nil {
 		obj = &object{held: now < s.holdUntil}
@@ -249,8 +288,12 @@ func (s *Snapshot) bearLocked(o *object, now int64) {
 	}
 }
 
-// releaseUnborn sends the new workloads whose wait is over.
-func (s *Snapshot) releaseUnborn() {
+// ReleaseUnbornEvery is how often the agent calls ReleaseUnborn: a tenth of
+// the settle time, so that a new workload is sent at most that late.
+const ReleaseUnbornEvery = unbornSettle / 10
+
+// ReleaseUnborn sends the new workloads whose wait is over.
+func (s *Snapshot) ReleaseUnborn() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.unborn) == 0 {
@@ -274,8 +317,8 @@ func (s *Snapshot) releaseUnborn() {
 // silent reports whether o's changes are kept but not sent.
 func (o *object) silent() bool { return o.held || o.unborn != 0 }
 
-// remove ends every series of a deleted object.
-func (s *Snapshot) remove(set *objectSet, uid, rv string) {
+// Remove ends every series of a deleted object.
+func (s *Snapshot) Remove(set *Set, uid, rv string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	obj := set.objects[uid]
@@ -290,7 +333,7 @@ func (s *Snapshot) remove(set *objectSet, uid, rv string) {
 	s.flushLocked()
 }
 
-func (s *Snapshot) removeLocked(set *objectSet, uid string, now int64) {
+func (s *Snapshot) removeLocked(set *Set, uid string, now int64) {
 	obj := set.objects[uid]
 	for i := range obj.series {
 		s.endObjectSeriesLocked(obj, obj.base, &obj.series[i], now)
@@ -299,7 +342,7 @@ func (s *Snapshot) removeLocked(set *objectSet, uid string, now int64) {
 }
 
 // forgetLocked drops an object from the set without a sample.
-func (s *Snapshot) forgetLocked(set *objectSet, uid string) {
+func (s *Snapshot) forgetLocked(set *Set, uid string) {
 	obj := set.objects[uid]
 	set.seriesGauge.Sub(float64(len(obj.series)))
 	set.objectsGauge.Dec()
@@ -307,16 +350,16 @@ func (s *Snapshot) forgetLocked(set *objectSet, uid string) {
 	obj.series = nil // a /metrics render that still holds obj writes nothing of it
 }
 
-// replace makes the set hold exactly objs (an initial list or a relist): objects
+// Replace makes the set hold exactly objs (an initial list or a relist): objects
 // that are gone end their series first, then the listed ones are applied. It
 // clears the Series of objs as it applies them.
-func (s *Snapshot) replace(set *objectSet, objs []collectors.Object) {
-	s.replaceKeeping(set, objs, nil)
+func (s *Snapshot) Replace(set *Set, objs []collectors.Object) {
+	s.ReplaceKeeping(set, objs, nil)
 }
 
-// replaceKeeping is replace for a list of which the objects with UIDs in
-// applied are in the set already (applyInitial took them as they came).
-func (s *Snapshot) replaceKeeping(set *objectSet, objs []collectors.Object, applied []string) {
+// ReplaceKeeping is Replace for a list of which the objects with UIDs in
+// applied are in the set already (ApplyInitial took them as they came).
+func (s *Snapshot) ReplaceKeeping(set *Set, objs []collectors.Object, applied []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -335,7 +378,7 @@ func (s *Snapshot) replaceKeeping(set *objectSet, objs []collectors.Object, appl
 	for i := range objs {
 		s.applyLocked(set, objs[i], now)
 		objs[i].Series = nil // stored compactly now: let the generated series go
-		if len(s.buf) >= 4096 {
+		if len(s.buf) >= flushSamples {
 			s.flushLocked()
 		}
 	}
@@ -343,12 +386,12 @@ func (s *Snapshot) replaceKeeping(set *objectSet, objs []collectors.Object, appl
 	s.flushLocked()
 }
 
-// applyInitial applies o at once, as apply does, if the set has not applied
+// ApplyInitial applies o at once, as Apply does, if the set has not applied
 // its initial list yet, and reports whether it did. An initial list has no
 // objects to end, so its objects can be stored as they are decoded instead of
-// all being held until the list is complete; the list's replace then only
-// keeps them (replaceKeeping) and ends those deleted meanwhile.
-func (s *Snapshot) applyInitial(set *objectSet, o collectors.Object) bool {
+// all being held until the list is complete; the list's Replace then only
+// keeps them (ReplaceKeeping) and ends those deleted meanwhile.
+func (s *Snapshot) ApplyInitial(set *Set, o collectors.Object) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if set.synced {
@@ -357,6 +400,21 @@ func (s *Snapshot) applyInitial(set *objectSet, o collectors.Object) bool {
 	s.applyLocked(set, o, s.now())
 	s.flushLocked()
 	return true
+}
+
+// Each calls f with the UID and the labels of every series of every object
+// the snapshot holds, held ones included, with the snapshot's lock held: to
+// check what it keeps, not for the push path.
+func (s *Snapshot) Each(f func(uid string, ls series.Labels)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, set := range s.sets {
+		for uid, o := range set.objects {
+			for i := range o.series {
+				f(uid, o.series[i].labels(o.base))
+			}
+		}
+	}
 }
 
 // Resend emits one sample with a fresh timestamp for every live series.
@@ -382,7 +440,7 @@ func (s *Snapshot) resendObjectLocked(o *object, now int64) {
 		ls := &o.series[i]
 		s.emitLocked(o.base, ls, ls.value, now, s.startOf(o, ls))
 	}
-	if len(s.buf) >= 4096 {
+	if len(s.buf) >= flushSamples {
 		s.flushLocked()
 	}
 }
@@ -401,7 +459,7 @@ const resendStep = 100 * time.Millisecond
 // ctx is done.
 func (s *Snapshot) ResendSpread(ctx context.Context, over time.Duration) {
 	type key struct {
-		set *objectSet
+		set *Set
 		uid string
 	}
 	s.mu.Lock()
@@ -416,12 +474,13 @@ func (s *Snapshot) ResendSpread(ctx context.Context, over time.Duration) {
 	s.mu.Unlock()
 
 	steps := max(1, int(over/resendStep))
-	start := time.Now()
+	start := s.now()
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for k := range steps {
 		if k > 0 {
-			t.Reset(time.Until(start.Add(time.Duration(k) * over / time.Duration(steps))))
+			at := start + (time.Duration(k) * over / time.Duration(steps)).Milliseconds()
+			t.Reset(time.Duration(at-s.now()) * time.Millisecond)
 			select {
 			case <-ctx.Done():
 				return
@@ -566,32 +625,43 @@ func (s *Snapshot) restartedLocked(ls series.Labels) int64 {
 	t := s.ended[k]
 	if p := s.restored[k]; p != nil {
 		p.seen = true
-		t = max(t, p.t)
+		t = max(t, p.T)
 	}
 	return t
 }
 
+// PrevSeries is what the snapshot is told of a series from before this start
+// (by the WAL): its new samples must follow the last one, and a live series
+// that no object produces any more is ended (EndVanished).
+type PrevSeries struct {
+	Labels series.Labels
+	T      int64 // its last timestamp
+	Live   bool  // not ended, and seen in or after the last complete resend
+	seen   bool  // produced again since this start
+}
+
 // Restore gives the snapshot what the WAL knew of the series from before this
-// start. Call it before the watches start.
-func (s *Snapshot) restore(prev map[string]*prevSeries) {
+// start, by label string (series.Labels.String). Call it before the watches
+// start.
+func (s *Snapshot) Restore(prev map[string]*PrevSeries) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.restored = prev
 }
 
-// endVanished ends the series that were live before this start and that no
+// EndVanished ends the series that were live before this start and that no
 // object produces now: objects deleted while the agent was down. Call it once
 // every initial list is applied. It returns how many series it ended.
-func (s *Snapshot) endVanished() int {
+func (s *Snapshot) EndVanished() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now, n := s.now(), 0
 	for _, p := range s.restored {
-		if p.live && !p.seen {
-			t := max(now, p.t+1)
-			s.buf = append(s.buf, series.Sample{Labels: p.labels, T: t, V: series.StaleNaN})
+		if p.Live && !p.seen {
+			t := max(now, p.T+1)
+			s.buf = append(s.buf, series.Sample{Labels: p.Labels, T: t, V: series.StaleNaN})
 			n++
-			if len(s.buf) >= 4096 {
+			if len(s.buf) >= flushSamples {
 				s.flushLocked()
 			}
 		}

@@ -1,4 +1,4 @@
-package agent
+package walpipe
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package agent
+package snapshot
 
 import (
 	"io"
@@ -21,21 +21,23 @@ import (
 // as in KSM. Nothing is kept between scrapes: the lines are written from the
 // snapshot's series as they are read.
 
-// setExposition is what the exposition needs of a set beyond its series; one
+// Exposition is what the exposition needs of a set beyond its series; one
 // per resource, shared by the sets of its namespaces.
-type setExposition struct {
-	families []collectors.FamilyInfo
-	// base is the resource's object labels in KSM's order.
-	base []string
+type Exposition struct {
+	// Families are the resource's families, in its generator's order.
+	Families []collectors.FamilyInfo
+	// Base is the resource's object labels in KSM's order.
+	Base []string
 }
 
-func newSetExposition(g collectors.Generator) *setExposition {
-	return &setExposition{families: g.Families(), base: g.BaseLabels()}
+// NewExposition returns the exposition of the resource of g.
+func NewExposition(g collectors.Generator) *Exposition {
+	return &Exposition{Families: g.Families(), Base: g.BaseLabels()}
 }
 
-// describeSet tells the snapshot how /metrics writes set's series. A set
+// DescribeSet tells the snapshot how /metrics writes set's series. A set
 // never described is not exposed.
-func (s *Snapshot) describeSet(set *objectSet, e *setExposition) {
+func (s *Snapshot) DescribeSet(set *Set, e *Exposition) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	set.expo = e
@@ -60,7 +62,7 @@ const (
 func (s *Snapshot) WriteExposition(w io.Writer, openMetrics bool, keep func(resource string) bool) error {
 	type group struct {
 		name    string
-		expo    *setExposition
+		expo    *Exposition
 		objects [][]*object // per set
 		any     bool        // some set has an object: the headers are written
 	}
@@ -99,7 +101,7 @@ func (s *Snapshot) WriteExposition(w io.Writer, openMetrics bool, keep func(reso
 	}
 	seen := map[string]bool{} // a family's headers are written once, as KSM's SanitizeHeaders does
 	for _, g := range groups {
-		for _, f := range g.expo.families {
+		for _, f := range g.expo.Families {
 			if !seen[f.Name] {
 				seen[f.Name] = true
 				if g.any {
@@ -112,7 +114,7 @@ func (s *Snapshot) WriteExposition(w io.Writer, openMetrics bool, keep func(reso
 					n := 0
 					s.mu.Lock()
 					for n < len(objs) && n < renderObjects && len(buf) < renderBuffer {
-						buf = appendFamilyLines(buf, objs[n], f.Name, g.expo.base, &hint)
+						buf = appendFamilyLines(buf, objs[n], f.Name, g.expo.Base, &hint)
 						n++
 					}
 					s.mu.Unlock()

@@ -1,4 +1,4 @@
-package agent
+package walpipe
 
 import (
 	"context"
@@ -12,13 +12,28 @@ import (
 
 	"github.com/kube-state-push/kube-state-push/remotewrite"
 	"github.com/kube-state-push/kube-state-push/series"
+	"github.com/kube-state-push/kube-state-push/snapshot"
 	"github.com/kube-state-push/kube-state-push/wal"
 )
 
-// walSink is the BatchWriter in front of the WAL: every batch is appended and
-// made durable (one fsync per batch: the batcher hands one batch per flush)
-// before a sender may read it.
-type walSink struct {
+// Queue is what a sender feeds: the remote-write queue of one endpoint
+// (*remotewrite.Queue). A sender hands it the samples of each record in WAL
+// order, and moves its cursor past a record once the queue has reached the
+// mark taken after it.
+type Queue interface {
+	// WriteBatch blocks until the queue has taken the batch or ctx is done.
+	WriteBatch(ctx context.Context, batch []series.Sample) error
+	// Mark returns the queue's position after everything written so far.
+	Mark() remotewrite.Mark
+	// Reached reports whether everything before m was sent (2xx) or
+	// definitively dropped.
+	Reached(m remotewrite.Mark) bool
+}
+
+// Sink is the writer in front of the WAL (the agent's BatchWriter): every
+// batch is appended and made durable (one fsync per batch: the batcher hands
+// one batch per flush) before a sender may read it.
+type Sink struct {
 	w       *wal.WAL
 	logger  *slog.Logger
 	metrics *walMetrics
@@ -31,14 +46,14 @@ type walSink struct {
 }
 
 // position returns the position after the last record appended.
-func (s *walSink) position() wal.Position {
+func (s *Sink) position() wal.Position {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.last
 }
 
 // syncIfNeeded makes durable what an append left unsynced (a failed sync).
-func (s *walSink) syncIfNeeded() {
+func (s *Sink) syncIfNeeded() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.unsynced && s.w.Sync() == nil {
@@ -46,9 +61,8 @@ func (s *walSink) syncIfNeeded() {
 	}
 }
 
-var _ BatchWriter = (*walSink)(nil)
-
-func (s *walSink) WriteBatch(_ context.Context, batch []series.Sample) error {
+// WriteBatch appends batch as one record and syncs it.
+func (s *Sink) WriteBatch(_ context.Context, batch []series.Sample) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.buf = encodeSamples(batch, s.buf)
@@ -56,16 +70,16 @@ func (s *walSink) WriteBatch(_ context.Context, batch []series.Sample) error {
 }
 
 // marker appends a resend marker record.
-func (s *walSink) marker(typ byte) error { return s.record([]byte{typ}) }
+func (s *Sink) marker(typ byte) error { return s.record([]byte{typ}) }
 
 // record appends a record that is not sent (a marker, a handover).
-func (s *walSink) record(rec []byte) error {
+func (s *Sink) record(rec []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.appendLocked(rec)
 }
 
-func (s *walSink) appendLocked(rec []byte) error {
+func (s *Sink) appendLocked(rec []byte) error {
 	pos, err := s.w.Append(rec)
 	if err != nil {
 		return fmt.Errorf("wal append: %w", err)
@@ -82,7 +96,7 @@ func (s *walSink) appendLocked(rec []byte) error {
 }
 
 // Flush waits until every sender has delivered everything appended so far.
-func (s *walSink) Flush(ctx context.Context) error {
+func (s *Sink) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	target := s.last
 	s.mu.Unlock()
@@ -101,7 +115,7 @@ type walSender struct {
 	name    string
 	cursor  string
 	w       *wal.WAL
-	queue   *remotewrite.Queue
+	queue   Queue
 	logger  *slog.Logger
 	metrics *walMetrics
 
@@ -132,7 +146,7 @@ type inflight struct {
 	bytes  int64
 }
 
-func newWALSender(name, cursor string, w *wal.WAL, q *remotewrite.Queue, m *walMetrics, logger *slog.Logger) (*walSender, error) {
+func newWALSender(name, cursor string, w *wal.WAL, q Queue, m *walMetrics, logger *slog.Logger) (*walSender, error) {
 	pos, _, err := w.LoadCursor(cursor)
 	if err != nil {
 		return nil, fmt.Errorf("load wal cursor %s: %w", name, err)
@@ -385,28 +399,20 @@ func newWALMetrics(reg prometheus.Registerer) *walMetrics {
 	return m
 }
 
-// prevSeries is what the WAL says of a series from before this start.
-type prevSeries struct {
-	labels series.Labels
-	t      int64 // its last timestamp
-	live   bool  // not ended, and seen in or after the last complete resend
-	seen   bool  // produced again since this start
-}
-
 // scanWAL reads the whole WAL once and returns every series in it, by label
 // string, with its last timestamp and whether it was live: its last sample is
 // not a staleness marker and it was sent in or after the last complete resend
 // (which covers every live series), or there is no complete resend at all;
 // a series handed over to another shard is not live. It also returns the last
 // shard assignment recorded ("shard/total"; empty if none).
-func scanWAL(w *wal.WAL) (map[string]*prevSeries, string, error) {
+func scanWAL(w *wal.WAL) (map[string]*snapshot.PrevSeries, string, error) {
 	r, err := w.NewReader(wal.Position{})
 	if err != nil {
 		return nil, "", err
 	}
 	defer r.Close()
 	type seen struct {
-		*prevSeries
+		*snapshot.PrevSeries
 		record int
 		stale  bool
 	}
@@ -437,10 +443,10 @@ func scanWAL(w *wal.WAL) (map[string]*prevSeries, string, error) {
 				k := x.Labels.String()
 				e := all[k]
 				if e == nil {
-					e = &seen{prevSeries: &prevSeries{labels: x.Labels}}
+					e = &seen{PrevSeries: &snapshot.PrevSeries{Labels: x.Labels}}
 					all[k] = e
 				}
-				e.t = max(e.t, x.T)
+				e.T = max(e.T, x.T)
 				e.record = record
 				e.stale = handover || series.IsStaleNaN(x.V)
 			}
@@ -449,10 +455,10 @@ func scanWAL(w *wal.WAL) (map[string]*prevSeries, string, error) {
 	if err := r.Err(); err != nil {
 		return nil, "", err
 	}
-	out := make(map[string]*prevSeries, len(all))
+	out := make(map[string]*snapshot.PrevSeries, len(all))
 	for k, e := range all {
-		e.live = !e.stale && (complete < 0 || e.record >= complete)
-		out[k] = e.prevSeries
+		e.Live = !e.stale && (complete < 0 || e.record >= complete)
+		out[k] = e.PrevSeries
 	}
 	return out, shard, nil
 }

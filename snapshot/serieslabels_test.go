@@ -1,4 +1,4 @@
-package agent
+package snapshot
 
 import (
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
+	"github.com/kube-state-push/kube-state-push/internal/fixtures"
 	"github.com/kube-state-push/kube-state-push/series"
 )
 
@@ -33,11 +34,11 @@ func seriesLabelsPods(t testing.TB) (collectors.Resource, collectors.Generator) 
 func TestSnapshotSeriesLabelChange(t *testing.T) {
 	r, gen := seriesLabelsPods(t)
 	rec := &batchRecorder{}
-	s := NewSnapshot(rec, newMetrics(nil, func() float64 { return 0 }))
+	s := New(rec, nil)
 	now := int64(1000)
 	s.now = func() int64 { return now }
-	set := s.newSet("pods", counterFamilies(r))
-	pod := benchPod(0, v1.PodRunning)
+	set := s.NewSet("pods", CounterFamilies(r))
+	pod := fixtures.Pod(0, v1.PodRunning)
 	pod.Labels["team"] = "a"
 	apply := func(team, rv string) []series.Sample {
 		t.Helper()
@@ -45,7 +46,7 @@ func TestSnapshotSeriesLabelChange(t *testing.T) {
 		p.Labels["team"], p.ResourceVersion = team, rv
 		o, _ := gen.Generate(p)
 		rec.batches = nil
-		s.apply(set, o)
+		s.Apply(set, o)
 		if len(rec.batches) > 1 {
 			t.Fatalf("team=%s: %d batches, want one", team, len(rec.batches))
 		}
@@ -160,14 +161,14 @@ func TestSnapshotSeriesLabelsSharedPerObject(t *testing.T) {
 	sets := map[string]int{}
 	seriesCount := map[string]int{}
 	for name, gen := range map[string]collectors.Generator{"plain": plain, "copies": withCopies} {
-		s := NewSnapshot(&discard{}, newMetrics(nil, func() float64 { return 0 }))
-		set := s.newSet("pods", nil)
+		s := New(&discard{}, nil)
+		set := s.NewSet("pods", nil)
 		for i := range 20 {
-			p := benchPod(i, v1.PodRunning)
+			p := fixtures.Pod(i, v1.PodRunning)
 			p.UID = types.UID(fmt.Sprint("uid-", i))
 			p.Labels["team"] = fmt.Sprint("team-", i)
 			o, _ := gen.Generate(p)
-			s.apply(set, o)
+			s.Apply(set, o)
 		}
 		sets[name] = len(s.extras.sets)
 		for _, o := range set.objects {
@@ -185,23 +186,23 @@ func TestSnapshotSeriesLabelsSharedPerObject(t *testing.T) {
 // for a deleted object, and the new ones start.
 func TestSnapshotSeriesLabelChangeAcrossRestart(t *testing.T) {
 	r, gen := seriesLabelsPods(t)
-	pod := benchPod(0, v1.PodRunning)
+	pod := fixtures.Pod(0, v1.PodRunning)
 	pod.Labels["team"] = "a"
 	before, _ := gen.Generate(pod)
-	prev := map[string]*prevSeries{}
+	prev := map[string]*PrevSeries{}
 	for _, x := range before.Series {
-		prev[x.Labels.String()] = &prevSeries{labels: x.Labels, t: 900, live: true}
+		prev[x.Labels.String()] = &PrevSeries{Labels: x.Labels, T: 900, Live: true}
 	}
 
 	rec := &sampleRecorder{}
-	s := NewSnapshot(rec, newMetrics(nil, func() float64 { return 0 }))
+	s := New(rec, nil)
 	s.now = func() int64 { return 1000 }
-	s.restore(prev)
-	set := s.newSet("pods", counterFamilies(r))
+	s.Restore(prev)
+	set := s.NewSet("pods", CounterFamilies(r))
 	pod.Labels["team"] = "b"
 	after, _ := gen.Generate(pod)
-	s.replace(set, []collectors.Object{after})
-	if n := s.endVanished(); n != len(before.Series) {
+	s.Replace(set, []collectors.Object{after})
+	if n := s.EndVanished(); n != len(before.Series) {
 		t.Errorf("ended %d series, want the %d of team a", n, len(before.Series))
 	}
 	started, ended := 0, 0

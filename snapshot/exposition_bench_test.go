@@ -1,4 +1,4 @@
-package agent
+package snapshot
 
 import (
 	"compress/gzip"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
+	"github.com/kube-state-push/kube-state-push/internal/fixtures"
 )
 
 // countingWriter counts what it is given, like a scraper that reads fast.
@@ -29,12 +30,12 @@ func BenchmarkScrape10kPods(b *testing.B) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	s := NewSnapshot(&discard{}, newMetrics(nil, func() float64 { return 0 }))
-	set := s.newSet("pods", counterFamilies(rs[0]))
-	s.describeSet(set, newSetExposition(gen))
+	s := New(&discard{}, nil)
+	set := s.NewSet("pods", CounterFamilies(rs[0]))
+	s.DescribeSet(set, NewExposition(gen))
 	for i := range n {
-		o, _ := gen.Generate(realisticPod(i))
-		s.apply(set, o)
+		o, _ := gen.Generate(fixtures.RealisticPod(i))
+		s.Apply(set, o)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)

@@ -1,4 +1,4 @@
-package agent
+package walpipe
 
 import (
 	"context"
@@ -144,7 +144,7 @@ func TestWALFormat1StillRead(t *testing.T) {
 		live   bool
 		t      int64
 	}{{restarts, true, 3000}, {phase, false, 3000}, {info, false, 2500}} {
-		if p := prev[c.series]; p == nil || p.live != c.live || p.t != c.t {
+		if p := prev[c.series]; p == nil || p.Live != c.live || p.T != c.t {
 			t.Errorf("%s: %+v, want live=%v t=%d", c.series, p, c.live, c.t)
 		}
 	}

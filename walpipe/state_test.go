@@ -1,4 +1,4 @@
-package agent
+package walpipe
 
 import (
 	"fmt"
@@ -69,30 +69,10 @@ func TestScanWALLiveSeries(t *testing.T) {
 		t    int64
 	}{{gone, false, 1}, {kept, true, 30}, {ended, false, 40}, {late, true, 50}} {
 		p := prev[c.ls.String()]
-		if p == nil || p.live != c.live || p.t != c.t {
+		if p == nil || p.Live != c.live || p.T != c.t {
 			t.Errorf("%s: %+v, want live=%v t=%d", c.ls, p, c.live, c.t)
 		}
 	}
-}
-
-// A restarted snapshot continues each series' timestamps, and ends the live
-// series no object produces any more.
-func TestSnapshotRestore(t *testing.T) {
-	s, rec, now := newTestSnapshot(t)
-	*now = 1000
-	s.restore(map[string]*prevSeries{
-		lbl("m", "back").String(): {labels: lbl("m", "back"), t: 5000, live: true},
-		lbl("m", "gone").String(): {labels: lbl("m", "gone"), t: 900, live: true},
-		lbl("m", "old").String():  {labels: lbl("m", "old"), t: 800, live: false},
-	})
-	set := s.newSet("pods", nil)
-	s.replace(set, nil)
-	s.apply(set, obj("u", "1", ser("m", 7, "pod", "back")))
-	expect(t, rec, `m{pod="back"} 5001 7`)
-	if n := s.endVanished(); n != 1 {
-		t.Errorf("ended %d series, want 1", n)
-	}
-	expect(t, rec, `m{pod="gone"} 1000 stale`)
 }
 
 // Compaction keeps every transition and staleness marker, thins repeated
@@ -118,7 +98,7 @@ func TestCompaction(t *testing.T) {
 		t.Fatalf("only %d segments; the test wants many", n)
 	}
 	sender := &walSender{}
-	ws := &walState{w: w, senders: []*walSender{sender}, metrics: newWALMetrics(nil), logger: slog.New(slog.DiscardHandler),
+	ws := &Pipeline{w: w, senders: []*walSender{sender}, metrics: newWALMetrics(nil), logger: slog.New(slog.DiscardHandler),
 		resolution: 4 * time.Minute, completeBegin: wal.Position{Segment: end.Segment}}
 	before := w.Size()
 	ws.compact()
@@ -196,7 +176,7 @@ func TestDropOldest(t *testing.T) {
 	for i := range int64(300) {
 		appendSamples(t, w, series.Sample{Labels: ls, T: i, V: float64(i)})
 	}
-	ws := &walState{w: w, senders: []*walSender{{}}, metrics: newWALMetrics(nil), logger: slog.New(slog.DiscardHandler),
+	ws := &Pipeline{w: w, senders: []*walSender{{}}, metrics: newWALMetrics(nil), logger: slog.New(slog.DiscardHandler),
 		maxSize: w.Size() / 2}
 	inFirst := ws.countSamples(w.Segments()[0])
 	ws.dropOldest()
@@ -241,7 +221,7 @@ func BenchmarkWALSendPath(b *testing.B) {
 			T:      1_700_000_000_000 + int64(i), V: 1,
 		})
 	}
-	sink := &walSink{w: w, metrics: newWALMetrics(nil)}
+	sink := &Sink{w: w, metrics: newWALMetrics(nil)}
 	r, err := w.NewReader(wal.Position{})
 	if err != nil {
 		b.Fatal(err)
@@ -263,4 +243,40 @@ func BenchmarkWALSendPath(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(batch))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 	b.ReportMetric(float64(bytes)/float64(len(batch)), "bytes/sample")
+}
+
+// After a reshard, the WAL's handover record tells a restart that the series
+// handed over are not live: nothing ends them. The last assignment is read back.
+func TestScanWALHandover(t *testing.T) {
+	w := openTestWAL(t, 0)
+	moved, kept := lbl("m", "moved"), lbl("m", "kept")
+	appendMarker(t, w, recResendBegin)
+	if _, err := w.Append(append([]byte{recShard}, "0/1"...)); err != nil {
+		t.Fatal(err)
+	}
+	appendSamples(t, w, series.Sample{Labels: moved, T: 10, V: 1}, series.Sample{Labels: kept, T: 10, V: 1})
+	appendMarker(t, w, recResendEnd)
+	appendSamples(t, w, series.Sample{Labels: moved, T: 20, V: 1})
+	if _, err := w.Append(encodeHandover([]series.Sample{{Labels: moved, T: 20, V: 1}}, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Append(append([]byte{recShard}, "0/2"...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	prev, shard, err := scanWAL(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shard != "0/2" {
+		t.Errorf("assignment %q, want 0/2", shard)
+	}
+	if p := prev[moved.String()]; p == nil || p.Live || p.T != 20 {
+		t.Errorf("moved: %+v, want not live, t=20", p)
+	}
+	if p := prev[kept.String()]; p == nil || !p.Live {
+		t.Errorf("kept: %+v, want live", p)
+	}
 }

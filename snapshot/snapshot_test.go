@@ -1,4 +1,4 @@
-package agent
+package snapshot
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
+	"github.com/kube-state-push/kube-state-push/internal/fixtures"
 	"github.com/kube-state-push/kube-state-push/series"
 )
 
@@ -43,7 +44,7 @@ func (r *recorder) take() string {
 func newTestSnapshot(t *testing.T) (*Snapshot, *recorder, *int64) {
 	t.Helper()
 	rec := &recorder{}
-	s := NewSnapshot(rec, newMetrics(nil, func() float64 { return 0 }))
+	s := New(rec, nil)
 	now := int64(1000)
 	s.now = func() int64 { return now }
 	return s, rec, &now
@@ -83,27 +84,27 @@ func expectAnyOrder(t *testing.T, rec *recorder, want ...string) {
 
 func TestSnapshotDiff(t *testing.T) {
 	s, rec, now := newTestSnapshot(t)
-	set := s.newSet("pods", nil)
+	set := s.NewSet("pods", nil)
 
-	s.apply(set, obj("u1", "10", ser("a", 1, "pod", "p"), ser("b", 0, "pod", "p")))
+	s.Apply(set, obj("u1", "10", ser("a", 1, "pod", "p"), ser("b", 0, "pod", "p")))
 	expect(t, rec, `a{pod="p"} 1000 1`, `b{pod="p"} 1000 0`)
 
 	// Unchanged values send nothing; a changed value is sent at once; a vanished
 	// series gets a staleness marker; a new one starts.
 	*now = 2000
-	s.apply(set, obj("u1", "11", ser("a", 1, "pod", "p"), ser("b", 1, "pod", "p")))
+	s.Apply(set, obj("u1", "11", ser("a", 1, "pod", "p"), ser("b", 1, "pod", "p")))
 	expect(t, rec, `b{pod="p"} 2000 1`)
-	s.apply(set, obj("u1", "12", ser("a", 1, "pod", "p"), ser("c", 5, "pod", "p")))
+	s.Apply(set, obj("u1", "12", ser("a", 1, "pod", "p"), ser("c", 5, "pod", "p")))
 	expect(t, rec, `b{pod="p"} 2001 stale`, `c{pod="p"} 2000 5`)
 
 	// Same millisecond again: timestamps still increase per series.
-	s.apply(set, obj("u1", "13", ser("a", 2, "pod", "p"), ser("c", 5, "pod", "p")))
-	s.apply(set, obj("u1", "14", ser("a", 3, "pod", "p"), ser("c", 5, "pod", "p")))
+	s.Apply(set, obj("u1", "13", ser("a", 2, "pod", "p"), ser("c", 5, "pod", "p")))
+	s.Apply(set, obj("u1", "14", ser("a", 3, "pod", "p"), ser("c", 5, "pod", "p")))
 	expect(t, rec, `a{pod="p"} 2000 2`, `a{pod="p"} 2001 3`)
 
 	// Delete ends every series.
 	*now = 3000
-	s.remove(set, "u1", "15")
+	s.Remove(set, "u1", "15")
 	expect(t, rec, `a{pod="p"} 3000 stale`, `c{pod="p"} 3000 stale`)
 	if len(set.objects) != 0 {
 		t.Errorf("object kept after delete")
@@ -112,28 +113,28 @@ func TestSnapshotDiff(t *testing.T) {
 
 func TestSnapshotOutOfOrderEvents(t *testing.T) {
 	s, rec, _ := newTestSnapshot(t)
-	set := s.newSet("pods", nil)
-	s.apply(set, obj("u1", "20", ser("a", 1)))
+	set := s.NewSet("pods", nil)
+	s.Apply(set, obj("u1", "20", ser("a", 1)))
 	rec.take()
 
-	s.apply(set, obj("u1", "19", ser("a", 7)))
+	s.Apply(set, obj("u1", "19", ser("a", 7)))
 	expect(t, rec)
-	s.remove(set, "u1", "5")
+	s.Remove(set, "u1", "5")
 	expect(t, rec)
 	if got := counterValue(t, set.outOfOrder); got != 2 {
 		t.Errorf("out-of-order counter = %v, want 2", got)
 	}
 	// Resource versions that are not integers are never ordered: applied.
-	s.apply(set, obj("u1", "opaque-b", ser("a", 8)))
+	s.Apply(set, obj("u1", "opaque-b", ser("a", 8)))
 	expect(t, rec, `a 1001 8`)
-	s.apply(set, obj("u1", "opaque-a", ser("a", 9)))
+	s.Apply(set, obj("u1", "opaque-a", ser("a", 9)))
 	expect(t, rec, `a 1002 9`)
 }
 
 func TestSnapshotRelistEndsVanishedObjects(t *testing.T) {
 	s, rec, now := newTestSnapshot(t)
-	set := s.newSet("pods", nil)
-	s.replace(set, []collectors.Object{
+	set := s.NewSet("pods", nil)
+	s.Replace(set, []collectors.Object{
 		obj("u1", "1", ser("a", 1, "pod", "one")),
 		obj("u2", "1", ser("a", 1, "pod", "two")),
 	})
@@ -142,7 +143,7 @@ func TestSnapshotRelistEndsVanishedObjects(t *testing.T) {
 		t.Fatal("not synced after initial list")
 	}
 	*now = 5000
-	s.replace(set, []collectors.Object{obj("u2", "2", ser("a", 2, "pod", "two"))})
+	s.Replace(set, []collectors.Object{obj("u2", "2", ser("a", 2, "pod", "two"))})
 	expect(t, rec, `a{pod="one"} 5000 stale`, `a{pod="two"} 5000 2`)
 }
 
@@ -150,10 +151,10 @@ func TestSnapshotRelistEndsVanishedObjects(t *testing.T) {
 // series from a new UID: the new object's samples must come after the marker.
 func TestSnapshotRecreateSameSeries(t *testing.T) {
 	s, rec, _ := newTestSnapshot(t)
-	set := s.newSet("deployments", nil)
-	s.apply(set, obj("old", "1", ser("kube_deployment_spec_replicas", 2, "deployment", "d")))
-	s.remove(set, "old", "2")
-	s.apply(set, obj("new", "3", ser("kube_deployment_spec_replicas", 3, "deployment", "d")))
+	set := s.NewSet("deployments", nil)
+	s.Apply(set, obj("old", "1", ser("kube_deployment_spec_replicas", 2, "deployment", "d")))
+	s.Remove(set, "old", "2")
+	s.Apply(set, obj("new", "3", ser("kube_deployment_spec_replicas", 3, "deployment", "d")))
 	expect(t, rec,
 		`kube_deployment_spec_replicas{deployment="d"} 1000 2`,
 		`kube_deployment_spec_replicas{deployment="d"} 1001 stale`,
@@ -161,18 +162,18 @@ func TestSnapshotRecreateSameSeries(t *testing.T) {
 
 	// The same in one relist: the old UID's end comes first.
 	s2, rec2, _ := newTestSnapshot(t)
-	set2 := s2.newSet("deployments", nil)
-	s2.replace(set2, []collectors.Object{obj("old", "1", ser("x", 1, "deployment", "d"))})
+	set2 := s2.NewSet("deployments", nil)
+	s2.Replace(set2, []collectors.Object{obj("old", "1", ser("x", 1, "deployment", "d"))})
 	rec2.take()
-	s2.replace(set2, []collectors.Object{obj("new", "5", ser("x", 4, "deployment", "d"))})
+	s2.Replace(set2, []collectors.Object{obj("new", "5", ser("x", 4, "deployment", "d"))})
 	expect(t, rec2, `x{deployment="d"} 1001 stale`, `x{deployment="d"} 1002 4`)
 }
 
 func TestSnapshotResend(t *testing.T) {
 	s, rec, now := newTestSnapshot(t)
-	a, b := s.newSet("pods", nil), s.newSet("nodes", nil)
-	s.apply(a, obj("u1", "1", ser("a", 1)))
-	s.apply(b, obj("u2", "1", ser("b", 2)))
+	a, b := s.NewSet("pods", nil), s.NewSet("nodes", nil)
+	s.Apply(a, obj("u1", "1", ser("a", 1)))
+	s.Apply(b, obj("u2", "1", ser("b", 2)))
 	rec.take()
 	s.Resend()
 	expect(t, rec, `a 1001 1`, `b 1001 2`)
@@ -194,17 +195,17 @@ func TestStaleMarkerBits(t *testing.T) {
 // nothing is left once every object is gone.
 func TestSnapshotSharesLabelSets(t *testing.T) {
 	s, rec, _ := newTestSnapshot(t)
-	set := s.newSet("pods", nil)
+	set := s.NewSet("pods", nil)
 	for i := range 10 {
 		uid := fmt.Sprint("u", i)
-		s.apply(set, obj(uid, "1", ser("phase", 1, "phase", "Running", "pod", uid), ser("phase", 0, "phase", "Pending", "pod", uid)))
+		s.Apply(set, obj(uid, "1", ser("phase", 1, "phase", "Running", "pod", uid), ser("phase", 0, "phase", "Pending", "pod", uid)))
 	}
 	if n := len(s.extras.sets); n != 20 {
 		// ser() puts every label in the family part; pods differ by name here.
 		t.Fatalf("%d label sets", n)
 	}
 	for i := range 10 {
-		s.remove(set, fmt.Sprint("u", i), "2")
+		s.Remove(set, fmt.Sprint("u", i), "2")
 	}
 	if n := len(s.extras.sets); n != 0 {
 		t.Errorf("%d label sets left after every object is gone", n)
@@ -231,16 +232,16 @@ func (r *batchRecorder) Append(ss []series.Sample) {
 
 func TestSnapshotResendSpread(t *testing.T) {
 	rec := &batchRecorder{}
-	s := NewSnapshot(rec, newMetrics(nil, func() float64 { return 0 }))
+	s := New(rec, nil)
 	var now atomic.Int64
 	now.Store(1000)
 	s.now = func() int64 { return now.Add(1) }
-	pods, nodes := s.newSet("pods", nil), s.newSet("nodes", nil)
+	pods, nodes := s.NewSet("pods", nil), s.NewSet("nodes", nil)
 	for i := range 30 {
-		s.apply(pods, obj(fmt.Sprintf("p%02d", i), "1", ser("pod", float64(i), "pod", fmt.Sprint(i)), ser("pod_x", 1, "pod", fmt.Sprint(i))))
+		s.Apply(pods, obj(fmt.Sprintf("p%02d", i), "1", ser("pod", float64(i), "pod", fmt.Sprint(i)), ser("pod_x", 1, "pod", fmt.Sprint(i))))
 	}
 	for i := range 10 {
-		s.apply(nodes, obj(fmt.Sprintf("n%02d", i), "1", ser("node", float64(i), "node", fmt.Sprint(i))))
+		s.Apply(nodes, obj(fmt.Sprintf("n%02d", i), "1", ser("node", float64(i), "node", fmt.Sprint(i))))
 	}
 	rec.batches = nil
 
@@ -251,7 +252,7 @@ func TestSnapshotResendSpread(t *testing.T) {
 	rec.onBatch = func() { once.Do(func() { close(first) }) }
 	go func() {
 		<-first
-		s.apply(pods, obj("p25", "2", ser("pod", 99, "pod", "25"), ser("pod_x", 1, "pod", "25")))
+		s.Apply(pods, obj("p25", "2", ser("pod", 99, "pod", "25"), ser("pod_x", 1, "pod", "25")))
 	}()
 	s.ResendSpread(context.Background(), 4*resendStep)
 
@@ -325,16 +326,16 @@ func lastValue(batches [][]series.Sample, key string) float64 {
 // after a handover); gauges and staleness markers carry none.
 func TestSnapshotStartTimestamps(t *testing.T) {
 	s, rec, now := newTestSnapshot(t)
-	set := s.newSet("pods", []string{"c_total"})
+	set := s.NewSet("pods", []string{"c_total"})
 	withStart := func(o collectors.Object, st int64) collectors.Object { o.Start = st; return o }
 	p, q := uidIn(t, "p", 0, 2), uidIn(t, "q", 1, 2)
-	s.apply(set, withStart(obj(p, "1", ser("c_total", 0, "pod", "p"), ser("g", 1, "pod", "p")), 500))
+	s.Apply(set, withStart(obj(p, "1", ser("c_total", 0, "pod", "p"), ser("g", 1, "pod", "p")), 500))
 	expect(t, rec, `c_total{pod="p"} 1000 0 st=500`, `g{pod="p"} 1000 1`)
 	*now = 1100
-	s.apply(set, withStart(obj(p, "2", ser("c_total", 1, "pod", "p"), ser("g", 2, "pod", "p")), 500))
+	s.Apply(set, withStart(obj(p, "2", ser("c_total", 1, "pod", "p"), ser("g", 2, "pod", "p")), 500))
 	expect(t, rec, `c_total{pod="p"} 1100 1 st=500`, `g{pod="p"} 1100 2`)
 	// An object without a start sends its counters without one.
-	s.apply(set, obj(q, "1", ser("c_total", 3, "pod", "q")))
+	s.Apply(set, obj(q, "1", ser("c_total", 3, "pod", "q")))
 	expect(t, rec, `c_total{pod="q"} 1100 3`)
 	*now = 1200
 	s.Resend()
@@ -343,34 +344,34 @@ func TestSnapshotStartTimestamps(t *testing.T) {
 	// Handed over (p stays on shard 0, q leaves): q's last sample; then
 	// a gained object is held and released with its start.
 	*now = 1300
-	last := s.setShard(assignment{shard: 0, total: 2}, 2000)
+	last := s.SetShard(shard(0, 2), 2000)
 	expect(t, rec, `c_total{pod="q"} 1300 3`)
 	if len(last) != 1 || last[0].ST != 0 {
 		t.Errorf("handed over %v, want q's last sample without a start", last)
 	}
 	gained := uidIn(t, "gained", 0, 2)
-	s.apply(set, withStart(obj(gained, "1", ser("c_total", 7, "pod", "gained")), 900))
+	s.Apply(set, withStart(obj(gained, "1", ser("c_total", 7, "pod", "gained")), 900))
 	expect(t, rec)
 	*now = 2000
-	s.releaseHeld()
+	s.ReleaseHeld()
 	expect(t, rec, `c_total{pod="gained"} 2000 7 st=900`)
 
 	*now = 2100
-	s.remove(set, p, "3")
+	s.Remove(set, p, "3")
 	expect(t, rec, `c_total{pod="p"} 2100 stale`, `g{pod="p"} 2100 stale`)
 }
 
 // Handing over a counter series sends its last sample with the start.
 func TestSnapshotHandoverStart(t *testing.T) {
 	s, rec, now := newTestSnapshot(t)
-	set := s.newSet("pods", []string{"c_total"})
+	set := s.NewSet("pods", []string{"c_total"})
 	leave := uidIn(t, "leave", 1, 2)
 	o := obj(leave, "1", ser("c_total", 2, "pod", "leave"))
 	o.Start = 500
-	s.replace(set, []collectors.Object{o})
+	s.Replace(set, []collectors.Object{o})
 	expect(t, rec, `c_total{pod="leave"} 1000 2 st=500`)
 	*now = 2000
-	last := s.setShard(assignment{shard: 0, total: 2}, 4000)
+	last := s.SetShard(shard(0, 2), 4000)
 	expect(t, rec, `c_total{pod="leave"} 2000 2 st=500`)
 	if len(last) != 1 || last[0].ST != 500 {
 		t.Errorf("handed over %v, want the last sample with start 500", last)
@@ -385,10 +386,10 @@ func TestSnapshotPodRestartsStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &sampleRecorder{}
-	s := NewSnapshot(rec, newMetrics(nil, func() float64 { return 0 }))
-	set := s.newSet("pods", counterFamilies(rs[0]))
-	o, _ := rs[0].NewGenerator(collectors.Options{}).Generate(benchPod(0, v1.PodRunning))
-	s.apply(set, o)
+	s := New(rec, nil)
+	set := s.NewSet("pods", CounterFamilies(rs[0]))
+	o, _ := rs[0].NewGenerator(collectors.Options{}).Generate(fixtures.Pod(0, v1.PodRunning))
+	s.Apply(set, o)
 	counters := 0
 	for _, x := range rec.got {
 		isCounter := x.Labels.Name() == "kube_pod_container_status_restarts_total"
@@ -416,10 +417,10 @@ func unobserved(o collectors.Object) collectors.Object {
 
 func TestSnapshotWaitsForTheControllersOfANewWorkload(t *testing.T) {
 	s, rec, now := newTestSnapshot(t)
-	set := s.newSet("deployments", nil)
+	set := s.NewSet("deployments", nil)
 	// An unobserved object of the initial list is sent at once: it has been
 	// in the cluster for a while.
-	s.replace(set, []collectors.Object{unobserved(obj("u0", "1", ser("updated", 0, "deployment", "old")))})
+	s.Replace(set, []collectors.Object{unobserved(obj("u0", "1", ser("updated", 0, "deployment", "old")))})
 	expect(t, rec, `updated{deployment="old"} 1000 0`)
 
 	// Created while watching: neither its empty status nor the first its
@@ -427,39 +428,39 @@ func TestSnapshotWaitsForTheControllersOfANewWorkload(t *testing.T) {
 	// for unbornSettle, it is, as the first sample of each series.
 	settle := unbornSettle.Milliseconds()
 	*now = 2000
-	s.apply(set, unobserved(obj("u1", "10", ser("updated", 0, "deployment", "d"), ser("spec", 3, "deployment", "d"))))
+	s.Apply(set, unobserved(obj("u1", "10", ser("updated", 0, "deployment", "d"), ser("spec", 3, "deployment", "d"))))
 	*now = 2030
-	s.apply(set, obj("u1", "11", ser("updated", 0, "deployment", "d"), ser("spec", 3, "deployment", "d")))
+	s.Apply(set, obj("u1", "11", ser("updated", 0, "deployment", "d"), ser("spec", 3, "deployment", "d")))
 	*now = 2060
-	s.apply(set, obj("u1", "12", ser("updated", 3, "deployment", "d"), ser("spec", 3, "deployment", "d")))
+	s.Apply(set, obj("u1", "12", ser("updated", 3, "deployment", "d"), ser("spec", 3, "deployment", "d")))
 	s.Resend()
 	expect(t, rec, `updated{deployment="old"} 2060 0`)
 	*now = 2060 + settle - 1
-	s.releaseUnborn()
+	s.ReleaseUnborn()
 	expect(t, rec)
 	*now++
-	s.releaseUnborn()
+	s.ReleaseUnborn()
 	expect(t, rec, fmt.Sprintf(`spec{deployment="d"} %d 3`, *now), fmt.Sprintf(`updated{deployment="d"} %d 3`, *now))
 	// From then on, every change is sent at once.
 	*now += 100
-	s.apply(set, obj("u1", "13", ser("updated", 2, "deployment", "d"), ser("spec", 3, "deployment", "d")))
+	s.Apply(set, obj("u1", "13", ser("updated", 2, "deployment", "d"), ser("spec", 3, "deployment", "d")))
 	expect(t, rec, fmt.Sprintf(`updated{deployment="d"} %d 2`, *now))
 
 	// Never observed, or never quiet: sent unbornWait after it appeared.
 	start := *now
-	s.apply(set, unobserved(obj("u2", "20", ser("updated", 0, "deployment", "e"))))
+	s.Apply(set, unobserved(obj("u2", "20", ser("updated", 0, "deployment", "e"))))
 	*now = start + unbornWait.Milliseconds() - 1
-	s.releaseUnborn()
+	s.ReleaseUnborn()
 	expect(t, rec)
 	*now++
-	s.releaseUnborn()
+	s.ReleaseUnborn()
 	expect(t, rec, fmt.Sprintf(`updated{deployment="e"} %d 0`, *now))
 	start = *now
-	s.apply(set, unobserved(obj("u3", "30", ser("updated", 0, "deployment", "f"))))
+	s.Apply(set, unobserved(obj("u3", "30", ser("updated", 0, "deployment", "f"))))
 	for v := range 10 {
 		*now += settle / 2
-		s.apply(set, obj("u3", fmt.Sprint(31+v), ser("updated", float64(v), "deployment", "f")))
-		s.releaseUnborn()
+		s.Apply(set, obj("u3", fmt.Sprint(31+v), ser("updated", float64(v), "deployment", "f")))
+		s.ReleaseUnborn()
 	}
 	expect(t, rec, fmt.Sprintf(`updated{deployment="f"} %d 9`, start+unbornWait.Milliseconds()))
 	if len(s.unborn) != 0 {
@@ -467,9 +468,9 @@ func TestSnapshotWaitsForTheControllersOfANewWorkload(t *testing.T) {
 	}
 
 	// Deleted before it was sent: nothing ends.
-	s.apply(set, unobserved(obj("u4", "40", ser("updated", 0, "deployment", "g"))))
-	s.remove(set, "u4", "41")
-	s.releaseUnborn()
+	s.Apply(set, unobserved(obj("u4", "40", ser("updated", 0, "deployment", "g"))))
+	s.Remove(set, "u4", "41")
+	s.ReleaseUnborn()
 	expect(t, rec)
 	// Its label set is let go: those of old, d, e and f are left.
 	if got, want := len(s.extras.sets), 4; got != want {
