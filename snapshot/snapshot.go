@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unique"
 
@@ -34,7 +35,12 @@ type Appender interface {
 // series that has the same ones (phase="Running" on every pod), and label
 // values are interned.
 type Snapshot struct {
-	mu      sync.Mutex
+	mu sync.Mutex
+	// unsynced counts the sets that have not applied their initial list yet.
+	// It is read without mu, so that readiness never waits on the data path
+	// (mu is held while the pipeline pushes back).
+	unsynced atomic.Int64
+
 	out     Appender
 	now     func() int64
 	metrics *Metrics
@@ -220,23 +226,16 @@ func (s *Snapshot) NewSet(resource string, counters []string) *Set {
 		outOfOrder:   s.metrics.outOfOrder.WithLabelValues(resource),
 	}
 	s.sets = append(s.sets, set)
+	s.unsynced.Add(1)
 	return set
 }
 
 // Resource returns the name of the set's resource.
 func (set *Set) Resource() string { return set.resource }
 
-// Synced reports whether every set has applied its initial list.
-func (s *Snapshot) Synced() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, set := range s.sets {
-		if !set.synced {
-			return false
-		}
-	}
-	return true
-}
+// Synced reports whether every set has applied its initial list. It does not
+// wait for the snapshot's lock: probes call it.
+func (s *Snapshot) Synced() bool { return s.unsynced.Load() == 0 }
 
 // IsSynced reports whether set has applied its initial list.
 func (s *Snapshot) IsSynced(set *Set) bool {
@@ -249,11 +248,16 @@ func (s *Snapshot) IsSynced(set *Set) bool {
 func (s *Snapshot) Apply(set *Set, o collectors.Object) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.applyLocked(set, o, s.now())
+	s.applyLocked(set, o, s.now(), false)
 	s.flushLocked()
 }
 
-func (s *Snapshot) applyLocked(set *Set, o collectors.Object, now int64) {
+// applyLocked stores o. An event older than what the set holds of the object
+// (by resourceVersion) is dropped and counted; a list (listed) is what the
+// apiserver holds now, whatever its resourceVersions: it re-bases them, so that
+// after an etcd restore, whose resourceVersions go back, the watch's later
+// events are not taken for stale ones.
+func (s *Snapshot) applyLocked(set *Set, o collectors.Object, now int64, listed bool) {
 	obj := set.objects[o.UID]
 	if obj == nil {
 		obj = &object{held: now < s.holdUntil}
@@ -265,7 +269,7 @@ func (s *Snapshot) applyLocked(set *Set, o collectors.Object, now int64) {
 		}
 		set.objects[o.UID] = obj
 		set.objectsGauge.Inc()
-	} else if olderResourceVersion(o.ResourceVersion, obj.rv) {
+	} else if !listed && olderResourceVersion(o.ResourceVersion, obj.rv) {
 		set.outOfOrder.Inc()
 		return
 	}
@@ -376,13 +380,16 @@ func (s *Snapshot) ReplaceKeeping(set *Set, objs []collectors.Object, applied []
 		}
 	}
 	for i := range objs {
-		s.applyLocked(set, objs[i], now)
+		s.applyLocked(set, objs[i], now, true)
 		objs[i].Series = nil // stored compactly now: let the generated series go
 		if len(s.buf) >= flushSamples {
 			s.flushLocked()
 		}
 	}
-	set.synced = true
+	if !set.synced {
+		set.synced = true
+		s.unsynced.Add(-1)
+	}
 	s.flushLocked()
 }
 
@@ -397,7 +404,7 @@ func (s *Snapshot) ApplyInitial(set *Set, o collectors.Object) bool {
 	if set.synced {
 		return false
 	}
-	s.applyLocked(set, o, s.now())
+	s.applyLocked(set, o, s.now(), false)
 	s.flushLocked()
 	return true
 }
