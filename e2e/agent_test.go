@@ -227,8 +227,9 @@ func TestResendKeepsUnchangedSeries(t *testing.T) {
 	if err != nil || len(res) != 1 {
 		t.Fatalf("count_over_time: %v %v", res, err)
 	}
-	if min := float64(window/resendInterval) - 1; res[0].Value < min {
-		t.Errorf("%v samples in %s, want at least %v (resend every %s)", res[0].Value, window, min, resendInterval)
+	// Both sides: too few is a missed resend, too many a resend storm.
+	if lo, hi := float64(window/resendInterval)-1, float64(window/resendInterval)+1; res[0].Value < lo || res[0].Value > hi {
+		t.Errorf("%v samples in %s, want %v to %v (resend every %s)", res[0].Value, window, lo, hi, resendInterval)
 	}
 	res, err = query(fmt.Sprintf(`changes(%s[%ds])`, q, int(window.Seconds())))
 	if err != nil || len(res) != 1 || res[0].Value != 0 {
@@ -251,16 +252,27 @@ func TestRestartCausesNoRejects(t *testing.T) {
 	}
 	first := startAgent(t)
 	scale(3)
-	time.Sleep(2 * time.Second)
+	eventually(t, 10*time.Second, "scale before restart", func() error {
+		return queryValue(`kube_deployment_spec_replicas{namespace="e2e-restart",deployment="churn"}`, 3)
+	})
 	dropped := first.metric("kube_state_push_remote_write_samples_dropped_total")
 	first.stop(t)
 
 	second := startAgent(t)
+	restarted := time.Now()
 	scale(2)
 	eventually(t, 10*time.Second, "scale after restart", func() error {
 		return queryValue(`kube_deployment_spec_replicas{namespace="e2e-restart",deployment="churn"}`, 2)
 	})
-	time.Sleep(2 * resendInterval)
+	// Resends of the second agent arrive after the first's samples, too.
+	eventually(t, 4*resendInterval+10*time.Second, "two resends after the restart", func() error {
+		q := fmt.Sprintf(`count_over_time(kube_namespace_created{namespace="e2e-restart"}[%dms])`, time.Since(restarted).Milliseconds())
+		res, err := query(q)
+		if err != nil || len(res) != 1 || res[0].Value < 2 {
+			return fmt.Errorf("%s: %v %v", q, res, err)
+		}
+		return nil
+	})
 	dropped += second.metric("kube_state_push_remote_write_samples_dropped_total")
 	if dropped != 0 {
 		t.Errorf("agents dropped %v samples", dropped)

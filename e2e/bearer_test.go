@@ -20,6 +20,7 @@ import (
 type bearerGate struct {
 	mu       sync.Mutex
 	accepted map[string]bool
+	seen     map[string]int // requests by Authorization header
 	refused  atomic.Int64
 	proxy    *httputil.ReverseProxy
 }
@@ -33,9 +34,20 @@ func (g *bearerGate) accept(tokens ...string) {
 	}
 }
 
+// requests returns how many requests came with token.
+func (g *bearerGate) requests(token string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.seen["Bearer "+token]
+}
+
 func (g *bearerGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	ok := g.accepted[r.Header.Get("Authorization")]
+	if g.seen == nil {
+		g.seen = map[string]int{}
+	}
+	g.seen[r.Header.Get("Authorization")]++
 	g.mu.Unlock()
 	if !ok {
 		g.refused.Add(1)
@@ -95,13 +107,28 @@ remote_write:
 	// new token.
 	gate.accept("first-token", "second-token")
 	writeToken("second-token")
-	time.Sleep(time.Second)
+	eventually(t, 10*time.Second, "a request with the new token", func() error {
+		if gate.requests("second-token") == 0 {
+			return fmt.Errorf("none yet")
+		}
+		return nil
+	})
 	gate.accept("second-token")
+	rotated := time.Now()
 	createPendingPod(t, ns, "after")
 	eventually(t, 10*time.Second, "pod sent with the rotated token", func() error {
 		return queryValue(`kube_pod_status_phase{namespace="e2e-bearer",pod="after",phase="Pending"}`, 1)
 	})
-	time.Sleep(2 * resendInterval) // resends go through too
+	// Resends go through too: an unchanged series gets samples after the rotation.
+	eventually(t, 4*resendInterval+10*time.Second, "two resends after the rotation", func() error {
+		q := fmt.Sprintf(`count_over_time(kube_pod_status_phase{namespace="e2e-bearer",pod="before",phase="Pending"}[%dms])`,
+			time.Since(rotated).Milliseconds())
+		res, err := query(q)
+		if err != nil || len(res) != 1 || res[0].Value < 2 {
+			return fmt.Errorf("%s: %v %v", q, res, err)
+		}
+		return nil
+	})
 	if n := gate.refused.Load(); n != 0 {
 		t.Errorf("the gateway refused %d requests", n)
 	}
