@@ -180,7 +180,7 @@ func run() error {
 	for _, n := range o.scales {
 		r, err := b.measureScale(ctx, n)
 		if err != nil {
-			runErr = fmt.Errorf("N=%d: %w", n, err)
+			runErr = fmt.Errorf("scale N=%d: %w", n, err)
 			break
 		}
 		results = append(results, r)

@@ -227,8 +227,8 @@ func TestResendKeepsUnchangedSeries(t *testing.T) {
 	if err != nil || len(res) != 1 {
 		t.Fatalf("count_over_time: %v %v", res, err)
 	}
-	if min := float64(window/resendInterval) - 1; res[0].Value < min {
-		t.Errorf("%v samples in %s, want at least %v (resend every %s)", res[0].Value, window, min, resendInterval)
+	if least := float64(window/resendInterval) - 1; res[0].Value < least {
+		t.Errorf("%v samples in %s, want at least %v (resend every %s)", res[0].Value, window, least, resendInterval)
 	}
 	res, err = query(fmt.Sprintf(`changes(%s[%ds])`, q, int(window.Seconds())))
 	if err != nil || len(res) != 1 || res[0].Value != 0 {

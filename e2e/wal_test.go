@@ -149,8 +149,8 @@ func TestReceiverOutage(t *testing.T) {
 	if err != nil || len(res) != 1 {
 		t.Fatalf("count_over_time over the outage: %v %v", res, err)
 	}
-	if min := window.Seconds()/resendInterval.Seconds() - 2; res[0].Value < min {
-		t.Errorf("%v samples of an unchanged series in the %s outage, want at least %v", res[0].Value, window, min)
+	if least := window.Seconds()/resendInterval.Seconds() - 2; res[0].Value < least {
+		t.Errorf("%v samples of an unchanged series in the %s outage, want at least %v", res[0].Value, window, least)
 	}
 	if v := receiverRejected(t); v != 0 {
 		t.Errorf("receiver rejected %v samples or requests", v)
