@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GO      ?= go
 DEMO_STATE ?= $(CURDIR)/.state/demo
 
-.PHONY: help build test unit e2e bench bench-receivers microbench demo demo-stop components cluster-components image lint clean
+.PHONY: help build test unit e2e bench bench-receivers microbench demo demo-stop components cluster-components image lint fuzz clean
 
 help: ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -26,6 +26,18 @@ test: components ## Unit tests and the end-to-end suite against a real apiserver
 
 unit: ## Unit tests only (no cluster).
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e)
+
+lint: ## golangci-lint (.golangci.yml) over ./...; the pinned version (hack/versions.sh) is built into the cache on first use.
+	@lint=$$(./hack/tools.sh golangci-lint) && echo "$$lint run ./..." && "$$lint" run ./...
+
+FUZZTIME ?= 30s
+
+fuzz: ## Run each fuzz test (func FuzzXxx in a _test.go file) for FUZZTIME (default 30s), one after the other.
+	@set -e; grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . | grep -v -e '^./e2e/' -e '^./bench/' | \
+	  sed 's|^\(.*\)/[^/]*_test.go:func |\1 |' | sort | while read -r dir f; do \
+	    echo "== $$dir $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$dir; \
+	  done
 
 e2e: components ## The end-to-end suite only.
 	$(GO) test -count=1 -timeout 30m -v ./e2e

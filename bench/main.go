@@ -111,15 +111,9 @@ func parseFlags(args []string) (options, error) {
 		if !outGiven {
 			o.out = receiversReport
 		}
-		for _, name := range strings.Split(*names, ",") {
-			name = strings.TrimSpace(name)
-			if !slices.Contains(allReceivers, name) && name != "prometheus2" {
-				return o, usageError{fmt.Errorf("-receiver-names: %q is not one of %s, prometheus2", name, strings.Join(allReceivers, ", "))}
-			}
-			if slices.Contains(o.receiverNames, name) {
-				return o, usageError{fmt.Errorf("-receiver-names: %q twice", name)}
-			}
-			o.receiverNames = append(o.receiverNames, name)
+		var err error
+		if o.receiverNames, err = parseReceiverNames(*names); err != nil {
+			return o, usageError{err}
 		}
 	}
 	nGiven := false
@@ -127,13 +121,9 @@ func parseFlags(args []string) (options, error) {
 	if o.receivers && !nGiven {
 		*scales = "1000"
 	}
-	prev := 0
-	for _, f := range strings.Split(*scales, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 100 || n <= prev {
-			return o, usageError{fmt.Errorf("-n %q: want increasing numbers of pods, each at least 100", *scales)}
-		}
-		o.scales, prev = append(o.scales, n), n
+	var err error
+	if o.scales, err = parseScales(*scales); err != nil {
+		return o, usageError{err}
 	}
 	switch {
 	case o.nodes < 1:
@@ -144,6 +134,36 @@ func parseFlags(args []string) (options, error) {
 		return o, usageError{fmt.Errorf("-changes %d: want at least 1", o.changes)}
 	}
 	return o, nil
+}
+
+// parseReceiverNames parses -receiver-names.
+func parseReceiverNames(list string) ([]string, error) {
+	var names []string
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if !slices.Contains(allReceivers, name) && name != "prometheus2" {
+			return nil, fmt.Errorf("-receiver-names: %q is not one of %s, prometheus2", name, strings.Join(allReceivers, ", "))
+		}
+		if slices.Contains(names, name) {
+			return nil, fmt.Errorf("-receiver-names: %q twice", name)
+		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+// parseScales parses -n.
+func parseScales(list string) ([]int, error) {
+	var scales []int
+	prev := 0
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 100 || n <= prev {
+			return nil, fmt.Errorf("-n %q: want increasing numbers of pods, each at least 100", list)
+		}
+		scales, prev = append(scales, n), n
+	}
+	return scales, nil
 }
 
 func run() error {
@@ -180,7 +200,7 @@ func run() error {
 	for _, n := range o.scales {
 		r, err := b.measureScale(ctx, n)
 		if err != nil {
-			runErr = fmt.Errorf("N=%d: %w", n, err)
+			runErr = fmt.Errorf("scale N=%d: %w", n, err)
 			break
 		}
 		results = append(results, r)

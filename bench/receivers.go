@@ -244,7 +244,7 @@ scales:
 	for _, n := range b.opts.scales {
 		p, err := b.prepareScale(ctx, n)
 		if err != nil {
-			runErr = fmt.Errorf("N=%d: %w", n, err)
+			runErr = fmt.Errorf("scale N=%d: %w", n, err)
 			break
 		}
 		// The last pods start and kwok updates their status: let that pass

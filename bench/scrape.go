@@ -60,7 +60,7 @@ func (b *bench) runScrape(ctx context.Context) error {
 		}
 		rs, err := b.measureScrapes(ctx, n)
 		if err != nil {
-			return fmt.Errorf("N=%d: %w", n, err)
+			return fmt.Errorf("scale N=%d: %w", n, err)
 		}
 		results = append(results, rs)
 		pods = append(pods, p.pods())

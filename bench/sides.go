@@ -280,33 +280,18 @@ func (b *bench) window(ctx context.Context, g group, s *side, load func(context.
 	if err != nil {
 		return r, err
 	}
-	o0 := make([]usage, len(others))
-	for i, p := range others {
-		if o0[i], err = p.usage(); err != nil {
-			return r, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err)
-		}
-	}
-	oRSS := make([]int64, len(others))
-	b0, err := s.bytesSent(ctx)
+	o0, err := othersUsage(others)
 	if err != nil {
 		return r, err
 	}
-	n0, err := s.samplesSent(ctx)
+	oRSS := make([]int64, len(others))
+	b0, n0, err := s.sent(ctx)
 	if err != nil {
 		return r, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, b.opts.window)
 	defer cancel()
-	done := make(chan struct{})
-	if load != nil {
-		go func() { defer close(done); load(wctx) }()
-	} else {
-		close(done)
-	}
-	if profile == "cpu" && s.pprof != "" {
-		secs := int((b.opts.window - 5*time.Second).Seconds())
-		go b.saveProfile(ctx, fmt.Sprintf("%s/profile?seconds=%d", s.pprof, secs), s.name+"-cpu.pprof")
-	}
+	done := b.startWindow(ctx, wctx, s, load, profile)
 	start := time.Now()
 	var rssSum, firstSum, fileSum, firstFileSum int64
 	var samples int64
@@ -322,12 +307,12 @@ func (b *bench) window(ctx context.Context, g group, s *side, load func(context.
 			}
 			rssSum, firstSum, samples = rssSum+u.rss, firstSum+first.rss, samples+1
 			fileSum, firstFileSum = fileSum+u.file, firstFileSum+first.file
-			for i, p := range others {
-				ou, err := p.usage()
-				if err != nil {
-					return r, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err)
-				}
-				oRSS[i] += ou.rss
+			ou, err := othersUsage(others)
+			if err != nil {
+				return r, err
+			}
+			for i := range ou {
+				oRSS[i] += ou[i].rss
 			}
 		}
 	}
@@ -344,11 +329,7 @@ func (b *bench) window(ctx context.Context, g group, s *side, load func(context.
 	if err != nil {
 		return r, err
 	}
-	b1, err := s.bytesSent(ctx)
-	if err != nil {
-		return r, err
-	}
-	n1, err := s.samplesSent(ctx)
+	b1, n1, err := s.sent(ctx)
 	if err != nil {
 		return r, err
 	}
@@ -360,18 +341,59 @@ func (b *bench) window(ctx context.Context, g group, s *side, load func(context.
 		r.rss, r.firstRSS = rssSum/samples, firstSum/samples
 		r.fileRSS, r.firstFileRSS = fileSum/samples, firstFileSum/samples
 	}
+	o1, err := othersUsage(others)
+	if err != nil {
+		return r, err
+	}
 	for i, p := range others {
-		ou, err := p.usage()
-		if err != nil {
-			return r, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err)
-		}
-		w := procWindow{name: p.name, cpu: ou.cpu - o0[i].cpu}
+		w := procWindow{name: p.name, cpu: o1[i].cpu - o0[i].cpu}
 		if samples > 0 {
 			w.rss = oRSS[i] / samples
 		}
 		r.others = append(r.others, w)
 	}
 	return r, nil
+}
+
+// startWindow starts load (if not nil) until wctx is done, and the CPU
+// profile if profile is "cpu" and the side serves pprof; the channel is
+// closed when load has returned.
+func (b *bench) startWindow(ctx, wctx context.Context, s *side, load func(context.Context), profile string) <-chan struct{} {
+	done := make(chan struct{})
+	if load != nil {
+		go func() { defer close(done); load(wctx) }()
+	} else {
+		close(done)
+	}
+	if profile == "cpu" && s.pprof != "" {
+		secs := int((b.opts.window - 5*time.Second).Seconds())
+		go b.saveProfile(ctx, fmt.Sprintf("%s/profile?seconds=%d", s.pprof, secs), s.name+"-cpu.pprof")
+	}
+	return done
+}
+
+// othersUsage reads the usage of each of others.
+func othersUsage(others []pidProc) ([]usage, error) {
+	us := make([]usage, len(others))
+	for i, p := range others {
+		u, err := p.usage()
+		if err != nil {
+			return nil, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err)
+		}
+		us[i] = u
+	}
+	return us, nil
+}
+
+// sent returns the side's counters of bytes and samples sent.
+func (s *side) sent(ctx context.Context) (bytesSent, samplesSent float64, err error) {
+	if bytesSent, err = s.bytesSent(ctx); err != nil {
+		return 0, 0, err
+	}
+	if samplesSent, err = s.samplesSent(ctx); err != nil {
+		return 0, 0, err
+	}
+	return bytesSent, samplesSent, nil
 }
 
 func (b *bench) saveProfile(ctx context.Context, url, file string) {

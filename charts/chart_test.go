@@ -641,7 +641,7 @@ func TestMonitoringObjects(t *testing.T) {
 		for _, r := range g.Rules {
 			n++
 			for _, f := range strings.FieldsFunc(r.Expr, func(c rune) bool {
-				return !(c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9')
+				return c != '_' && (c < 'a' || c > 'z') && (c < '0' || c > '9')
 			}) {
 				if strings.HasPrefix(f, "kube_state_push_") && !strings.Contains(src, `"`+f+`"`) {
 					t.Errorf("alert %s uses %s, which the agent does not export", r.Alert, f)

@@ -164,7 +164,8 @@ func (a *agentProc) kill9(t *testing.T) {
 		t.Fatalf("kill agent: %v", err)
 	}
 	select {
-	case <-a.done:
+	case err := <-a.done:
+		t.Logf("agent killed: %v", err)
 	case <-time.After(10 * time.Second):
 		t.Fatal("agent still running 10s after SIGKILL")
 	}

@@ -116,10 +116,10 @@ func (k *ksmProc) stop(t *testing.T) {
 	}
 	_ = k.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-k.done:
+	case err := <-k.done:
+		t.Logf("kube-state-metrics stopped: %v", err)
 	case <-time.After(10 * time.Second):
 		_ = k.cmd.Process.Kill()
-		<-k.done
-		t.Errorf("kube-state-metrics did not stop within 10s after SIGTERM")
+		t.Errorf("kube-state-metrics did not stop within 10s after SIGTERM (then killed: %v)", <-k.done)
 	}
 }

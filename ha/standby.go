@@ -89,34 +89,42 @@ func (e *Elector) await(ctx context.Context) error {
 		if seen.lease == nil || lease.ResourceVersion != seen.lease.ResourceVersion {
 			seen = sighting{lease: lease, at: time.Now()}
 		}
-		for {
-			holder := holderOf(seen.lease)
-			e.observe(holder)
-			if holder == e.cfg.Identity {
-				return nil
+		if held, err := e.follow(ctx, &seen, report, pause); held || err != nil {
+			return err
+		}
+	}
+}
+
+// follow watches the Lease last seen as *seen, updating it, and takes the
+// Lease over once the holder's lease has expired. It returns true once this
+// replica holds the Lease, false to read the Lease again (the takeover lost
+// the race or failed, or the watch ended), and ctx's error, or pause's, when
+// ctx is done. report and pause are await's.
+func (e *Elector) follow(ctx context.Context, seen *sighting, report func(string, error), pause func() error) (bool, error) {
+	for {
+		holder := holderOf(seen.lease)
+		e.observe(holder)
+		if holder == e.cfg.Identity {
+			return true, nil
+		}
+		if holder == "" || !time.Now().Before(seen.expires(e.cfg.LeaseDuration)) {
+			return e.takeOver(ctx, *seen), nil
+		}
+		next, err := e.watchUntil(ctx, *seen)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, ctx.Err()
 			}
-			if holder == "" || !time.Now().Before(seen.expires(e.cfg.LeaseDuration)) {
-				if e.takeOver(ctx, seen) {
-					return nil
+			if !errors.Is(err, errWatchEnded) {
+				report("watch", err)
+				if err := pause(); err != nil {
+					return false, err
 				}
-				break // lost the race, or the write failed: read the Lease again
 			}
-			next, err := e.watchUntil(ctx, seen)
-			if err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				if !errors.Is(err, errWatchEnded) {
-					report("watch", err)
-					if err := pause(); err != nil {
-						return err
-					}
-				}
-				break
-			}
-			if next.lease.ResourceVersion != seen.lease.ResourceVersion {
-				seen = next
-			}
+			return false, nil
+		}
+		if next.lease.ResourceVersion != seen.lease.ResourceVersion {
+			*seen = next
 		}
 	}
 }

@@ -233,6 +233,11 @@ func Load(path string) (Config, error) {
 	if err != nil {
 		return Config{}, &Error{File: path, Err: err}
 	}
+	return loadBytes(path, data)
+}
+
+// loadBytes parses data, the content of the file at path, as Load does.
+func loadBytes(path string, data []byte) (Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return Config{}, &Error{File: path, Err: err}
@@ -276,6 +281,9 @@ func Parse(path string, doc *yaml.Node) (Config, error) {
 			return Config{}, p.errorf(k, k.Value, "also set on line %d", first.Line)
 		}
 		seen[k.Value] = k
+		if at, msg := checkAliases(v); at != nil {
+			return Config{}, p.errorf(at, k.Value, "%s", msg)
+		}
 		if rel, at, first := duplicateKey(v); at != nil {
 			return Config{}, p.errorf(at, k.Value+rel, "also set on line %d", first.Line)
 		}

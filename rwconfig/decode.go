@@ -36,10 +36,30 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "line %d: ", e.Line)
 	}
 	if e.Key != "" {
-		b.WriteString(e.Key + ": ")
+		key := e.Key
+		if strings.ContainsAny(key, "\n\r") { // a quoted YAML key may hold any character
+			key = strconv.Quote(key)
+			key = key[1 : len(key)-1]
+		}
+		b.WriteString(key + ": ")
 	}
-	b.WriteString(e.Err.Error())
+	b.WriteString(joinLines(e.Err.Error()))
 	return b.String()
+}
+
+// joinLines joins the lines of a message (yaml.v3 writes one per error) into
+// one, separated by "; ".
+func joinLines(msg string) string {
+	if !strings.ContainsAny(msg, "\n\r") {
+		return msg
+	}
+	var lines []string
+	for l := range strings.Lines(strings.ReplaceAll(msg, "\r", "\n")) {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "; ")
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -210,6 +230,60 @@ func duplicateKey(n *yaml.Node) (string, *yaml.Node, *yaml.Node) {
 		}
 	}
 	return "", nil, nil
+}
+
+// maxExpandedNodes bounds how many nodes a value may expand to through
+// aliases; yaml.v3 bounds its own decoding likewise, against a few lines of
+// nested aliases that expand to billions of nodes.
+const maxExpandedNodes = 1 << 20
+
+// checkAliases returns an alias under n and why it is refused, if one names a
+// node that contains it (yaml.v3 builds such a cycle for "&a [*a]", and
+// walking it never ends), or if n expands to more than maxExpandedNodes nodes.
+// The tree walks of this package (duplicateKey, keyAtLine) follow aliases, so
+// a value must pass this first.
+func checkAliases(n *yaml.Node) (*yaml.Node, string) {
+	c := aliasCheck{state: map[*yaml.Node]bool{}, size: map[*yaml.Node]int{}}
+	if size, at := c.walk(n); at != nil {
+		return at, fmt.Sprintf("alias *%s is inside the node it names", at.Value)
+	} else if size > maxExpandedNodes {
+		return n, fmt.Sprintf("aliases expand this to more than %d nodes", maxExpandedNodes)
+	}
+	return nil, ""
+}
+
+type aliasCheck struct {
+	state map[*yaml.Node]bool // false while walking the node, true once done
+	size  map[*yaml.Node]int  // nodes each walked node expands to, at most maxExpandedNodes+1
+}
+
+// walk returns the number of nodes n expands to, or the alias that closes a
+// cycle.
+func (c *aliasCheck) walk(n *yaml.Node) (int, *yaml.Node) {
+	if n == nil {
+		return 0, nil
+	}
+	t := n
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		t = n.Alias
+	}
+	if done, ok := c.state[t]; ok {
+		if !done {
+			return 0, n
+		}
+		return c.size[t], nil
+	}
+	c.state[t] = false
+	size := 1
+	for _, child := range t.Content {
+		s, at := c.walk(child)
+		if at != nil {
+			return 0, at
+		}
+		size = min(size+s, maxExpandedNodes+1)
+	}
+	c.state[t], c.size[t] = true, size
+	return size, nil
 }
 
 // resolve follows an alias to the node it names.

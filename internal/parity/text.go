@@ -142,49 +142,9 @@ func CompareText(ksm, ours []byte) TextReport {
 	case !keof && oeof:
 		r.EOF = "kube-state-push ends with # EOF, KSM does not"
 	}
-	names := func(bs []*textBlock) []string {
-		out := make([]string, len(bs))
-		for i, b := range bs {
-			out[i] = b.name
-		}
-		return out
-	}
-	kn, on := names(kb), names(ob)
-	if !slices.Equal(kn, on) {
-		i := 0
-		for i < len(kn) && i < len(on) && kn[i] == on[i] {
-			i++
-		}
-		at := func(ns []string) string {
-			if i < len(ns) {
-				return ns[i]
-			}
-			return "(end)"
-		}
-		off := 0
-		for j := range max(len(kn), len(on)) {
-			if j >= len(kn) || j >= len(on) || kn[j] != on[j] {
-				off++
-			}
-		}
-		r.Order = fmt.Sprintf("family block %d: KSM writes %s, kube-state-push %s (%d blocks out of place)", i+1, at(kn), at(on), off)
-	}
-	// Blocks are matched by name; a name written in several blocks is taken
-	// as one.
-	byName := func(bs []*textBlock) map[string]*textBlock {
-		m := map[string]*textBlock{}
-		for _, b := range bs {
-			if e, ok := m[b.name]; ok {
-				e.header = append(e.header, b.header...)
-				e.lines = append(e.lines, b.lines...)
-				continue
-			}
-			c := *b
-			m[b.name] = &c
-		}
-		return m
-	}
-	km, om := byName(kb), byName(ob)
+	kn, on := blockNames(kb), blockNames(ob)
+	r.Order = orderDiff(kn, on)
+	km, om := blocksByName(kb), blocksByName(ob)
 	if k := km["kube_secret_annotations"]; k != nil {
 		for i, l := range k.lines {
 			if d, ok := dropTextLabel(l, lastAppliedLabel); ok {
@@ -199,28 +159,84 @@ func CompareText(ksm, ours []byte) TextReport {
 			continue
 		}
 		seen[name] = true
-		k, o := km[name], om[name]
-		d := &TextFamilyDiff{Name: name}
-		switch {
-		case o == nil:
-			d.OnlyKSM, d.Missing = true, k.lines
-			r.KSMLines += len(k.lines)
-		case k == nil:
-			d.OnlyOurs, d.Extra = true, o.lines
-		default:
-			if !slices.Equal(k.header, o.header) {
-				d.Header = [][]string{k.header, o.header}
-			}
-			r.KSMLines += len(k.lines)
-			missing, extra := lineDiff(k.lines, o.lines)
-			r.Matched += len(k.lines) - len(missing)
-			d.Missing, d.Extra = missing, extra
-		}
-		if d.OnlyKSM || d.OnlyOurs || d.Header != nil || len(d.Missing) > 0 || len(d.Extra) > 0 {
+		if d := r.compareFamily(name, km[name], om[name]); d != nil {
 			r.Families = append(r.Families, d)
 		}
 	}
 	return r
+}
+
+func blockNames(bs []*textBlock) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = b.name
+	}
+	return out
+}
+
+// orderDiff describes where the family blocks' order differs, or is "".
+func orderDiff(kn, on []string) string {
+	if slices.Equal(kn, on) {
+		return ""
+	}
+	i := 0
+	for i < len(kn) && i < len(on) && kn[i] == on[i] {
+		i++
+	}
+	at := func(ns []string) string {
+		if i < len(ns) {
+			return ns[i]
+		}
+		return "(end)"
+	}
+	off := 0
+	for j := range max(len(kn), len(on)) {
+		if j >= len(kn) || j >= len(on) || kn[j] != on[j] {
+			off++
+		}
+	}
+	return fmt.Sprintf("family block %d: KSM writes %s, kube-state-push %s (%d blocks out of place)", i+1, at(kn), at(on), off)
+}
+
+// blocksByName indexes blocks by name; a name written in several blocks is
+// taken as one.
+func blocksByName(bs []*textBlock) map[string]*textBlock {
+	m := map[string]*textBlock{}
+	for _, b := range bs {
+		if e, ok := m[b.name]; ok {
+			e.header = append(e.header, b.header...)
+			e.lines = append(e.lines, b.lines...)
+			continue
+		}
+		c := *b
+		m[b.name] = &c
+	}
+	return m
+}
+
+// compareFamily compares the blocks of one family (either may be nil),
+// counting its lines into r, and returns their differences, or nil.
+func (r *TextReport) compareFamily(name string, k, o *textBlock) *TextFamilyDiff {
+	d := &TextFamilyDiff{Name: name}
+	switch {
+	case o == nil:
+		d.OnlyKSM, d.Missing = true, k.lines
+		r.KSMLines += len(k.lines)
+	case k == nil:
+		d.OnlyOurs, d.Extra = true, o.lines
+	default:
+		if !slices.Equal(k.header, o.header) {
+			d.Header = [][]string{k.header, o.header}
+		}
+		r.KSMLines += len(k.lines)
+		missing, extra := lineDiff(k.lines, o.lines)
+		r.Matched += len(k.lines) - len(missing)
+		d.Missing, d.Extra = missing, extra
+	}
+	if d.OnlyKSM || d.OnlyOurs || d.Header != nil || len(d.Missing) > 0 || len(d.Extra) > 0 {
+		return d
+	}
+	return nil
 }
 
 // dropTextLabel returns the sample line without the label name (as the text

@@ -54,7 +54,7 @@ func TestCompareTextDifferences(t *testing.T) {
 			[]string{"family kube_node_info: 1 missing, 1 extra lines"}},
 		{"value format", strings.Replace(oursText, "1.7e+09", "1700000000", 1), []string{"family kube_pod_created: 1 missing, 1 extra"}},
 		{"help", strings.Replace(oursText, "[STABLE] node", "node", 1), []string{"family kube_node_info: 0 missing, 0 extra", "header KSM"}},
-		{"family order", strings.Replace(strings.Replace(oursText, "kube_pod_created", "kube_pod_xcreated", -1), "kube_pod_info", "kube_pod_created", -1),
+		{"family order", strings.ReplaceAll(strings.ReplaceAll(oursText, "kube_pod_created", "kube_pod_xcreated"), "kube_pod_info", "kube_pod_created"),
 			[]string{"order differs: family block 1: KSM writes kube_pod_info, kube-state-push kube_pod_created"}},
 		{"a family without headers", strings.Replace(oursText, "# HELP kube_pod_labels [STABLE] labels\n# TYPE kube_pod_labels gauge\n", "", 1),
 			[]string{"family kube_pod_labels: written by KSM only (0 lines)", "order differs"}},
