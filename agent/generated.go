@@ -33,7 +33,7 @@ type generated struct {
 
 func (g *generated) DeepCopyObject() runtime.Object {
 	c := *g
-	g.ObjectMeta.DeepCopyInto(&c.ObjectMeta)
+	g.DeepCopyInto(&c.ObjectMeta)
 	return &c // the series are never modified: shared
 }
 
@@ -46,7 +46,7 @@ type generatedList struct {
 
 func (l *generatedList) DeepCopyObject() runtime.Object {
 	c := *l
-	l.ListMeta.DeepCopyInto(&c.ListMeta)
+	l.DeepCopyInto(&c.ListMeta)
 	c.Items = make([]runtime.Object, len(l.Items))
 	for i, it := range l.Items {
 		c.Items[i] = it.DeepCopyObject()

@@ -19,9 +19,6 @@ type assignment struct {
 	shard, total int
 }
 
-// unsharded owns every object.
-var unsharded = assignment{shard: 0, total: 1}
-
 func (a assignment) sharded() bool { return a.total != 1 || a.shard != 0 }
 
 // owns reports whether the object with this UID belongs to the shard.

@@ -248,18 +248,6 @@ func TestShardListWatch(t *testing.T) {
 	}
 }
 
-// uidIn returns a UID of the given shard among total.
-func uidIn(t *testing.T, prefix string, shard, total int) string {
-	t.Helper()
-	for i := range 1000 {
-		if uid := fmt.Sprintf("%s-%d", prefix, i); shardOf(uid, total) == shard {
-			return uid
-		}
-	}
-	t.Fatal("no UID found")
-	return ""
-}
-
 // A running agent follows a change of the assignment: its watches restart with
 // the new filter, the objects that left are handed over, and those gained are
 // sent after the handover delay.

@@ -171,12 +171,15 @@ var invalidLabelChars = regexp.MustCompile(`[^a-zA-Z0-9_]`)
 // SanitizeLabelName replaces every character outside [a-zA-Z0-9_] with "_".
 func SanitizeLabelName(s string) string {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+		if !isLabelChar(s[i]) {
 			return invalidLabelChars.ReplaceAllString(s, "_")
 		}
 	}
 	return s
+}
+
+func isLabelChar(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 var camelBoundary = regexp.MustCompile(`([a-z0-9])([A-Z])`)

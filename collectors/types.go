@@ -4,8 +4,11 @@ import "github.com/kube-state-push/kube-state-push/series"
 
 // The series types collectors produce; see package series.
 type (
-	Label  = series.Label
+	// Label is a label name and value.
+	Label = series.Label
+	// Labels is a label set, sorted by name.
 	Labels = series.Labels
+	// Series is a label set and its value.
 	Series = series.Series
 )
 

@@ -51,31 +51,29 @@ const (
 	renderBuffer  = 32 << 10
 )
 
-// WriteExposition writes the series of the resources keep admits (all with a
-// nil keep) to w in the text format 0.0.4, or OpenMetrics (which keeps the
-// info and stateset types and ends with "# EOF"). It holds the snapshot's lock
-// for one bounded slice at a time and writes to w between slices, so a slow
-// reader never stalls the push path; an object changed meanwhile may show
-// its old series in one family and its new ones in the next, as in KSM.
-// Objects held by a shard handover are not written, as they are not sent.
-// External labels are never written: they are the receivers'.
-func (s *Snapshot) WriteExposition(w io.Writer, openMetrics bool, keep func(resource string) bool) error {
-	type group struct {
-		name    string
-		expo    *Exposition
-		objects [][]*object // per set
-		any     bool        // some set has an object: the headers are written
-	}
-	var groups []*group
+// expoGroup is what one resource writes: its families, and the objects of each
+// of its sets.
+type expoGroup struct {
+	name    string
+	expo    *Exposition
+	objects [][]*object // per set
+	any     bool        // some set has an object: the headers are written
+}
+
+// exposedGroups gathers, under the lock, the objects each kept resource
+// writes, in resource order; objects held by a handover are left out.
+func (s *Snapshot) exposedGroups(keep func(resource string) bool) []*expoGroup {
+	var groups []*expoGroup
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, set := range s.sets {
 		if set.expo == nil || keep != nil && !keep(set.resource) {
 			continue
 		}
-		i := slices.IndexFunc(groups, func(g *group) bool { return g.name == set.resource })
+		i := slices.IndexFunc(groups, func(g *expoGroup) bool { return g.name == set.resource })
 		if i < 0 {
 			i = len(groups)
-			groups = append(groups, &group{name: set.resource, expo: set.expo})
+			groups = append(groups, &expoGroup{name: set.resource, expo: set.expo})
 		}
 		g := groups[i]
 		objs := make([]*object, 0, len(set.objects))
@@ -87,9 +85,20 @@ func (s *Snapshot) WriteExposition(w io.Writer, openMetrics bool, keep func(reso
 		g.objects = append(g.objects, objs)
 		g.any = g.any || len(set.objects) > 0
 	}
-	s.mu.Unlock()
-	slices.SortStableFunc(groups, func(a, b *group) int { return strings.Compare(a.name, b.name) })
+	slices.SortStableFunc(groups, func(a, b *expoGroup) int { return strings.Compare(a.name, b.name) })
+	return groups
+}
 
+// WriteExposition writes the series of the resources keep admits (all with a
+// nil keep) to w in the text format 0.0.4, or OpenMetrics (which keeps the
+// info and stateset types and ends with "# EOF"). It holds the snapshot's lock
+// for one bounded slice at a time and writes to w between slices, so a slow
+// reader never stalls the push path; an object changed meanwhile may show
+// its old series in one family and its new ones in the next, as in KSM.
+// Objects held by a shard handover are not written, as they are not sent.
+// External labels are never written: they are the receivers'.
+func (s *Snapshot) WriteExposition(w io.Writer, openMetrics bool, keep func(resource string) bool) error {
+	groups := s.exposedGroups(keep)
 	buf := make([]byte, 0, renderBuffer+renderBuffer/4)
 	flush := func() error {
 		if len(buf) == 0 {
