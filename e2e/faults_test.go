@@ -36,6 +36,39 @@ func apiserver(t *testing.T, action string) {
 	}
 }
 
+// waitServiceAccount waits until the controller-manager has made ns's
+// default service account, without which no pod can be created there: after
+// an apiserver restart its watches come back only after their backoff.
+func waitServiceAccount(t *testing.T, ns string) {
+	t.Helper()
+	eventually(t, 2*time.Minute, "default service account in "+ns, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := env.client.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
+		return err
+	})
+}
+
+// restartCleanup starts the apiserver again if a test stopped it and left
+// early, and waits until the controller-manager works again (a new
+// namespace gets its service account), so that the tests after it can create
+// pods at once.
+func restartCleanup(t *testing.T) {
+	t.Cleanup(func() {
+		apiserver(t, "start")
+		ns := fmt.Sprintf("e2e-probe-%d", time.Now().UnixNano())
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := env.client.CoreV1().Namespaces().Create(ctx, &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
+			metav1.CreateOptions{}); err != nil {
+			t.Errorf("probe namespace: %v", err)
+			return
+		}
+		defer func() { _ = env.client.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) }()
+		waitServiceAccount(t, ns)
+	})
+}
+
 func pendingPod(ns, name string) *v1.Pod {
 	return &v1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
@@ -213,6 +246,7 @@ func (a *agentProc) counters(name, extra string) map[string]float64 {
 func TestApiserverRestart(t *testing.T) {
 	ns := "e2e-apirestart"
 	createNamespace(t, ns)
+	waitServiceAccount(t, ns)
 	createDeployment(t, ns, "web", 2)
 	var pre, post, keep []string
 	for i := range 3 {
@@ -225,7 +259,7 @@ func TestApiserverRestart(t *testing.T) {
 	}
 	rejected := receiverRejected(t)
 	a := startAgent(t, "--wal-dir", t.TempDir())
-	t.Cleanup(func() { apiserver(t, "start") }) // runs before the namespace's and the agent's clean-up
+	restartCleanup(t) // runs before the namespace's and the agent's clean-up
 	eventually(t, 30*time.Second, "pods seen", func() error {
 		return queryValue(`kube_pod_status_phase{namespace="e2e-apirestart",pod="keep-2",phase="Pending"}`, 1)
 	})
@@ -300,24 +334,28 @@ func TestApiserverRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	changesDone := time.Since(up)
-	backBefore := a.metric(`kube_state_push_watch_total{resource="pods",result="success"}`) > watchOK["pods"]
+	backBefore := a.metric(`kube_state_push_relists_total{resource="pods"}`) > relists["pods"]
 
-	// The watches reconnect: a successful watch call per resource after the outage.
+	// The watches reconnect. The restart emptied the apiserver's watch cache,
+	// so a watch that resumes from the agent's resourceVersion gets 410 (a
+	// successful watch call whose first event is the error) and the
+	// reflector relists, after its backoff: a resource is back once it has
+	// relisted.
 	reconnect := map[string]time.Duration{}
-	eventually(t, 90*time.Second, "agent's watches reconnected", func() error {
+	eventually(t, 90*time.Second, "agent's watches reconnected (relisted)", func() error {
 		var missing []string
 		for _, r := range watchedResources {
 			if _, ok := reconnect[r]; ok {
 				continue
 			}
-			if a.metric(fmt.Sprintf(`kube_state_push_watch_total{resource=%q,result="success"}`, r)) > watchOK[r] {
+			if a.metric(fmt.Sprintf(`kube_state_push_relists_total{resource=%q}`, r)) > relists[r] {
 				reconnect[r] = time.Since(up)
 			} else {
 				missing = append(missing, r)
 			}
 		}
 		if len(missing) > 0 {
-			return fmt.Errorf("no watch since the outage: %v", missing)
+			return fmt.Errorf("not relisted since the outage: %v", missing)
 		}
 		return nil
 	})
@@ -356,13 +394,14 @@ func TestApiserverRestart(t *testing.T) {
 	after := a.counters("kube_state_push_relists_total", "")
 	afterLists := a.counters("kube_state_push_list_total", `,result="success"`)
 	afterErrs := a.counters("kube_state_push_watch_total", `,result="error"`)
+	afterOK := a.counters("kube_state_push_watch_total", `,result="success"`)
 	var summary []string
 	for _, r := range watchedResources {
-		summary = append(summary, fmt.Sprintf("%s: reconnect %s, watch errors %v, relists %v, lists %v",
-			r, reconnect[r].Round(time.Millisecond), afterErrs[r]-watchErrs[r], after[r]-relists[r], afterLists[r]-lists[r]))
+		summary = append(summary, fmt.Sprintf("%s: relisted %s after the start, watch calls failed %v, succeeded %v, relists %v, list calls %v",
+			r, reconnect[r].Round(time.Millisecond), afterErrs[r]-watchErrs[r], afterOK[r]-watchOK[r], after[r]-relists[r], afterLists[r]-lists[r]))
 	}
 	out := a.out.String()
-	t.Logf("after the start: changes made in %s (a pods watch back before them: %v); %s",
+	t.Logf("after the start: changes made in %s (pods relisted before they were done: %v); %s",
 		changesDone.Round(time.Millisecond), backBefore, strings.Join(summary, "; "))
 	t.Logf("churn: %d calls, %d failed; %d pods compared with the API (settled %s after the reconnect), %d deleted pods ended; agent log: %d \"too old resource version\", %d watch backoffs",
 		ops, errs, compared, settle.Round(time.Millisecond), len(gone),
@@ -533,6 +572,7 @@ func compactEtcd(t *testing.T) string {
 func TestWatchExpiry(t *testing.T) {
 	ns := "e2e-expiry"
 	createNamespace(t, ns)
+	waitServiceAccount(t, ns)
 	createDeployment(t, ns, "steady", 1)
 	var goes, changes []string
 	for i := range 3 {
@@ -550,7 +590,7 @@ func TestWatchExpiry(t *testing.T) {
 	proxy := startProxy(t, strings.TrimPrefix(rc.Host, "https://"))
 	a := startAgent(t, "--wal-dir", t.TempDir(), "--kubeconfig", proxiedKubeconfig(t, proxy.addr))
 	ready := time.Now()
-	t.Cleanup(func() { apiserver(t, "start") })
+	restartCleanup(t)
 	eventually(t, 30*time.Second, "pods seen", func() error {
 		return queryValue(`kube_pod_status_phase{namespace="e2e-expiry",pod="changes-2",phase="Pending"}`, 1)
 	})
