@@ -6,6 +6,8 @@
 #   hack/cluster.sh up     <state-dir>   start everything, print the env (KEY=VALUE) on stdout
 #   hack/cluster.sh down   <state-dir>   stop everything started there, remove the dir
 #   hack/cluster.sh status <state-dir>   show which components are running
+#   hack/cluster.sh stop-receiver|start-receiver <state-dir>     stop or start Prometheus again
+#   hack/cluster.sh stop-apiserver|start-apiserver <state-dir>   stop or start kube-apiserver again
 #
 # Environment:
 #   KSP_NODES=3          number of kwok nodes created by `up` (kwok-node-0..N-1)
@@ -39,7 +41,7 @@ log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  echo "usage: $0 up|down|status|stop-receiver|start-receiver <state-dir>" >&2
+  echo "usage: $0 up|down|status|stop-receiver|start-receiver|stop-apiserver|start-apiserver <state-dir>" >&2
   exit 2
 }
 
@@ -411,6 +413,35 @@ cmd_receiver() {
   esac
 }
 
+# cmd_apiserver stop|start DIR: stops or starts again the kube-apiserver of a running
+# cluster, with the same flags, port, certs and etcd, to test apiserver restarts. The
+# controller-manager, the scheduler and kwok stay up and reconnect by themselves.
+cmd_apiserver() {
+  set_state_dir "$2"
+  [ -f "$STATE/env" ] || die "no cluster in $STATE"
+  case $1 in
+    stop) stop_component kube-apiserver ;;
+    start)
+      if is_running kube-apiserver; then
+        log "kube-apiserver is already running"
+        return 0
+      fi
+      APISERVER_URL=$(sed -n 's/^APISERVER_URL=//p' "$STATE/env")
+      APISERVER_PORT=${APISERVER_URL##*:}
+      ETCD_URL=$(sed -n 's/^ETCD_URL=//p' "$STATE/env")
+      ADMIN_TOKEN=$(sed -n 's/^ADMIN_TOKEN=//p' "$STATE/env")
+      BIN=$CACHE/bin
+      [ -x "$BIN/kube-apiserver-$K8S_VERSION" ] || die "missing binary $BIN/kube-apiserver-$K8S_VERSION"
+      # The log of the previous run is kept beside the new one.
+      [ -f "$STATE/logs/kube-apiserver.log" ] &&
+        cat "$STATE/logs/kube-apiserver.log" >>"$STATE/logs/kube-apiserver.previous.log"
+      start_apiserver
+      wait_for kube-apiserver 120 apiserver_ready
+      log "kube-apiserver is ready again"
+      ;;
+  esac
+}
+
 cmd_up() {
   set_state_dir "$1" create
   KSP_NODES=${KSP_NODES:-3}
@@ -512,6 +543,8 @@ case $1 in
   up) cmd_up "$2" ;;
   stop-receiver) cmd_receiver stop "$2" ;;
   start-receiver) cmd_receiver start "$2" ;;
+  stop-apiserver) cmd_apiserver stop "$2" ;;
+  start-apiserver) cmd_apiserver start "$2" ;;
   down) cmd_down "$2" ;;
   status) cmd_status "$2" ;;
   *) usage ;;
