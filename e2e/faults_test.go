@@ -9,8 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -29,11 +27,7 @@ import (
 // etcd); starting waits for /readyz and is a no-op when it runs.
 func apiserver(t *testing.T, action string) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join("..", "hack", "cluster.sh"), action+"-apiserver", env.stateDir)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s apiserver: %v", action, err)
-	}
+	clusterVerb(t, action+"-apiserver")
 }
 
 // waitServiceAccount waits until the controller-manager has made ns's

@@ -14,12 +14,15 @@ import (
 )
 
 // receiver stops or starts the cluster's Prometheus.
-func receiver(t *testing.T, action string) {
+func receiver(t *testing.T, action string) { t.Helper(); clusterVerb(t, action+"-receiver") }
+
+// clusterVerb runs hack/cluster.sh's verb on the test cluster.
+func clusterVerb(t *testing.T, verb string) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join("..", "hack", "cluster.sh"), action+"-receiver", env.stateDir)
+	cmd := exec.Command(filepath.Join("..", "hack", "cluster.sh"), verb, env.stateDir)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s receiver: %v", action, err)
+		t.Fatalf("%s: %v", verb, err)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	v1 "k8s.io/api/core/v1"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
@@ -122,7 +124,7 @@ func TestSnapshotOutOfOrderEvents(t *testing.T) {
 	expect(t, rec)
 	s.Remove(set, "u1", "5")
 	expect(t, rec)
-	if got := counterValue(t, set.outOfOrder); got != 2 {
+	if got := testutil.ToFloat64(set.outOfOrder); got != 2 {
 		t.Errorf("out-of-order counter = %v, want 2", got)
 	}
 	// Resource versions that are not integers are never ordered: applied.
@@ -154,7 +156,7 @@ func TestSnapshotRelistRebasesResourceVersions(t *testing.T) {
 	// Stale only relative to the re-based versions.
 	s.Apply(set, obj("u1", "41", ser("a", 9)))
 	expect(t, rec)
-	if got := counterValue(t, set.outOfOrder); got != 1 {
+	if got := testutil.ToFloat64(set.outOfOrder); got != 1 {
 		t.Errorf("out-of-order counter = %v, want 1 (the one event older than the relist)", got)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/kube-state-push/kube-state-push/series"
 	"github.com/kube-state-push/kube-state-push/wal"
 )
@@ -183,7 +185,7 @@ func TestDropOldest(t *testing.T) {
 	if w.Size() >= ws.maxSize {
 		t.Errorf("size %d, cap %d", w.Size(), ws.maxSize)
 	}
-	dropped := counterValue(t, ws.metrics.droppedSamples)
+	dropped := testutil.ToFloat64(ws.metrics.droppedSamples)
 	if dropped < 100 || dropped >= 300 {
 		t.Errorf("dropped %v samples, want about half of 300", dropped)
 	}
