@@ -490,8 +490,15 @@ func (a *agent) unbornLoop(ctx context.Context) {
 // round is spread over half the interval (Snapshot.ResendSpread), so that
 // changes never queue behind the whole snapshot; a resend asked for through
 // kick (a new leader's first) is sent at once, cutting a round short.
+//
+// A push of every series at once (the initial lists, or a kicked resend) is
+// followed by the first spread round half an interval later, not a whole
+// one: a series at the end of the round is then re-sent within one interval
+// of that push, not one and a half.
 func (a *agent) resendLoop(ctx, sendCtx context.Context) {
-	t := time.NewTicker(a.cfg.ResendInterval)
+	every := a.cfg.ResendInterval
+	next := time.Now().Add(every / 2) // the initial lists are pushed from now on
+	t := time.NewTimer(time.Until(next))
 	defer t.Stop()
 	full := false // a kick cut the last round short: resend everything at once
 	for {
@@ -504,8 +511,25 @@ func (a *agent) resendLoop(ctx, sendCtx context.Context) {
 				full = true
 			}
 		}
+		wasFull := full
 		full = a.resend(ctx, sendCtx, full)
+		next = nextRound(next, time.Now(), every, wasFull)
+		t.Reset(time.Until(next))
 	}
+}
+
+// nextRound returns when the spread round after one begun at prev (or after a
+// push of every series at once that ended at now, when full) starts: an
+// interval after prev, or half of one after a full push. A round that starts
+// late does not make the next ones late.
+func nextRound(prev, now time.Time, every time.Duration, full bool) time.Time {
+	if full {
+		return now.Add(every / 2)
+	}
+	if next := prev.Add(every); next.After(now) {
+		return next
+	}
+	return now // the round overran a whole interval: the next one at once
 }
 
 // resend runs one resend, whole and at once or as a spread round, and reports
