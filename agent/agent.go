@@ -396,14 +396,18 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 	<-ctx.Done()
 	a.logger.Info("Shutting down: stopping watches and flushing pending samples", "deadline", a.cfg.FlushDeadline)
 	a.ready.Store(false)
+	// The deadline counts from here: a hand-off blocked on a full queue (the
+	// receiver down) or a full WAL device must not hold the shutdown past it.
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.FlushDeadline)
+	defer cancel()
+	stopAtDeadline := context.AfterFunc(flushCtx, stopSending)
 	a.batcher.Close()
 	stopWatching()
 	watchWG.Wait()
 	batchWG.Wait()
 
-	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.FlushDeadline)
 	err = a.batcher.Sync(flushCtx, flushCtx)
-	cancel()
+	stopAtDeadline()
 	// Hand over leadership only once what was produced as leader is sent.
 	stopElecting()
 	electWG.Wait()
@@ -414,6 +418,9 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 	}
 	stopSending()
 	sendWG.Wait()
+	if a.wal == nil {
+		a.countDropped()
+	}
 
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 	defer cancel()
@@ -426,6 +433,23 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 		return err
 	}
 	return nil
+}
+
+// countDropped counts and logs, once the queues have stopped, the samples
+// that were not sent by the flush deadline: in a request cut short or still
+// in a queue (both counted as dropped for "shutdown"), or not yet handed to a
+// queue. Without a WAL they are lost.
+func (a *agent) countDropped() {
+	var dropped int64
+	for _, ep := range a.endpoints {
+		ep.queue.Discard("shutdown")
+		dropped += ep.queue.Dropped("shutdown")
+	}
+	unqueued := a.batcher.Pending()
+	if dropped > 0 || unqueued > 0 {
+		a.logger.Warn("Dropped samples not sent by the flush deadline (no --wal-dir)",
+			"dropped", dropped, "not_queued", unqueued, "endpoints", len(a.endpoints))
+	}
 }
 
 // waitReady marks the agent ready once every initial list is applied and all
