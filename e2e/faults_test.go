@@ -1,8 +1,17 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -134,4 +143,182 @@ func testResendCadence(t *testing.T, every time.Duration) {
 	if v := second.metric("kube_state_push_remote_write_samples_dropped_total"); v != 0 {
 		t.Errorf("agent dropped %v samples", v)
 	}
+}
+
+// asRoot runs a command as root: directly when the test is root, else
+// through sudo -n. It reports false when neither is possible.
+func asRoot(args ...string) ([]byte, error) {
+	if os.Geteuid() != 0 {
+		args = append([]string{"sudo", "-n"}, args...)
+	}
+	return exec.Command(args[0], args[1:]...).CombinedOutput()
+}
+
+// pollTelemetry requests /readyz and /metrics every 200 ms with a short
+// client timeout until stop is closed, and returns what failed and the
+// slowest answer.
+func pollTelemetry(a *agentProc, stop chan struct{}) (done func() (failures []string, slowest time.Duration)) {
+	c := &http.Client{Timeout: 2 * time.Second}
+	var mu sync.Mutex
+	var fails []string
+	var slow time.Duration
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			for _, path := range []string{"/readyz", "/metrics"} {
+				start := time.Now()
+				resp, err := c.Get("http://" + a.telemetry + path)
+				took := time.Since(start)
+				mu.Lock()
+				slow = max(slow, took)
+				if err != nil {
+					fails = append(fails, fmt.Sprintf("%s %s: %v", start.Format("15:04:05.000"), path, err))
+				} else {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				mu.Unlock()
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
+	return func() ([]string, time.Duration) {
+		<-finished
+		mu.Lock()
+		defer mu.Unlock()
+		return fails, slow
+	}
+}
+
+// TestWALDiskFull fills the WAL's device (a small tmpfs) while the receiver
+// is down: the agent says so once, holds new samples back (counted) instead
+// of stopping or dropping them, keeps answering /readyz and /metrics, and
+// resumes by itself once there is space again; everything changed before is
+// then delivered at its time, and the WAL reopens without a repair.
+func TestWALDiskFull(t *testing.T) {
+	mnt := t.TempDir()
+	if out, err := asRoot("mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", mnt); err != nil {
+		t.Skipf("cannot mount a tmpfs (needs root or sudo -n): %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := asRoot("umount", mnt); err != nil {
+			t.Errorf("umount %s: %v %s", mnt, err, out)
+		}
+	})
+	ns := "e2e-diskfull"
+	createNamespace(t, ns)
+	createPendingPod(t, ns, "changes")
+	walDir := filepath.Join(mnt, "wal")
+	a := startAgent(t, "--wal-dir", walDir)
+	stop := make(chan struct{})
+	telemetry := pollTelemetry(a, stop)
+
+	before := time.Now() // the agent is ready: its first push is delivered
+	receiver(t, "stop")
+	t.Cleanup(func() { receiver(t, "start") })
+	// A change before the device fills, made durable in the WAL.
+	appended := a.metric("kube_state_push_wal_records_appended_total")
+	running := patchPhase(t, ns, "changes", "Running")
+	eventually(t, 10*time.Second, "the change appended to the WAL", func() error {
+		if v := a.metric("kube_state_push_wal_records_appended_total"); v <= appended {
+			return fmt.Errorf("%v records appended", v)
+		}
+		return nil
+	})
+	time.Sleep(time.Second) // past the change's own batch
+
+	// Fill the device.
+	filler := filepath.Join(mnt, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 1<<20)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("fill: %v", err)
+			}
+			break
+		}
+	}
+	f.Close()
+	full := time.Now()
+	eventually(t, 20*time.Second, "the agent reports the full device", func() error {
+		if v := a.metric("kube_state_push_wal_no_space "); v != 1 {
+			return fmt.Errorf("kube_state_push_wal_no_space %v", v)
+		}
+		return nil
+	})
+	detected := time.Since(full)
+	// A change while the device is full: held back, not lost.
+	createPendingPod(t, ns, "during")
+	during := time.Now()
+	// Several resend rounds and retries with the device full.
+	time.Sleep(5 * resendInterval)
+	select {
+	case err := <-a.done:
+		t.Fatalf("agent exited with the device full: %v", err)
+	default:
+	}
+	refusals := a.metric("kube_state_push_wal_no_space_refusals_total")
+	heldBack := a.metric("kube_state_push_wal_held_back_samples_total")
+	if refusals < 3 || heldBack <= 0 {
+		t.Errorf("with the device full: %v refusals, %v samples held back; want some of both", refusals, heldBack)
+	}
+	if n := strings.Count(a.out.String(), "WAL device full"); n != 1 {
+		t.Errorf("the full device was logged %d times, want once", n)
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	freed := time.Now()
+	eventually(t, 20*time.Second, "the agent resumes", func() error {
+		if v := a.metric("kube_state_push_wal_no_space "); v != 0 {
+			return fmt.Errorf("kube_state_push_wal_no_space %v", v)
+		}
+		if !strings.Contains(a.out.String(), "WAL device has space again") {
+			return fmt.Errorf("no log line of the resumption")
+		}
+		return nil
+	})
+	resumed := time.Since(freed)
+	receiver(t, "start")
+	waitDrained(t, a, 2*time.Minute)
+	close(stop)
+	fails, slowest := telemetry()
+	if len(fails) > 0 {
+		t.Errorf("/readyz or /metrics did not answer within 2s %d times: %v", len(fails), fails)
+	}
+
+	checkAt(t, fmt.Sprintf(`kube_pod_status_phase{namespace=%q,pod="changes",phase="Running"}`, ns), before, 0)
+	checkAt(t, fmt.Sprintf(`kube_pod_status_phase{namespace=%q,pod="changes",phase="Running"}`, ns), running.Add(3*time.Second), 1)
+	eventually(t, 10*time.Second, "the pod created with the device full", func() error {
+		return queryValue(fmt.Sprintf(`kube_pod_status_phase{namespace=%q,pod="during",phase="Pending"}`, ns), 1)
+	})
+	// Held back in memory, it kept the time it was seen at.
+	checkAt(t, fmt.Sprintf(`kube_pod_status_phase{namespace=%q,pod="during",phase="Pending"}`, ns), during.Add(3*time.Second), 1)
+	if v := receiverRejected(t); v != 0 {
+		t.Errorf("receiver rejected %v samples or requests", v)
+	}
+	for _, m := range []string{"kube_state_push_remote_write_samples_dropped_total", "kube_state_push_wal_dropped_samples_total"} {
+		if v := a.metric(m); v != 0 {
+			t.Errorf("%s %v", m, v)
+		}
+	}
+
+	// The log is whole: it reopens without a repair.
+	a.stop(t)
+	b := startAgent(t, "--wal-dir", walDir)
+	if v := b.metric("kube_state_push_wal_repairs"); v != 0 || strings.Contains(b.out.String(), "WAL repaired") {
+		t.Errorf("the WAL was repaired at reopen (%v segments cut)", v)
+	}
+	t.Logf("full device seen after %v, resumed %v after space came back; %v refusals, %v samples held back; slowest /readyz or /metrics %v",
+		detected.Round(time.Millisecond), resumed.Round(time.Millisecond), refusals, heldBack, slowest.Round(time.Millisecond))
 }
