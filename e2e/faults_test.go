@@ -322,3 +322,90 @@ func TestWALDiskFull(t *testing.T) {
 	t.Logf("full device seen after %v, resumed %v after space came back; %v refusals, %v samples held back; slowest /readyz or /metrics %v",
 		detected.Round(time.Millisecond), resumed.Round(time.Millisecond), refusals, heldBack, slowest.Round(time.Millisecond))
 }
+
+// flushDeadline is the agent's default --flush-deadline.
+const flushDeadline = 10 * time.Second
+
+// TestSIGTERMDuringOutage sends SIGTERM to an agent whose receiver has been
+// down for a while: it exits within --flush-deadline (the default), with
+// --wal-dir keeping what it did not send for the next start, and without it
+// saying what it dropped.
+func TestSIGTERMDuringOutage(t *testing.T) {
+	for _, withWAL := range []bool{true, false} {
+		t.Run(fmt.Sprintf("wal=%v", withWAL), func(t *testing.T) { testSIGTERMDuringOutage(t, withWAL) })
+	}
+}
+
+func testSIGTERMDuringOutage(t *testing.T, withWAL bool) {
+	ns := fmt.Sprintf("e2e-sigterm-%v", withWAL)
+	createNamespace(t, ns)
+	createPendingPod(t, ns, "changes")
+	// A small queue, which the resends fill while the receiver is down: the
+	// batcher (without a WAL) or the WAL's sender then waits to hand samples
+	// on when the signal comes.
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("remote_write:\n  - name: default\n    url: %s/api/v1/write\n"+
+		"    queue_config: {capacity: 200, max_samples_per_send: 100, min_shards: 1, max_shards: 1}\n", env.promURL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flags := []string{"--config", cfg}
+	if withWAL {
+		flags = append(flags, "--wal-dir", t.TempDir())
+	}
+	a := startAgent(t, flags...)
+	before := time.Now() // the agent is ready: its first push is delivered
+	receiver(t, "stop")
+	t.Cleanup(func() { receiver(t, "start") })
+	running := patchPhase(t, ns, "changes", "Running")
+	// Long enough for the queue to retry and back off (5 s at most), over
+	// several resend rounds.
+	time.Sleep(4 * resendInterval)
+
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	signalled := time.Now()
+	var exitErr error
+	select {
+	case exitErr = <-a.done:
+	case <-time.After(flushDeadline + 30*time.Second):
+		t.Fatalf("agent still running %v after SIGTERM", time.Since(signalled).Round(time.Millisecond))
+	}
+	took := time.Since(signalled)
+	// It keeps sending until the deadline (the receiver is down), then stops:
+	// the telemetry servers get up to 3 s to close, and the machine is loaded.
+	if lo, hi := flushDeadline-time.Second, flushDeadline+5*time.Second; took < lo || took > hi {
+		t.Errorf("exited %v after SIGTERM, want %v..%v (--flush-deadline %v)", took.Round(time.Millisecond), lo, hi, flushDeadline)
+	}
+	if exitErr != nil {
+		t.Errorf("exit: %v", exitErr)
+	}
+	out := a.out.String()
+	t.Logf("exited %v after SIGTERM", took.Round(time.Millisecond))
+
+	if !withWAL {
+		i := strings.Index(out, "Dropped samples not sent by the flush deadline")
+		if i < 0 {
+			t.Fatalf("no log line of the samples dropped")
+		}
+		line, _, _ := strings.Cut(out[i:], "\n")
+		t.Logf("%s", line)
+		if strings.Contains(line, "dropped=0 ") {
+			t.Errorf("want samples counted as dropped: %s", line)
+		}
+		return
+	}
+	if !strings.Contains(out, "samples not yet sent stay in the WAL") {
+		t.Errorf("no log line of what stays in the WAL")
+	}
+	// The next start sends what was not sent, at its time.
+	b := launchAgent(t, flags...)
+	receiver(t, "start")
+	b.waitReady(t)
+	waitDrained(t, b, 2*time.Minute)
+	checkAt(t, fmt.Sprintf(`kube_pod_status_phase{namespace=%q,pod="changes",phase="Running"}`, ns), before, 0)
+	checkAt(t, fmt.Sprintf(`kube_pod_status_phase{namespace=%q,pod="changes",phase="Running"}`, ns), running.Add(3*time.Second), 1)
+	if v := receiverRejected(t); v != 0 {
+		t.Errorf("receiver rejected %v samples or requests", v)
+	}
+}
