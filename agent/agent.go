@@ -396,14 +396,18 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 	<-ctx.Done()
 	a.logger.Info("Shutting down: stopping watches and flushing pending samples", "deadline", a.cfg.FlushDeadline)
 	a.ready.Store(false)
+	// The deadline counts from here: a hand-off blocked on a full queue (the
+	// receiver down) or a full WAL device must not hold the shutdown past it.
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.FlushDeadline)
+	defer cancel()
+	stopAtDeadline := context.AfterFunc(flushCtx, stopSending)
 	a.batcher.Close()
 	stopWatching()
 	watchWG.Wait()
 	batchWG.Wait()
 
-	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.FlushDeadline)
 	err = a.batcher.Sync(flushCtx, flushCtx)
-	cancel()
+	stopAtDeadline()
 	// Hand over leadership only once what was produced as leader is sent.
 	stopElecting()
 	electWG.Wait()
@@ -414,6 +418,9 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 	}
 	stopSending()
 	sendWG.Wait()
+	if a.wal == nil {
+		a.countDropped()
+	}
 
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 	defer cancel()
@@ -426,6 +433,23 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 		return err
 	}
 	return nil
+}
+
+// countDropped counts and logs, once the queues have stopped, the samples
+// that were not sent by the flush deadline: in a request cut short or still
+// in a queue (both counted as dropped for "shutdown"), or not yet handed to a
+// queue. Without a WAL they are lost.
+func (a *agent) countDropped() {
+	var dropped int64
+	for _, ep := range a.endpoints {
+		ep.queue.Discard("shutdown")
+		dropped += ep.queue.Dropped("shutdown")
+	}
+	unqueued := a.batcher.Pending()
+	if dropped > 0 || unqueued > 0 {
+		a.logger.Warn("Dropped samples not sent by the flush deadline (no --wal-dir)",
+			"dropped", dropped, "not_queued", unqueued, "endpoints", len(a.endpoints))
+	}
 }
 
 // waitReady marks the agent ready once every initial list is applied and all
@@ -490,8 +514,15 @@ func (a *agent) unbornLoop(ctx context.Context) {
 // round is spread over half the interval (Snapshot.ResendSpread), so that
 // changes never queue behind the whole snapshot; a resend asked for through
 // kick (a new leader's first) is sent at once, cutting a round short.
+//
+// A push of every series at once (the initial lists, or a kicked resend) is
+// followed by the first spread round half an interval later, not a whole
+// one: a series at the end of the round is then re-sent within one interval
+// of that push, not one and a half.
 func (a *agent) resendLoop(ctx, sendCtx context.Context) {
-	t := time.NewTicker(a.cfg.ResendInterval)
+	every := a.cfg.ResendInterval
+	next := time.Now().Add(every / 2) // the initial lists are pushed from now on
+	t := time.NewTimer(time.Until(next))
 	defer t.Stop()
 	full := false // a kick cut the last round short: resend everything at once
 	for {
@@ -504,8 +535,25 @@ func (a *agent) resendLoop(ctx, sendCtx context.Context) {
 				full = true
 			}
 		}
+		wasFull := full
 		full = a.resend(ctx, sendCtx, full)
+		next = nextRound(next, time.Now(), every, wasFull)
+		t.Reset(time.Until(next))
 	}
+}
+
+// nextRound returns when the spread round after one begun at prev (or after a
+// push of every series at once that ended at now, when full) starts: an
+// interval after prev, or half of one after a full push. A round that starts
+// late does not make the next ones late.
+func nextRound(prev, now time.Time, every time.Duration, full bool) time.Time {
+	if full {
+		return now.Add(every / 2)
+	}
+	if next := prev.Add(every); next.After(now) {
+		return next
+	}
+	return now // the round overran a whole interval: the next one at once
 }
 
 // resend runs one resend, whole and at once or as a spread round, and reports

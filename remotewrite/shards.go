@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/kube-state-push/kube-state-push/series"
 )
@@ -422,4 +423,14 @@ func (q *Queue) Discard(reason string) int {
 	q.metrics.pending.Sub(float64(total))
 	q.metrics.samplesDropped.WithLabelValues(reason).Add(float64(total))
 	return total
+}
+
+// Dropped returns the samples dropped so far for reason (as counted in
+// kube_state_push_remote_write_samples_dropped_total).
+func (q *Queue) Dropped(reason string) int64 {
+	var m dto.Metric
+	if err := q.metrics.samplesDropped.WithLabelValues(reason).Write(&m); err != nil {
+		return 0
+	}
+	return int64(m.GetCounter().GetValue())
 }

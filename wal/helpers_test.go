@@ -26,6 +26,9 @@ type faults struct {
 	// short makes that write return a short count and a nil error, instead
 	// of errInjected.
 	short bool
+	// writeErr, if not nil, is the error of the write that passes the
+	// budget, instead of errInjected.
+	writeErr error
 	// syncErr, if not nil, is returned by Sync, which then syncs nothing.
 	syncErr error
 }
@@ -72,6 +75,9 @@ func (f *faultyFile) Write(p []byte) (int, error) {
 	}
 	if fs.short {
 		return n, nil
+	}
+	if fs.writeErr != nil {
+		return n, fs.writeErr
 	}
 	return n, errInjected
 }

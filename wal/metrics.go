@@ -17,6 +17,7 @@ type metrics struct {
 	fsyncDuration prometheus.Histogram
 	repairs       prometheus.Counter
 	repairBytes   prometheus.Counter
+	noSpace       prometheus.Counter
 }
 
 // newMetrics builds the WAL's metrics and registers them with reg, if not nil.
@@ -48,12 +49,16 @@ func newMetrics(reg prometheus.Registerer, w *WAL) (*metrics, error) {
 			Name: "kube_state_push_wal_repair_bytes_cut_total",
 			Help: "Bytes removed from WAL segments by repairs.",
 		}),
+		noSpace: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kube_state_push_wal_no_space_writes_total",
+			Help: "Writes of WAL segments refused because the device was full; the records stay buffered.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	all := []prometheus.Collector{
-		m.records, m.appendedBytes, m.fsyncs, m.fsyncDuration, m.repairs, m.repairBytes,
+		m.records, m.appendedBytes, m.fsyncs, m.fsyncDuration, m.repairs, m.repairBytes, m.noSpace,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "kube_state_push_wal_bytes",
 			Help: "Bytes of all WAL segments on disk, buffered appends included.",

@@ -35,6 +35,11 @@ var (
 	// fsync or segment creation error). The WAL then refuses Append and Sync:
 	// close it and Open the directory again.
 	ErrFailed = errors.New("wal failed, close and reopen it")
+	// ErrNoSpace is returned by Sync (and Close) when the device is full: the
+	// records appended since the last good Sync stay buffered, the segment
+	// keeps only whole records, and the WAL stays usable: a later Sync writes
+	// them once there is space again. It does not fail the WAL.
+	ErrNoSpace = errors.New("wal: no space left on device")
 	// ErrClosed is returned by methods of a closed WAL and by its Readers.
 	ErrClosed = errors.New("wal closed")
 	// ErrLocked is returned by Open when another process or WAL holds the

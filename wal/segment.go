@@ -61,6 +61,9 @@ func parseSegmentName(name string) (uint64, bool) {
 // so that tests can inject faults.
 type file interface {
 	Write(p []byte) (int, error)
+	// Truncate and Seek take back the part of a write that did not fit.
+	Truncate(size int64) error
+	Seek(offset int64, whence int) (int64, error)
 	Sync() error
 	Close() error
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -202,7 +203,8 @@ func (w *WAL) Repairs() []Repair { return slices.Clone(w.repairs) }
 // only a later successful Sync makes them durable and visible to Readers.
 // Empty records and records larger than Options.MaxRecordSize are refused
 // with ErrRecordSize, and then none of recs is appended. A write error fails
-// the WAL (ErrFailed). The caller may reuse recs once Append returns.
+// the WAL (ErrFailed), but for a full device: the records stay buffered, and
+// Sync reports ErrNoSpace. The caller may reuse recs once Append returns.
 func (w *WAL) Append(recs ...[]byte) (Position, error) {
 	var n int64
 	for _, rec := range recs {
@@ -219,13 +221,15 @@ func (w *WAL) Append(recs ...[]byte) (Position, error) {
 	for _, rec := range recs {
 		size := w.written + int64(len(w.buf))
 		if size > 0 && size+headerSize+int64(len(rec)) > w.opts.SegmentSize {
-			if err := w.roll(); err != nil {
+			// With the device full the active segment grows past the size
+			// instead; a later Append rolls.
+			if err := w.roll(); err != nil && !errors.Is(err, ErrNoSpace) {
 				return Position{}, err
 			}
 		}
 		w.buf = appendRecord(w.buf, rec)
 		if len(w.buf) >= bufferSize {
-			if err := w.flush(); err != nil {
+			if err := w.flush(); err != nil && !errors.Is(err, ErrNoSpace) {
 				return Position{}, err
 			}
 		}
@@ -242,7 +246,9 @@ func (w *WAL) Append(recs ...[]byte) (Position, error) {
 // Sync writes what Append buffered and fsyncs the active segment, and the
 // directory if a segment was created since the last Sync. When it returns nil,
 // every record appended before the call is durable and readable by Readers.
-// An error fails the WAL: records appended since the last successful Sync may
+// A full device (ENOSPC on write) returns ErrNoSpace and changes nothing: the
+// records stay buffered for the next Sync. Any other error fails the WAL:
+// records appended since the last successful Sync may
 // or may not be on disk, Durable stays where it was, and Append and Sync
 // return ErrFailed until the WAL is closed and opened again (an fsync error
 // cannot be retried safely: the kernel may have dropped the dirty pages).
@@ -348,6 +354,14 @@ func (w *WAL) flush() error {
 		return nil
 	}
 	n, err := w.f.Write(w.buf)
+	if errors.Is(err, syscall.ENOSPC) {
+		// Take back what part of the buffer reached the file, so that the
+		// segment ends at its last whole record, and keep the buffer.
+		if n == 0 || w.undoWrite() == nil {
+			w.m.noSpace.Inc()
+			return fmt.Errorf("%w: write segment %s: %w", ErrNoSpace, segmentName(w.seg), err)
+		}
+	}
 	w.written += int64(n)
 	if err == nil && n < len(w.buf) {
 		err = io.ErrShortWrite
@@ -361,6 +375,16 @@ func (w *WAL) flush() error {
 	}
 	w.buf = w.buf[:0]
 	return nil
+}
+
+// undoWrite cuts the active segment back to the bytes written before the
+// last write, which reached the file only in part.
+func (w *WAL) undoWrite() error {
+	if err := w.f.Truncate(w.written); err != nil {
+		return err
+	}
+	_, err := w.f.Seek(w.written, io.SeekStart)
+	return err
 }
 
 // syncFile fsyncs the active segment if it has unsynced writes.

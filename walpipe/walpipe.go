@@ -2,6 +2,7 @@ package walpipe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -33,6 +34,12 @@ type Queue interface {
 // Sink is the writer in front of the WAL (the agent's BatchWriter): every
 // batch is appended and made durable (one fsync per batch: the batcher hands
 // one batch per flush) before a sender may read it.
+//
+// When the WAL's device is full, WriteBatch holds the batch (appended, not
+// yet durable) and retries every noSpaceRetry until it is durable: the
+// batcher, and behind it the watches, wait meanwhile (back-pressure), and
+// nothing is lost or written in part. That is logged once when it begins and
+// once when it ends, and counted.
 type Sink struct {
 	w       *wal.WAL
 	logger  *slog.Logger
@@ -40,10 +47,15 @@ type Sink struct {
 
 	mu       sync.Mutex
 	last     wal.Position // after the last record appended and synced
+	appended wal.Position // after the last record appended
 	unsynced bool
 	buf      []byte
 	senders  []*walSender
+	full     time.Time // since when the device is full; zero when it is not
 }
+
+// noSpaceRetry is how often a batch held back for lack of space is tried again.
+var noSpaceRetry = time.Second
 
 // position returns the position after the last record appended.
 func (s *Sink) position() wal.Position {
@@ -56,27 +68,69 @@ func (s *Sink) position() wal.Position {
 func (s *Sink) syncIfNeeded() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.unsynced && s.w.Sync() == nil {
-		s.unsynced = false
+	if s.unsynced {
+		_ = s.syncLocked()
 	}
 }
 
-// WriteBatch appends batch as one record and syncs it.
-func (s *Sink) WriteBatch(_ context.Context, batch []series.Sample) error {
+// WriteBatch appends batch as one record and syncs it. With the device full it
+// waits until the record is durable, or ctx is done.
+func (s *Sink) WriteBatch(ctx context.Context, batch []series.Sample) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.buf = encodeSamples(batch, s.buf)
-	return s.appendLocked(s.buf)
+	err := s.appendLocked(s.buf)
+	s.mu.Unlock()
+	if errors.Is(err, wal.ErrNoSpace) {
+		return s.waitSpace(ctx, len(batch), err)
+	}
+	return err
+}
+
+// waitSpace retries the sync of a batch of n samples the full device refused
+// until it succeeds or ctx is done.
+func (s *Sink) waitSpace(ctx context.Context, n int, err error) error {
+	s.mu.Lock()
+	if s.full.IsZero() {
+		s.full = time.Now()
+		s.metrics.noSpace.Set(1)
+		s.logger.Error("WAL device full: holding back new samples until there is space again (nothing is dropped; the watches wait)",
+			"err", err)
+	}
+	s.mu.Unlock()
+	s.metrics.heldBack.Add(float64(n))
+	t := time.NewTicker(noSpaceRetry)
+	defer t.Stop()
+	for {
+		s.metrics.noSpaceRefusals.Inc()
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wal sync: %w (%w)", ctx.Err(), err)
+		case <-t.C:
+		}
+		s.mu.Lock()
+		err = nil
+		if s.unsynced {
+			err = s.syncLocked()
+		}
+		s.mu.Unlock()
+		if !errors.Is(err, wal.ErrNoSpace) {
+			return err
+		}
+	}
 }
 
 // marker appends a resend marker record.
 func (s *Sink) marker(typ byte) error { return s.record([]byte{typ}) }
 
-// record appends a record that is not sent (a marker, a handover).
+// record appends a record that is not sent (a marker, a handover). With the
+// device full it stays buffered, durable with the next batch.
 func (s *Sink) record(rec []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.appendLocked(rec)
+	if err := s.appendLocked(rec); err != nil && !errors.Is(err, wal.ErrNoSpace) {
+		return err
+	}
+	return nil
 }
 
 func (s *Sink) appendLocked(rec []byte) error {
@@ -84,14 +138,25 @@ func (s *Sink) appendLocked(rec []byte) error {
 	if err != nil {
 		return fmt.Errorf("wal append: %w", err)
 	}
-	s.unsynced = true
+	s.unsynced, s.appended = true, pos
+	return s.syncLocked()
+}
+
+// syncLocked makes everything appended durable; ErrNoSpace keeps it for the
+// next try.
+func (s *Sink) syncLocked() error {
 	start := time.Now()
 	if err := s.w.Sync(); err != nil {
 		return fmt.Errorf("wal sync: %w", err)
 	}
 	s.unsynced = false
 	s.metrics.syncDuration.Observe(time.Since(start).Seconds())
-	s.last = pos
+	s.last = s.appended
+	if !s.full.IsZero() {
+		s.logger.Info("WAL device has space again: appends resumed", "held_back_for", time.Since(s.full).Round(time.Millisecond))
+		s.full = time.Time{}
+		s.metrics.noSpace.Set(0)
+	}
 	return nil
 }
 
@@ -125,6 +190,8 @@ type walSender struct {
 	saved   wal.Position
 	read    wal.Position // after the last record handed to the queue
 	pending []inflight
+	// saveFailing is set while saving the cursor fails (ackLoop only).
+	saveFailing bool
 	// admit, when set, returns the samples of a record that may be sent; a
 	// record left with none is skipped (an HA replica that is not leading, or
 	// backlog from before another replica's term).
@@ -295,8 +362,17 @@ func (s *walSender) save() {
 		return
 	}
 	if err := s.w.SaveCursor(s.cursor, acked); err != nil {
-		s.logger.Error("Saving the WAL cursor failed", "endpoint", s.name, "err", err)
+		// Once per failure, not every second (a full device): the old cursor
+		// stays, and is tried again.
+		if !s.saveFailing {
+			s.logger.Error("Saving the WAL cursor failed; retrying", "endpoint", s.name, "err", err)
+		}
+		s.saveFailing = true
 		return
+	}
+	if s.saveFailing {
+		s.logger.Info("Saving the WAL cursor works again", "endpoint", s.name)
+		s.saveFailing = false
 	}
 	s.mu.Lock()
 	s.saved = acked
@@ -331,17 +407,20 @@ func (s *walSender) waitAcked(ctx context.Context, p wal.Position) error {
 
 // walMetrics are the WAL's delivery figures on the telemetry endpoint.
 type walMetrics struct {
-	backlogRecords *prometheus.GaugeVec
-	backlogBytes   *prometheus.GaugeVec
-	oldestUnacked  *prometheus.GaugeVec
-	badRecords     prometheus.Counter
-	skipped        prometheus.Counter
-	syncDuration   prometheus.Histogram
-	compactions    prometheus.Counter
-	compactedOut   prometheus.Counter
-	droppedSamples prometheus.Counter
-	droppedBytes   prometheus.Counter
-	repairs        prometheus.Gauge
+	backlogRecords  *prometheus.GaugeVec
+	backlogBytes    *prometheus.GaugeVec
+	oldestUnacked   *prometheus.GaugeVec
+	badRecords      prometheus.Counter
+	skipped         prometheus.Counter
+	syncDuration    prometheus.Histogram
+	compactions     prometheus.Counter
+	compactedOut    prometheus.Counter
+	droppedSamples  prometheus.Counter
+	droppedBytes    prometheus.Counter
+	repairs         prometheus.Gauge
+	noSpace         prometheus.Gauge
+	noSpaceRefusals prometheus.Counter
+	heldBack        prometheus.Counter
 }
 
 func newWALMetrics(reg prometheus.Registerer) *walMetrics {
@@ -391,10 +470,23 @@ func newWALMetrics(reg prometheus.Registerer) *walMetrics {
 			Name: "kube_state_push_wal_repairs",
 			Help: "Segments cut at a torn or corrupt record when the WAL was opened.",
 		}),
+		noSpace: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kube_state_push_wal_no_space",
+			Help: "1 while the WAL's device is full and new samples are held back, else 0.",
+		}),
+		noSpaceRefusals: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kube_state_push_wal_no_space_refusals_total",
+			Help: "Tries to make a batch durable that the full WAL device refused; each is tried again.",
+		}),
+		heldBack: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kube_state_push_wal_held_back_samples_total",
+			Help: "Samples held back (not dropped) because the WAL's device was full.",
+		}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.backlogRecords, m.backlogBytes, m.oldestUnacked, m.badRecords, m.skipped, m.syncDuration,
-			m.compactions, m.compactedOut, m.droppedSamples, m.droppedBytes, m.repairs)
+			m.compactions, m.compactedOut, m.droppedSamples, m.droppedBytes, m.repairs,
+			m.noSpace, m.noSpaceRefusals, m.heldBack)
 	}
 	return m
 }
