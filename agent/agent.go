@@ -20,8 +20,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
@@ -288,7 +286,7 @@ func startReflectors(cfg *Config, client kubernetes.Interface, resources []ksp.R
 		for _, ns := range watched {
 			store := newReflectorStore(snap, r, m, logger)
 			snap.DescribeSet(store.set, expo)
-			lw := wrapListWatch(r.ListWatch(client, ns), m, r.Name(), selector, cfg.UseAPIServerCache)
+			lw := wrapListWatch(r.ListWatch(client, ns), m, logger, r.Name(), selector, cfg.UseAPIServerCache)
 			name := r.Name()
 			if ns != "" {
 				name += "/" + ns
@@ -708,37 +706,6 @@ func userAgent(version string) string {
 		version = "dev"
 	}
 	return "kube-state-push/" + version
-}
-
-// wrapListWatch adds the namespace denylist's field selector, forces quorum
-// reads unless the apiserver cache may serve lists, and counts list and watch
-// calls by result, like KSM's kube_state_metrics_list_total and _watch_total.
-func wrapListWatch(lw *cache.ListWatch, m *metrics, resource, fieldSelector string, useCache bool) *cache.ListWatch {
-	list, watchFn := lw.ListWithContextFunc, lw.WatchFuncWithContext
-	count := func(c *prometheus.CounterVec, err error) {
-		result := "success"
-		if err != nil {
-			result = "error"
-		}
-		c.WithLabelValues(resource, result).Inc()
-	}
-	return &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.FieldSelector = fieldSelector
-			if !useCache && o.ResourceVersion == "0" {
-				o.ResourceVersion = ""
-			}
-			obj, err := list(ctx, o)
-			count(m.lists, err)
-			return obj, err
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.FieldSelector = fieldSelector
-			w, err := watchFn(ctx, o)
-			count(m.watches, err)
-			return w, err
-		},
-	}
 }
 
 // generatorOptions returns, per resource, what its generator emits.

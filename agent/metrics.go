@@ -13,6 +13,7 @@ type metrics struct {
 	ready          prometheus.Gauge
 	lists          *prometheus.CounterVec
 	watches        *prometheus.CounterVec
+	rvResets       *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, pending func() float64) *metrics {
@@ -45,9 +46,13 @@ func newMetrics(reg prometheus.Registerer, pending func() float64) *metrics {
 			Name: "kube_state_push_watch_total",
 			Help: "Watch calls to the apiserver, by resource and result (success, error).",
 		}, []string{"resource", "result"}),
+		rvResets: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kube_state_push_resource_version_resets_total",
+			Help: "Watches not resumed because the apiserver's resourceVersion went back (etcd restored from a backup); each is followed by a list, by resource.",
+		}, []string{"resource"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.events, m.invalidObjects, m.relists, m.pendingSamples, m.ready, m.lists, m.watches)
+		reg.MustRegister(m.events, m.invalidObjects, m.relists, m.pendingSamples, m.ready, m.lists, m.watches, m.rvResets)
 	}
 	return m
 }

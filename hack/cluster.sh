@@ -8,6 +8,8 @@
 #   hack/cluster.sh status <state-dir>   show which components are running
 #   hack/cluster.sh stop-receiver|start-receiver <state-dir>     stop or start Prometheus again
 #   hack/cluster.sh stop-apiserver|start-apiserver <state-dir>   stop or start kube-apiserver again
+#   hack/cluster.sh backup-etcd <state-dir>    copy etcd's data dir (etcd stops for a moment)
+#   hack/cluster.sh restore-etcd <state-dir>   put that copy back (apiserver and etcd restart)
 #
 # Environment:
 #   KSP_NODES=3          number of kwok nodes created by `up` (kwok-node-0..N-1)
@@ -41,7 +43,7 @@ log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  echo "usage: $0 up|down|status|stop-receiver|start-receiver|stop-apiserver|start-apiserver <state-dir>" >&2
+  echo "usage: $0 up|down|status|stop-receiver|start-receiver|stop-apiserver|start-apiserver|backup-etcd|restore-etcd <state-dir>" >&2
   exit 2
 }
 
@@ -442,6 +444,54 @@ cmd_apiserver() {
   esac
 }
 
+# etcd_env: what starting etcd and the apiserver again needs, from the running cluster
+# (the peer port is in etcd's own command line only).
+etcd_env() {
+  ETCD_URL=$(sed -n 's/^ETCD_URL=//p' "$STATE/env")
+  local pid
+  pid=$(pid_of etcd) || die "etcd is not running in $STATE"
+  ETCD_PEER_PORT=$(tr '\0' '\n' <"/proc/$pid/cmdline" | sed -n 's|^--listen-peer-urls=http://127.0.0.1:||p')
+  [ -n "$ETCD_PEER_PORT" ] || die "cannot read etcd's peer port"
+  BIN=$CACHE/bin
+}
+
+# restart_etcd: starts etcd again on its data directory, keeping the last log.
+restart_etcd() {
+  [ -f "$STATE/logs/etcd.log" ] && cat "$STATE/logs/etcd.log" >>"$STATE/logs/etcd.previous.log"
+  start_etcd
+  wait_for etcd 60 etcd_healthy "$ETCD_URL"
+}
+
+# cmd_etcd backup|restore DIR: backup stops etcd for a moment, copies its data
+# directory (as a volume snapshot would) and starts it again; the apiserver
+# reconnects by itself. restore stops the apiserver and etcd, puts the copy back and
+# starts both: the cluster is as it was at the backup, and its resourceVersions go
+# back to the backup's revision.
+cmd_etcd() {
+  set_state_dir "$2"
+  [ -f "$STATE/env" ] || die "no cluster in $STATE"
+  etcd_env
+  case $1 in
+    backup)
+      stop_component etcd
+      rm -rf "${STATE:?}/etcd.backup"
+      cp -a "$STATE/etcd" "$STATE/etcd.backup"
+      restart_etcd
+      log "etcd backed up to $STATE/etcd.backup"
+      ;;
+    restore)
+      [ -d "$STATE/etcd.backup" ] || die "no etcd backup in $STATE; run: $0 backup-etcd $STATE"
+      stop_component kube-apiserver
+      stop_component etcd
+      rm -rf "${STATE:?}/etcd"
+      cp -a "$STATE/etcd.backup" "$STATE/etcd"
+      restart_etcd
+      cmd_apiserver start "$STATE"
+      log "etcd restored from $STATE/etcd.backup"
+      ;;
+  esac
+}
+
 cmd_up() {
   set_state_dir "$1" create
   KSP_NODES=${KSP_NODES:-3}
@@ -545,6 +595,8 @@ case $1 in
   start-receiver) cmd_receiver start "$2" ;;
   stop-apiserver) cmd_apiserver stop "$2" ;;
   start-apiserver) cmd_apiserver start "$2" ;;
+  backup-etcd) cmd_etcd backup "$2" ;;
+  restore-etcd) cmd_etcd restore "$2" ;;
   down) cmd_down "$2" ;;
   status) cmd_status "$2" ;;
   *) usage ;;
