@@ -433,7 +433,8 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 // countDropped counts and logs, once the queues have stopped, the samples
 // that were not sent by the flush deadline: in a request cut short or still
 // in a queue (both counted as dropped for "shutdown"), or not yet handed to a
-// queue. Without a WAL they are lost.
+// queue (in the batcher, or in an endpoint's intake with several endpoints).
+// Without a WAL they are lost.
 func (a *agent) countDropped() {
 	var dropped int64
 	for _, ep := range a.endpoints {
@@ -441,6 +442,9 @@ func (a *agent) countDropped() {
 		dropped += ep.queue.Dropped("shutdown")
 	}
 	unqueued := a.batcher.Pending()
+	if a.fanout != nil {
+		unqueued += a.fanout.discard()
+	}
 	if dropped > 0 || unqueued > 0 {
 		a.logger.Warn("Dropped samples not sent by the flush deadline (no --wal-dir)",
 			"dropped", dropped, "not_queued", unqueued, "endpoints", len(a.endpoints))
