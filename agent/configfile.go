@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -217,6 +218,9 @@ func ParseSize(s string) (int64, error) {
 	}
 	if q.Sign() < 0 {
 		return 0, fmt.Errorf("%q: a size cannot be negative", s)
+	}
+	if q.Cmp(*resource.NewQuantity(math.MaxInt64, resource.BinarySI)) > 0 {
+		return 0, fmt.Errorf("%q: a size must be below 8Ei", s)
 	}
 	return q.Value(), nil
 }

@@ -28,17 +28,17 @@ func ParseAllowList(s string) (map[string][]string, error) {
 			return nil, fmt.Errorf("empty resource name before %q", "="+rest)
 		}
 		if !strings.HasPrefix(rest, "[") {
-			return nil, fmt.Errorf("%s=%s: want [key,...] after %s=", res, rest, res)
+			return nil, fmt.Errorf("%q: want [key,...] after %q", res+"="+rest, res+"=")
 		}
 		end := strings.IndexByte(rest, ']')
 		if end < 0 {
-			return nil, fmt.Errorf("%s=%s: missing ]", res, rest)
+			return nil, fmt.Errorf("%q: missing ]", res+"="+rest)
 		}
 		var keys []string
 		for _, k := range strings.Split(rest[1:end], ",") {
 			if k = strings.TrimSpace(k); k != "" {
 				if strings.Count(k, "*") > 1 {
-					return nil, fmt.Errorf("%s: key %q has more than one *", res, k)
+					return nil, fmt.Errorf("%q: key %q has more than one *", res, k)
 				}
 				keys = append(keys, k)
 			}
@@ -47,7 +47,7 @@ func ParseAllowList(s string) (map[string][]string, error) {
 		rest = strings.TrimSpace(rest[end+1:])
 		if rest != "" {
 			if rest[0] != ',' {
-				return nil, fmt.Errorf("%s: want , between entries, got %q", res, rest)
+				return nil, fmt.Errorf("%q: want , between entries, got %q", res, rest)
 			}
 			rest = strings.TrimSpace(rest[1:])
 		}

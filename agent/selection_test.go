@@ -191,7 +191,7 @@ remote_write_url: http://x/api/v1/write
 		"resources: [pods]\nresorces: [nodes]\n":    `:2: unknown key "resorces"`,
 		"resend_interval: 30s\nflush_interval: x\n": `:2: flush_interval: time: invalid duration "x"`,
 		"use_api_server_cache: maybe\n":             `:1: use_api_server_cache: cannot unmarshal !!str`,
-		"labels_allow_list: pods=[a\n":              `:1: labels_allow_list: pods=[a: missing ]`,
+		"labels_allow_list: pods=[a\n":              `:1: labels_allow_list: "pods=[a": missing ]`,
 		"series_labels: [team]\n":                   `:1: series_labels: want a mapping such as {pods: [app, team-*]}`,
 		"resources: [pods]\nresources: [nodes]\n":   `:2: resources: also set on line 1`,
 		"- just\n- a list\n":                        `:1: want a mapping`,
