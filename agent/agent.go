@@ -35,9 +35,6 @@ import (
 	"github.com/kube-state-push/kube-state-push/walpipe"
 )
 
-// pendingLimit bounds the samples waiting between the snapshot and the queue.
-const pendingLimit = 100_000
-
 // openWAL opens --wal-dir and the pipeline that sends from it to every
 // endpoint.
 func openWAL(cfg *Config, endpoints []*endpoint, reg prometheus.Registerer, logger *slog.Logger) (*walpipe.Pipeline, error) {
@@ -106,8 +103,8 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	if err != nil {
 		return err
 	}
-	b := newBatcher(out.writer, cfg.FlushInterval, cfg.MaxSamplesPerSend, pendingLimit)
-	m := newMetrics(reg, func() float64 { return float64(b.Pending()) })
+	b := newBatcher(out.writer, cfg.FlushInterval, cfg.MaxSamplesPerSend, cfg.MaxPendingSamples)
+	m := newMetrics(reg, b)
 	snap := snapshot.New(b, snapshot.NewMetrics(reg))
 	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, endpoints: eps, fanout: out.fan, elector: elector, kick: kick, metrics: m, wal: out.wal,
 		assign: assign, shardMetrics: newShardMetrics(reg), reshard: make(chan struct{}, 1)}
