@@ -7,7 +7,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
@@ -129,8 +128,9 @@ func generateListWatch(lw *cache.ListWatch, gen collectors.Generator, initial in
 
 // newObjectReflector returns the reflector of one list/watch: lw's objects
 // become series as they are decoded (generateListWatch) and go to store; those
-// of the initial list go to the snapshot at once.
-func newObjectReflector(lw *cache.ListWatch, client kubernetes.Interface, gen collectors.Generator,
+// of the initial list go to the snapshot at once. client is the typed or the
+// dynamic client lw uses (it tells whether lists may stream).
+func newObjectReflector(lw *cache.ListWatch, client any, gen collectors.Generator,
 	store *reflectorStore, opts cache.ReflectorOptions) *cache.Reflector {
 	return cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(generateListWatch(lw, gen, store), client),
 		&generated{}, store, opts)
