@@ -167,3 +167,41 @@ rules:
 		t.Errorf("with --pod, got:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
+
+// With a custom resource state config: list and watch on each configured
+// resource (every resource of the group for a kind wildcard) and what
+// discovery reads of the CRDs.
+func TestPrintRBACCustomResources(t *testing.T) {
+	var out, errOut bytes.Buffer
+	config := filepath.Join("..", "..", "customresource", "testdata", "ksm", "config.yaml")
+	if code := run([]string{"--print-rbac", "--custom-resource-state-only", "--custom-resource-state-config-file", config}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	want := `rules:
+  - apiGroups: ["argoproj.io"]
+    resources: [applications]
+    verbs: [list, watch]
+  - apiGroups: ["cert-manager.io"]
+    resources: [certificates]
+    verbs: [list, watch]
+  - apiGroups: ["quota.example.com"]
+    resources: [resourcebudgets]
+    verbs: [list, watch]
+  - apiGroups: ["s3.aws.upbound.io"]
+    resources: ["*"]
+    verbs: [list, watch]
+  - apiGroups: ["apiextensions.k8s.io"]
+    resources: [customresourcedefinitions]
+    verbs: [get, list, watch]
+`
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+	out.Reset()
+	if code := run([]string{"--print-rbac", "--resources", "pods", "--custom-resource-state-config-file", config}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.HasPrefix(out.String(), "rules:\n  - apiGroups: [\"\"]\n    resources: [pods]\n") || !strings.Contains(out.String(), "customresourcedefinitions") {
+		t.Errorf("with --resources pods, got:\n%s", out.String())
+	}
+}
