@@ -53,3 +53,44 @@ func TestReloadRejectsUnknownResourceInLists(t *testing.T) {
 		}
 	}
 }
+
+// A change of the custom resource state config file reloads like one of the
+// --config file: a config that does not load is rejected, a valid one applied.
+func TestReloadFollowsCustomResourceStateFile(t *testing.T) {
+	file := t.TempDir() + "/crs.yaml"
+	if err := os.WriteFile(file, []byte(widgetCRS), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{
+		RemoteWriteURL: "http://127.0.0.1:9/api/v1/write", ResendInterval: time.Second, FlushInterval: time.Second,
+		FlushDeadline: time.Second, RemoteTimeout: time.Second, MaxSamplesPerSend: 10, MaxPendingSamples: 100, TotalShards: 1,
+		CustomResourceStateConfigFile: file, CustomResourceStateOnly: true,
+	}
+	valid := cfg
+	cfg.Reload = func() (Config, error) { return valid, nil }
+	rm := newReloadMetrics()
+	next := make(chan Config, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); watchConfig(ctx, cfg, next, rm, cancel) }()
+	defer func() { cancel(); <-done }()
+
+	if err := os.WriteFile(file, []byte("kind: CustomResourceStateMetrics\nspec: {resources: [{metrics: [{each: {type: Bogus}}]}]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for testutil.ToFloat64(rm.failures) < 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := testutil.ToFloat64(rm.failures); got != 1 {
+		t.Fatalf("reload failures = %v, want 1 for a config that does not load", got)
+	}
+	if err := os.WriteFile(file, []byte(widgetCRS+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-next:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the changed custom resource state config was not reloaded")
+	}
+}
