@@ -115,6 +115,13 @@ func TestCustomResourceState(t *testing.T) {
 	if strings.Contains(agent.out.String(), "panic") {
 		t.Error("the agent logged a panic")
 	}
+	var errs []string
+	for _, l := range strings.Split(agent.out.String(), "\n") {
+		if strings.Contains(l, "level=ERROR") {
+			errs = append(errs, l)
+		}
+	}
+	t.Logf("the agent logged %d errors%s", len(errs), strings.Join(append([]string{""}, errs[:min(len(errs), 5)]...), "\n  "))
 }
 
 // checkCRSParity compares KSM's /metrics with the agent's, as series (every
