@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -75,12 +76,15 @@ func TestReloadFollowsCustomResourceStateFile(t *testing.T) {
 	go func() { defer close(done); watchConfig(ctx, cfg, next, rm, cancel) }()
 	defer func() { cancel(); <-done }()
 
-	if err := os.WriteFile(file, []byte("kind: CustomResourceStateMetrics\nspec: {resources: [{metrics: [{each: {type: Bogus}}]}]}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	// Rewritten, each time different, until seen: watchConfig reads the
+	// file's first content when it starts, which may be after a first write.
 	deadline := time.Now().Add(10 * time.Second)
-	for testutil.ToFloat64(rm.failures) < 1 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	for i := 0; testutil.ToFloat64(rm.failures) < 1 && time.Now().Before(deadline); i++ {
+		bad := fmt.Sprintf("kind: CustomResourceStateMetrics\nspec: {resources: [{metrics: [{each: {type: Bogus}}]}]}\n# %d\n", i)
+		if err := os.WriteFile(file, []byte(bad), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	if got := testutil.ToFloat64(rm.failures); got != 1 {
 		t.Fatalf("reload failures = %v, want 1 for a config that does not load", got)
