@@ -231,3 +231,45 @@ func TestShiftWarning(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// Sharding applies to custom objects: a shard keeps those whose UID hashes to it.
+func TestCustomResourcesSharded(t *testing.T) {
+	crs, err := customresource.Load("crs.yaml", []byte(widgetCRS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "widgets"}
+	objs := []runtime.Object{widgetCRD(false)}
+	want := map[string]bool{}
+	for i := range 12 {
+		uid := fmt.Sprintf("uid-%d", i)
+		objs = append(objs, widget("v1", fmt.Sprintf("w%d", i), uid, int64(i)))
+		if shardOf(uid, 2) == 1 {
+			want[uid] = true
+		}
+	}
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{
+		crdGVR: "CustomResourceDefinitionList", v1: "WidgetList",
+	}, objs...)
+	snap := snapshot.New(&staleCounter{}, nil)
+	cfg := Config{customResources: crs}
+	c, err := newCustomResources(&cfg, dyn, snap, newMetrics(nil, nil), nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); c.run(ctx, assignment{shard: 1, total: 2}) }()
+	defer func() { cancel(); <-done }()
+	waitUntil(t, "listed", func() error {
+		if !snap.Synced() {
+			return fmt.Errorf("not synced")
+		}
+		return nil
+	})
+	got := map[string]bool{}
+	snap.Each(func(uid string, _ series.Labels) { got[uid] = true })
+	if len(want) == 0 || len(want) == 12 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("shard 1 of 2 holds %v, want %v", got, want)
+	}
+}
