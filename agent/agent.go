@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
@@ -76,7 +77,7 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	if err != nil {
 		return err
 	}
-	client, err := connect(ctx, &cfg, logger)
+	client, dyn, err := connect(ctx, &cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -111,26 +112,36 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	a.restore()
 	a.startSharding(client, stsName)
 	a.reflectors = startReflectors(&cfg, client, resources, opts, snap, m, logger)
+	if a.crs, err = newCustomResources(&cfg, dyn, snap, m, reg, logger); err != nil {
+		return err
+	}
 	logStarting(ctx, &cfg, rwEndpoints, len(resources), len(a.reflectors), logger)
 	return a.run(ctx, reg)
 }
 
 // connect returns the apiserver's client, once the apiserver answers, and
-// sends client-go's logs to the agent's logger.
-func connect(ctx context.Context, cfg *Config, logger *slog.Logger) (kubernetes.Interface, error) {
+// sends client-go's logs to the agent's logger; with custom resources, also
+// the dynamic client (JSON) they are watched through.
+func connect(ctx context.Context, cfg *Config, logger *slog.Logger) (kubernetes.Interface, dynamic.Interface, error) {
 	restCfg, err := restConfig(cfg.Kubeconfig, cfg.Version)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	client, err := kubernetes.NewForConfig(restCfg)
 	if err != nil {
-		return nil, &ConfigError{Err: fmt.Errorf("kubernetes client: %w", err)}
+		return nil, nil, &ConfigError{Err: fmt.Errorf("kubernetes client: %w", err)}
+	}
+	var dyn dynamic.Interface
+	if cfg.customResources != nil {
+		if dyn, err = dynamic.NewForConfig(restCfg); err != nil {
+			return nil, nil, &ConfigError{Err: fmt.Errorf("dynamic client: %w", err)}
+		}
 	}
 	if err := checkAPIServer(ctx, client, restCfg.Host); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	klog.SetSlogLogger(logger.With("component", "client-go"))
-	return client, nil
+	return client, dyn, nil
 }
 
 // initialAssignment returns the shard assignment to start with: the flags',
@@ -319,6 +330,7 @@ type agent struct {
 	fanout     *fanout // several endpoints without a WAL
 	metrics    *metrics
 	reflectors []func(assignment) *cache.Reflector
+	crs        *customResources  // nil without a custom resource state config
 	wal        *walpipe.Pipeline // nil without --wal-dir
 	elector    *ha.Elector       // nil unless --ha-mode=leader
 	kick       chan struct{}     // asks for a resend now

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
+	"github.com/kube-state-push/kube-state-push/customresource"
 	"github.com/kube-state-push/kube-state-push/ha"
 	"github.com/kube-state-push/kube-state-push/rwconfig"
 )
@@ -39,6 +40,20 @@ type Config struct {
 	// UseAPIServerCache lets lists be served from the apiserver's watch cache
 	// (resourceVersion=0) instead of a quorum read from etcd.
 	UseAPIServerCache bool
+
+	// CustomResourceStateConfig is a kube-state-metrics
+	// CustomResourceStateMetrics config, inline (--custom-resource-state-config);
+	// CustomResourceStateConfigFile names a file holding one. At most one.
+	CustomResourceStateConfig     string
+	CustomResourceStateConfigFile string
+	// CustomResourceStateOnly watches the custom resources only, none of the
+	// built-in ones (--custom-resource-state-only).
+	CustomResourceStateOnly bool
+	// customResourceStateSource is where CustomResourceStateConfig came from
+	// when the --config file set it: its lines and columns there (crsconfig.go).
+	customResourceStateSource *crsSource
+	// customResources is the loaded config, set by validate.
+	customResources *customresource.Config
 
 	// RemoteWriteURL is the one-flag form of a remote-write endpoint.
 	RemoteWriteURL string
@@ -123,6 +138,30 @@ func configErrorf(format string, args ...any) error {
 // validate checks c and returns the resources it names. The checks run in
 // the order of the data path, and the first that fails is the error.
 func (c *Config) validate() ([]collectors.Resource, error) {
+	resources, err := c.builtinResources()
+	if err != nil {
+		return nil, err
+	}
+	for _, check := range []func() error{
+		c.loadCustomResources, c.validateRemoteWriteURL, c.validateIntervals, c.validateSharding, c.validateHA, c.validateOutput, c.validateNamespaces,
+	} {
+		if err := check(); err != nil {
+			return nil, err
+		}
+	}
+	c.Namespaces = slices.Compact(slices.Sorted(slices.Values(c.Namespaces)))
+	return resources, nil
+}
+
+// builtinResources returns the built-in resources to watch: --resources, the
+// default set without it, none with --custom-resource-state-only.
+func (c *Config) builtinResources() ([]collectors.Resource, error) {
+	if c.CustomResourceStateOnly {
+		if len(c.Resources) > 0 {
+			return nil, configErrorf("--custom-resource-state-only watches no built-in resource: it excludes --resources")
+		}
+		return nil, nil
+	}
 	names := c.Resources
 	if len(names) == 0 {
 		names = collectors.DefaultNames()
@@ -131,14 +170,6 @@ func (c *Config) validate() ([]collectors.Resource, error) {
 	if err != nil {
 		return nil, &ConfigError{Err: fmt.Errorf("--resources: %w", err)}
 	}
-	for _, check := range []func() error{
-		c.validateRemoteWriteURL, c.validateIntervals, c.validateSharding, c.validateHA, c.validateOutput, c.validateNamespaces,
-	} {
-		if err := check(); err != nil {
-			return nil, err
-		}
-	}
-	c.Namespaces = slices.Compact(slices.Sorted(slices.Values(c.Namespaces)))
 	return resources, nil
 }
 

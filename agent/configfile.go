@@ -18,8 +18,10 @@ import (
 // flags, in kube-state-metrics' spelling where KSM has the option (resources,
 // namespaces, namespaces_denylist, metric_allowlist, metric_denylist,
 // metric_opt_in_list, labels_allow_list, annotations_allow_list,
-// use_api_server_cache, enable_gzip_encoding), and the flag name with
-// underscores otherwise. As in
+// use_api_server_cache, enable_gzip_encoding, custom_resource_state_config,
+// custom_resource_state_config_file, custom_resource_state_only), and the flag
+// name with underscores otherwise. custom_resource_state_config takes the
+// CustomResourceStateMetrics config as a mapping (or a string of YAML). As in
 // KSM, values in the file override the flags. Errors name the file, line and key.
 func LoadFile(path string, c *Config) error {
 	data, err := os.ReadFile(path)
@@ -47,6 +49,12 @@ func LoadFile(path string, c *Config) error {
 			return &ConfigError{Err: fmt.Errorf("%s:%d: %s: also set on line %d", path, k.Line, k.Value, line)}
 		}
 		seen[k.Value] = k.Line
+		if k.Value == "custom_resource_state_config" {
+			if err := setInlineCustomResources(c, path, data, k, v); err != nil {
+				return &ConfigError{Err: fmt.Errorf("%s:%d: %s: %w", path, v.Line, k.Value, err)}
+			}
+			continue
+		}
 		set, ok := fileKeys[k.Value]
 		if !ok {
 			return &ConfigError{Err: fmt.Errorf("%s:%d: unknown key %q", path, k.Line, k.Value)}
@@ -85,20 +93,23 @@ var fileKeys = map[string]func(*Config, *yaml.Node) error{
 	"annotations_allow_list": allowList(func(c *Config) *map[string][]string { return &c.AnnotationsAllowlist }),
 	"series_labels":          allowList(func(c *Config) *map[string][]string { return &c.SeriesLabels }),
 	"use_api_server_cache":   decode(func(c *Config) *bool { return &c.UseAPIServerCache }),
-	"max_samples_per_send":   decode(func(c *Config) *int { return &c.MaxSamplesPerSend }),
-	"remote_timeout":         duration(func(c *Config) *time.Duration { return &c.RemoteTimeout }),
-	"resend_interval":        duration(func(c *Config) *time.Duration { return &c.ResendInterval }),
-	"flush_interval":         duration(func(c *Config) *time.Duration { return &c.FlushInterval }),
-	"flush_deadline":         duration(func(c *Config) *time.Duration { return &c.FlushDeadline }),
-	"max_pending_samples":    decode(func(c *Config) *int { return &c.MaxPendingSamples }),
-	"wal_dir":                str(func(c *Config) *string { return &c.WALDir }),
-	"shard":                  decode(func(c *Config) *int { return &c.Shard }),
-	"total_shards":           decode(func(c *Config) *int { return &c.TotalShards }),
-	"pod":                    str(func(c *Config) *string { return &c.Pod }),
-	"pod_namespace":          str(func(c *Config) *string { return &c.PodNamespace }),
-	"shard_handover_delay":   duration(func(c *Config) *time.Duration { return &c.ShardHandoverDelay }),
-	"wal_sync_interval":      duration(func(c *Config) *time.Duration { return &c.WALSyncInterval }),
-	"wal_compact_resolution": duration(func(c *Config) *time.Duration { return &c.WALCompactResolution }),
+	// custom_resource_state_config is read by setInlineCustomResources.
+	"custom_resource_state_config_file": str(func(c *Config) *string { return &c.CustomResourceStateConfigFile }),
+	"custom_resource_state_only":        decode(func(c *Config) *bool { return &c.CustomResourceStateOnly }),
+	"max_samples_per_send":              decode(func(c *Config) *int { return &c.MaxSamplesPerSend }),
+	"remote_timeout":                    duration(func(c *Config) *time.Duration { return &c.RemoteTimeout }),
+	"resend_interval":                   duration(func(c *Config) *time.Duration { return &c.ResendInterval }),
+	"flush_interval":                    duration(func(c *Config) *time.Duration { return &c.FlushInterval }),
+	"flush_deadline":                    duration(func(c *Config) *time.Duration { return &c.FlushDeadline }),
+	"max_pending_samples":               decode(func(c *Config) *int { return &c.MaxPendingSamples }),
+	"wal_dir":                           str(func(c *Config) *string { return &c.WALDir }),
+	"shard":                             decode(func(c *Config) *int { return &c.Shard }),
+	"total_shards":                      decode(func(c *Config) *int { return &c.TotalShards }),
+	"pod":                               str(func(c *Config) *string { return &c.Pod }),
+	"pod_namespace":                     str(func(c *Config) *string { return &c.PodNamespace }),
+	"shard_handover_delay":              duration(func(c *Config) *time.Duration { return &c.ShardHandoverDelay }),
+	"wal_sync_interval":                 duration(func(c *Config) *time.Duration { return &c.WALSyncInterval }),
+	"wal_compact_resolution":            duration(func(c *Config) *time.Duration { return &c.WALCompactResolution }),
 	"wal_max_size": func(c *Config, n *yaml.Node) error {
 		if n.Kind != yaml.ScalarNode {
 			return fmt.Errorf("want a size such as 1Gi")

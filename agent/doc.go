@@ -9,6 +9,12 @@
 // statefulset.go), it sends only its share of the objects; sharding.go states
 // how a series is handed over between shards when the StatefulSet scales.
 //
+// With a custom resource state config (crsconfig.go), customresources.go
+// watches the CustomResourceDefinitions (crdstore.go), binds the config's
+// resources to what is served, and lists and watches each binding through the
+// dynamic client on the same reflector path, with a snapshot set of its own;
+// crserrors.go counts and logs the objects' field errors.
+//
 // runOnce builds the pipeline step by step in the order the data flows; the
 // steps hold no logic of their own beyond choosing and connecting the parts.
 // What an object's series are is the collectors'; what a change sends, and

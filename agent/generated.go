@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
@@ -140,9 +139,10 @@ var watchBackoff = wait.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Jit
 
 // newObjectReflector returns the reflector of one list/watch: lw's objects
 // become series as they are decoded (generateListWatch) and go to store; those
-// of the initial list go to the snapshot at once. It backs off as watchBackoff
-// unless opts says otherwise.
-func newObjectReflector(lw *cache.ListWatch, client kubernetes.Interface, gen collectors.Generator,
+// of the initial list go to the snapshot at once. client is the typed or the
+// dynamic client lw uses (it tells whether lists may stream). It backs off as
+// watchBackoff unless opts says otherwise.
+func newObjectReflector(lw *cache.ListWatch, client any, gen collectors.Generator,
 	store *reflectorStore, opts cache.ReflectorOptions) *cache.Reflector {
 	if opts.Backoff == nil {
 		b := watchBackoff

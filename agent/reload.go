@@ -75,7 +75,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 }
 
-// watchConfig waits for a reload request or a change of the config file,
+// watchConfig waits for a reload request or a change of the config file (or
+// of the custom resource state config file),
 // loads and checks the new configuration, and when it is valid hands it over
 // and stops the running generation.
 func watchConfig(ctx context.Context, cfg Config, next chan<- Config, rm *reloadMetrics, stop func()) {
@@ -87,7 +88,7 @@ func watchConfig(ctx context.Context, cfg Config, next chan<- Config, rm *reload
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	current := fileContent(cfg.ConfigFile)
+	current := watchedContent(&cfg)
 	poll := time.NewTicker(reloadPoll)
 	defer poll.Stop()
 	for {
@@ -98,7 +99,7 @@ func watchConfig(ctx context.Context, cfg Config, next chan<- Config, rm *reload
 		case <-cfg.ReloadSignal:
 			trigger = "SIGHUP"
 		case <-poll.C:
-			c := fileContent(cfg.ConfigFile)
+			c := watchedContent(&cfg)
 			if bytes.Equal(c, current) {
 				continue
 			}
@@ -132,6 +133,16 @@ func watchConfig(ctx context.Context, cfg Config, next chan<- Config, rm *reload
 
 // reloadPoll is how often the config file is checked for changes.
 const reloadPoll = 2 * time.Second
+
+// watchedContent is what a reload follows: the --config file's content and
+// the custom resource state config file's.
+func watchedContent(cfg *Config) []byte {
+	c := fileContent(cfg.ConfigFile)
+	if cfg.CustomResourceStateConfigFile != "" {
+		c = append(append(c, 0), fileContent(cfg.CustomResourceStateConfigFile)...)
+	}
+	return c
+}
 
 func fileContent(path string) []byte {
 	if path == "" {

@@ -124,6 +124,10 @@ func (a *agent) runWatches(ctx, sendCtx context.Context) {
 			r := mk(a.assign)
 			wg.Go(func() { r.RunWithContext(wctx) })
 		}
+		if a.crs != nil {
+			as := a.assign
+			wg.Go(func() { a.crs.run(wctx, as) })
+		}
 		var next assignment
 	wait:
 		for {

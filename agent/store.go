@@ -32,13 +32,18 @@ var (
 )
 
 func newReflectorStore(snap *snapshot.Snapshot, r collectors.Resource, m *metrics, logger *slog.Logger) *reflectorStore {
-	name := r.Name()
+	return newReflectorStoreFor(snap, r.Name(), snapshot.CounterFamilies(r), m, logger)
+}
+
+// newReflectorStoreFor is newReflectorStore for a resource by name, with its
+// counter families (snapshot.NewSet): a custom resource's.
+func newReflectorStoreFor(snap *snapshot.Snapshot, name string, counters []string, m *metrics, logger *slog.Logger) *reflectorStore {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &reflectorStore{
 		snap:    snap,
-		set:     snap.NewSet(name, snapshot.CounterFamilies(r)),
+		set:     snap.NewSet(name, counters),
 		logger:  logger,
 		added:   m.events.WithLabelValues(name, "add"),
 		updated: m.events.WithLabelValues(name, "update"),

@@ -41,7 +41,7 @@ const (
 )
 
 // cases are the golden renders: testdata/NAME.values.yaml -> testdata/NAME.golden.yaml.
-var cases = []string{"default", "sharded", "ha", "full"}
+var cases = []string{"default", "sharded", "ha", "full", "crs"}
 
 func cacheDir() string {
 	if d := os.Getenv("KSP_CACHE"); d != "" {
@@ -439,8 +439,12 @@ func TestAgentAcceptsConfigMap(t *testing.T) {
 			if err := agent.LoadFile(file, &cfg); err != nil {
 				t.Fatalf("the agent refuses the chart's config: %v\n%s", err, cms[0].Data["config.yaml"])
 			}
-			if len(cfg.RemoteWrite.RemoteWrite) == 0 || len(cfg.Resources) == 0 {
+			if len(cfg.RemoteWrite.RemoteWrite) == 0 || len(cfg.Resources) == 0 && !cfg.CustomResourceStateOnly {
 				t.Fatalf("config has %d endpoints and %d resources", len(cfg.RemoteWrite.RemoteWrite), len(cfg.Resources))
+			}
+			// --print-rbac loads the custom resource state config as the agent does.
+			if _, err := agent.RBACManifest(cfg); err != nil {
+				t.Fatalf("the agent refuses the chart's config: %v\n%s", err, cms[0].Data["config.yaml"])
 			}
 			for _, s := range []string{"password:", "credentials:", "bearer_token:", "client_secret:"} {
 				if strings.Contains(cms[0].Data["config.yaml"], s) {
@@ -740,5 +744,43 @@ func TestReadmeExamples(t *testing.T) {
 	}
 	if n-1 < 5 {
 		t.Errorf("want 5 examples (Mimir, Thanos, AMP, Grafana Cloud, Prometheus), found %d", n-1)
+	}
+}
+
+// TestCustomResourceRBAC: with customResourceState, the ClusterRole holds
+// --print-rbac's rules for the same config: the collectors' (none with
+// customResourceState.only), each custom resource's and discovery's.
+func TestCustomResourceRBAC(t *testing.T) {
+	bin := buildAgent(t)
+	values := filepath.Join("testdata", "crs.values.yaml")
+	for _, only := range []bool{true, false} {
+		t.Run(fmt.Sprintf("only=%v", only), func(t *testing.T) {
+			objs := parse(t, mustRender(t, values, fmt.Sprintf("customResourceState.only=%v", only)))
+			cms := find(objs, "ConfigMap", namespace)
+			if len(cms) != 1 {
+				t.Fatalf("want one ConfigMap, got %d", len(cms))
+			}
+			file := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(file, []byte(cms[0].Data["config.yaml"]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(bin, "--print-rbac", "--config", file).Output()
+			if err != nil {
+				t.Fatalf("--print-rbac: %v", err)
+			}
+			var want struct {
+				Rules []rbacv1.PolicyRule `json:"rules"`
+			}
+			if err := sigsyaml.Unmarshal(out, &want); err != nil {
+				t.Fatalf("--print-rbac output: %v\n%s", err, out)
+			}
+			roles := find(objs, "ClusterRole", "*")
+			if len(roles) != 1 {
+				t.Fatalf("want one ClusterRole, got %d", len(roles))
+			}
+			if diff := cmp.Diff(want.Rules, roles[0].Rules); diff != "" {
+				t.Errorf("ClusterRole rules differ from --print-rbac (-print-rbac +chart):\n%s", diff)
+			}
+		})
 	}
 }

@@ -18,10 +18,14 @@ import (
 // Type is a family's Prometheus metric type.
 type Type string
 
-// The metric types kube-state-metrics' built-in families use.
+// The metric types of kube-state-metrics' families (pkg/metric): built-in
+// families are gauges and counters; custom resource state families may also
+// be info and stateset, which the text format 0.0.4 writes as gauge.
 const (
-	Gauge   Type = "gauge"
-	Counter Type = "counter"
+	Gauge    Type = "gauge"
+	Counter  Type = "counter"
+	Info     Type = "info"
+	StateSet Type = "stateset"
 )
 
 // Stability is a family's stability level as kube-state-metrics declares it.

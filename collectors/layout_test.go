@@ -100,3 +100,20 @@ func TestGeneratedLayoutsIndexTheirLabels(t *testing.T) {
 		}
 	}
 }
+
+// A SeriesBuilder keeps a family's labels as Generate does and writes the
+// empty ones in its layout.
+func TestSeriesBuilder(t *testing.T) {
+	var b SeriesBuilder
+	s := b.Series("kube_customresource_x", nil, Metric{Keys: []string{"a", "b", "c"}, Values: []string{"1", "", "3"}, Value: 2})
+	if got := s.String(); got != `kube_customresource_x{a="1",c="3"} 2` {
+		t.Errorf("series %s", got)
+	}
+	if got := s.Layout.String(); got != `[a b="" c]` {
+		t.Errorf("layout %s", got)
+	}
+	again := b.Series("kube_customresource_x", nil, Metric{Keys: []string{"a", "b", "c"}, Values: []string{"4", "", "5"}})
+	if again.Layout != s.Layout {
+		t.Error("layout not remembered")
+	}
+}

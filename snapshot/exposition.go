@@ -167,9 +167,9 @@ func appendHeaders(buf []byte, f collectors.FamilyInfo, openMetrics bool) []byte
 	buf = append(buf, "\n# TYPE "...)
 	buf = append(buf, f.Name...)
 	buf = append(buf, ' ')
-	t := string(f.Type)
-	if !openMetrics && (t == "info" || t == "stateset") {
-		t = "gauge"
+	t := f.Type
+	if !openMetrics && (t == collectors.Info || t == collectors.StateSet) {
+		t = collectors.Gauge
 	}
 	buf = append(buf, t...)
 	return append(buf, '\n')

@@ -393,6 +393,32 @@ func (s *Snapshot) ReplaceKeeping(set *Set, objs []collectors.Object, applied []
 	s.flushLocked()
 }
 
+// RemoveSet ends every series of set's objects, as deletes would, and drops
+// the set: it is no longer resent, exposed or waited for (Synced). For a
+// resource that is no longer served (its CustomResourceDefinition deleted).
+// The caller must have stopped what feeds the set.
+func (s *Snapshot) RemoveSet(set *Set) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.Index(s.sets, set)
+	if i < 0 {
+		return
+	}
+	now := s.now()
+	for uid := range set.objects {
+		s.removeLocked(set, uid, now)
+		if len(s.buf) >= flushSamples {
+			s.flushLocked()
+		}
+	}
+	s.sets = slices.Delete(s.sets, i, i+1)
+	if !set.synced {
+		set.synced = true
+		s.unsynced.Add(-1)
+	}
+	s.flushLocked()
+}
+
 // ApplyInitial applies o at once, as Apply does, if the set has not applied
 // its initial list yet, and reports whether it did. An initial list has no
 // objects to end, so its objects can be stored as they are decoded instead of

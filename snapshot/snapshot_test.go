@@ -535,3 +535,37 @@ func TestSnapshotWaitsForTheControllersOfANewWorkload(t *testing.T) {
 		t.Errorf("%d shared label sets left, want %d", got, want)
 	}
 }
+
+// A removed set ends its objects' series at once, is no longer resent or
+// exposed, and no longer holds Synced back.
+func TestSnapshotRemoveSet(t *testing.T) {
+	s, rec, now := newTestSnapshot(t)
+	kept := s.NewSet("pods", nil)
+	gone := s.NewSet("example.com/v1/widgets", nil)
+	never := s.NewSet("example.com/v1/gadgets", nil) // removed before its initial list
+	s.Replace(kept, []collectors.Object{obj("p", "1", ser("a", 1, "pod", "p"))})
+	s.Replace(gone, []collectors.Object{obj("w1", "1", ser("w", 1, "name", "one")), obj("w2", "1", ser("w", 2, "name", "two"))})
+	s.DescribeSet(gone, &Exposition{Families: []collectors.FamilyInfo{{Name: "w", Type: collectors.Gauge}}})
+	rec.take()
+	if s.Synced() {
+		t.Fatal("synced with a set that has not listed")
+	}
+	*now = 2000
+	s.RemoveSet(gone)
+	s.RemoveSet(never)
+	s.RemoveSet(gone) // twice: nothing more
+	expectAnyOrder(t, rec, `w{name="one"} 2000 stale`, `w{name="two"} 2000 stale`)
+	if !s.Synced() {
+		t.Error("not synced once the unlisted set is removed")
+	}
+	*now = 3000
+	s.Resend()
+	expect(t, rec, `a{pod="p"} 3000 1`)
+	var b strings.Builder
+	if err := s.WriteExposition(&b, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "w{") || strings.Contains(b.String(), "# HELP w ") {
+		t.Errorf("a removed set is still exposed:\n%s", b.String())
+	}
+}

@@ -44,6 +44,18 @@ current-context: x
 	if err := os.WriteFile(metricsConfig, []byte("metrics_address: \"localhost:\"\nenable_gzip_encoding: true\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	badCRS := "kind: CustomResourceStateMetrics\nspec:\n  resources:\n  - groupVersionKind: {group: example.com, version: v1, kind: Widget}\n" +
+		"    metrics:\n    - name: x\n      each:\n        type: Bogus\n"
+	crsFile := filepath.Join(dir, "crs.yaml")
+	if err := os.WriteFile(crsFile, []byte(badCRS), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Inline in the --config file, as a mapping: the error names the file's line.
+	crsConfig := filepath.Join(dir, "crs-config.yaml")
+	indented := "  " + strings.ReplaceAll(strings.TrimSuffix(badCRS, "\n"), "\n", "\n  ") + "\n"
+	if err := os.WriteFile(crsConfig, []byte("resources: [pods]\ncustom_resource_state_config:\n"+indented+"job: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	rw := "--remote-write-url=http://127.0.0.1:9/api/v1/write"
 	for _, c := range []struct {
 		name string
@@ -82,6 +94,18 @@ current-context: x
 		{"bad metrics port", []string{rw, "--kubeconfig", unreachable, "--metrics-address", ":80800"}, 2, `--metrics-address ":80800": bad port "80800"`},
 		{"bad metrics address in config", []string{rw, "--kubeconfig", unreachable, "--config", metricsConfig}, 2, `--metrics-address "localhost:": bad port ""`},
 		{"bad log format", []string{rw, "--log-format", "xml"}, 2, `--log-format "xml": want text or json`},
+		{"bad custom resource state file", []string{rw, "--kubeconfig", unreachable, "--custom-resource-state-config-file", crsFile}, 2,
+			crsFile + `:8:9: spec.resources[0].metrics[0].each.type: unknown type "Bogus"`},
+		{"bad custom resource state in config", []string{rw, "--kubeconfig", unreachable, "--config", crsConfig}, 2,
+			crsConfig + `:10:11: spec.resources[0].metrics[0].each.type: unknown type "Bogus"`},
+		{"bad inline custom resource state", []string{rw, "--kubeconfig", unreachable, "--custom-resource-state-config", badCRS}, 2,
+			`--custom-resource-state-config:8:9: spec.resources[0].metrics[0].each.type: unknown type "Bogus"`},
+		{"custom resource state twice", []string{rw, "--kubeconfig", unreachable, "--custom-resource-state-config", badCRS,
+			"--custom-resource-state-config-file", crsFile}, 2, "exclude each other"},
+		{"custom resource state only without config", []string{rw, "--kubeconfig", unreachable, "--custom-resource-state-only"}, 2,
+			"--custom-resource-state-only needs --custom-resource-state-config"},
+		{"custom resource state only with resources", []string{rw, "--kubeconfig", unreachable, "--custom-resource-state-only", "--resources", "pods",
+			"--custom-resource-state-config-file", crsFile}, 2, "excludes --resources"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out bytes.Buffer
@@ -141,5 +165,43 @@ rules:
 `
 	if out.String() != want {
 		t.Errorf("with --pod, got:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+// With a custom resource state config: list and watch on each configured
+// resource (every resource of the group for a kind wildcard) and what
+// discovery reads of the CRDs.
+func TestPrintRBACCustomResources(t *testing.T) {
+	var out, errOut bytes.Buffer
+	config := filepath.Join("..", "..", "customresource", "testdata", "ksm", "config.yaml")
+	if code := run([]string{"--print-rbac", "--custom-resource-state-only", "--custom-resource-state-config-file", config}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	want := `rules:
+  - apiGroups: ["argoproj.io"]
+    resources: [applications]
+    verbs: [list, watch]
+  - apiGroups: ["cert-manager.io"]
+    resources: [certificates]
+    verbs: [list, watch]
+  - apiGroups: ["quota.example.com"]
+    resources: [resourcebudgets]
+    verbs: [list, watch]
+  - apiGroups: ["s3.aws.upbound.io"]
+    resources: ["*"]
+    verbs: [list, watch]
+  - apiGroups: ["apiextensions.k8s.io"]
+    resources: [customresourcedefinitions]
+    verbs: [get, list, watch]
+`
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+	out.Reset()
+	if code := run([]string{"--print-rbac", "--resources", "pods", "--custom-resource-state-config-file", config}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.HasPrefix(out.String(), "rules:\n  - apiGroups: [\"\"]\n    resources: [pods]\n") || !strings.Contains(out.String(), "customresourcedefinitions") {
+		t.Errorf("with --resources pods, got:\n%s", out.String())
 	}
 }

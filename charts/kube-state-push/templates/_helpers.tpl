@@ -94,7 +94,7 @@ resources sorted, as --print-rbac prints them. Renders nothing when no resource 
 {{- define "ksp.watchRules" -}}
 {{- $table := include "ksp.resourceTable" .root | fromYaml }}
 {{- $byGroup := dict }}
-{{- range $r := .root.Values.collectors | uniq }}
+{{- range $r := ternary list .root.Values.collectors .root.Values.customResourceState.only | uniq }}
 {{- $e := required (printf "collectors: unknown resource %q" $r) (get $table $r) }}
 {{- if or (eq $.scope "all") (and (eq $.scope "cluster") (not $e.namespaced)) (and (eq $.scope "namespaced") $e.namespaced) }}
 {{- $_ := set $byGroup $e.group (append (get $byGroup $e.group | default list) $r) }}
@@ -104,6 +104,37 @@ resources sorted, as --print-rbac prints them. Renders nothing when no resource 
 - apiGroups: [{{ $g | quote }}]
   resources: [{{ get $byGroup $g | sortAlpha | join ", " }}]
   verbs: [list, watch]
+{{- end }}
+{{- end }}
+
+{{/*
+ksp.customResourceRules: the rules of customResourceState.config's resources, as
+--print-rbac prints them: list and watch per API group on each resourcePlural ("*" without
+one, or for a kind wildcard), then get, list and watch on the CRDs for discovery. A
+resource whose group is empty or "*" matches nothing. Renders nothing without a config.
+*/}}
+{{- define "ksp.customResourceRules" -}}
+{{- with .Values.customResourceState.config }}
+{{- $byGroup := dict }}
+{{- range $r := (.spec | default dict).resources | default list }}
+{{- $gvk := $r.groupVersionKind | default dict }}
+{{- $g := $gvk.group | default "" | toString }}
+{{- if and $g (ne $g "*") }}
+{{- $res := $r.resourcePlural | default "*" }}
+{{- if or (not $gvk.kind) (eq (toString $gvk.kind) "*") }}{{ $res = "*" }}{{ end }}
+{{- $_ := set $byGroup $g (append (get $byGroup $g | default list) $res) }}
+{{- end }}
+{{- end }}
+{{- range $g := keys $byGroup | sortAlpha }}
+{{- $names := get $byGroup $g | uniq | sortAlpha }}
+{{- if has "*" $names }}{{ $names = list "*" }}{{ end }}
+- apiGroups: [{{ $g | quote }}]
+  resources: {{ toJson $names }}
+  verbs: [list, watch]
+{{- end }}
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: [customresourcedefinitions]
+  verbs: [get, list, watch]
 {{- end }}
 {{- end }}
 
@@ -149,7 +180,13 @@ ksp.walVolumeSize: wal.volumeSize, or twice wal.maxSize (see values.yaml): "1Gi"
 {{/* The agent's --config file: its options, then Prometheus's external_labels and remote_write. */}}
 {{- define "ksp.configFile" -}}
 {{- $c := .Values.config }}
-{{- $file := dict "resources" (.Values.collectors | uniq | sortAlpha) }}
+{{- $file := dict }}
+{{- if .Values.customResourceState.only }}
+{{- $_ := set $file "custom_resource_state_only" true }}
+{{- else }}
+{{- $_ := set $file "resources" (.Values.collectors | uniq | sortAlpha) }}
+{{- end }}
+{{- with .Values.customResourceState.config }}{{ $_ := set $file "custom_resource_state_config" . }}{{ end }}
 {{- with .Values.namespaces }}{{ $_ := set $file "namespaces" . }}{{ end }}
 {{- with .Values.namespacesDenylist }}{{ $_ := set $file "namespaces_denylist" . }}{{ end }}
 {{- with $c.metricAllowlist }}{{ $_ := set $file "metric_allowlist" . }}{{ end }}

@@ -1,0 +1,216 @@
+package customresource
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/kube-state-push/kube-state-push/collectors"
+)
+
+// Options configure a generator.
+type Options struct {
+	// OnError is told of every per-object error KSM logs: a field that does
+	// not match the config (a string where a number is wanted, a missing path
+	// without nilIsZero, ...). resource is the GVK (group/version/Kind), metric
+	// the family name, err a *FieldError. It is called from Generate, on the
+	// caller's goroutine. Nil drops them.
+	OnError func(resource, metric string, err error)
+	// Family reports whether a family is enabled (--metric-allowlist and
+	// --metric-denylist apply to custom resource families too). Nil enables all.
+	Family func(f collectors.FamilyInfo) bool
+}
+
+// FieldError is a per-object error of one family.
+type FieldError struct {
+	// V is the family's errorLogV: KSM logs the error at that verbosity.
+	V   int32
+	Err error
+}
+
+func (e *FieldError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// family is one compiled metric of a resource.
+type family struct {
+	info collectors.FamilyInfo
+	// common are the commonLabels of the resource and the metric merged, with
+	// the GVK labels; labels the labelsFromPath of both, read at the root.
+	common  map[string]string
+	labels  labelPaths
+	each    evaluator
+	logV    int32
+	builder *collectors.SeriesBuilder
+}
+
+// Generator turns the objects of one resource into KSM's series; it
+// implements collectors.Generator. It is safe for concurrent use.
+type Generator struct {
+	gvk      string
+	families []family
+	infos    []collectors.FamilyInfo
+	onError  func(resource, metric string, err error)
+}
+
+var _ collectors.Generator = (*Generator)(nil)
+
+// NewGenerator compiles a resource, a resolved one (see Resource.Bind) for
+// series with its concrete GVK labels. A resource from Load always compiles;
+// the error is for resources built by hand and names the metric.
+func NewGenerator(r Resource, o Options) (*Generator, error) {
+	g := &Generator{gvk: r.GroupVersionKind.String(), onError: o.OnError}
+	for i, m := range r.Metrics {
+		f, err := compileFamily(r, m)
+		if err != nil {
+			return nil, fmt.Errorf("metrics[%d] %s: %w", i, m.Name, err)
+		}
+		if o.Family != nil && !o.Family(f.info) {
+			continue
+		}
+		g.families = append(g.families, f)
+		if !slices.ContainsFunc(g.infos, func(fi collectors.FamilyInfo) bool { return fi.Name == f.info.Name }) {
+			g.infos = append(g.infos, f.info)
+		}
+	}
+	return g, nil
+}
+
+// compileFamily compiles metric m of resource r as KSM's compileFamily: the
+// metric's labels override the resource's, the GVK labels are the
+// resource's common labels (a metric's commonLabels may override them).
+func compileFamily(r Resource, m Metric) (family, error) {
+	each, err := compileEach(m.Each)
+	if err != nil {
+		return family{}, err
+	}
+	common := maps.Clone(r.CommonLabels)
+	if common == nil {
+		common = map[string]string{}
+	}
+	common[GroupLabel] = r.GroupVersionKind.Group
+	common[VersionLabel] = r.GroupVersionKind.Version
+	common[KindLabel] = r.GroupVersionKind.Kind
+	maps.Copy(common, m.CommonLabels)
+	paths := maps.Clone(r.LabelsFromPath)
+	if paths == nil {
+		paths = map[string][]string{}
+	}
+	maps.Copy(paths, m.LabelsFromPath)
+	labels, err := compileLabelPaths(paths)
+	if err != nil {
+		return family{}, fmt.Errorf("labelsFromPath: %w", err)
+	}
+	logV := m.ErrorLogV
+	if logV == 0 {
+		logV = r.ErrorLogV
+	}
+	return family{
+		info:    collectors.FamilyInfo{Name: r.FamilyName(m), Help: m.Help, Type: m.Each.Type},
+		common:  common,
+		labels:  labels,
+		each:    each,
+		logV:    logV,
+		builder: &collectors.SeriesBuilder{},
+	}, nil
+}
+
+// compileEach compiles a metric's each by its type.
+func compileEach(e Each) (evaluator, error) {
+	switch e.Type {
+	case collectors.Gauge:
+		if e.Gauge == nil {
+			return nil, fmt.Errorf("expected each.gauge to not be nil")
+		}
+		return wrap(newGauge(e.Gauge))("each.gauge")
+	case collectors.Info:
+		if e.Info == nil {
+			return nil, fmt.Errorf("expected each.info to not be nil")
+		}
+		return wrap(newInfo(e.Info))("each.info")
+	case collectors.StateSet:
+		if e.StateSet == nil {
+			return nil, fmt.Errorf("expected each.stateSet to not be nil")
+		}
+		return wrap(newStateSet(e.StateSet))("each.stateSet")
+	}
+	return nil, fmt.Errorf("unknown metric type %s", e.Type)
+}
+
+// wrap prefixes a compile error with where it is.
+func wrap[T evaluator](e T, err error) func(where string) (evaluator, error) {
+	return func(where string) (evaluator, error) {
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		return e, nil
+	}
+}
+
+// Families describes the families in config order, one per name (KSM writes
+// one header per name; the series of metrics sharing a name are one family).
+func (g *Generator) Families() []collectors.FamilyInfo { return slices.Clone(g.infos) }
+
+// BaseLabels is empty: KSM writes a custom resource's labels in name order,
+// the GVK labels among them.
+func (g *Generator) BaseLabels() []string { return nil }
+
+// Generate returns the series of an *unstructured.Unstructured or its
+// map[string]any content; ok is false for anything else.
+func (g *Generator) Generate(obj any) (collectors.Object, bool) {
+	var u *unstructured.Unstructured
+	switch t := obj.(type) {
+	case *unstructured.Unstructured:
+		u = t
+	case map[string]any:
+		u = &unstructured.Unstructured{Object: t}
+	default:
+		return collectors.Object{}, false
+	}
+	if u == nil {
+		return collectors.Object{}, false
+	}
+	var out []collectors.Series
+	for i := range g.families {
+		out = g.generate(&g.families[i], u.Object, out)
+	}
+	slices.SortStableFunc(out, func(a, b collectors.Series) int { return a.Labels.Compare(b.Labels) })
+	out = slices.CompactFunc(out, func(a, b collectors.Series) bool { return a.Labels.Compare(b.Labels) == 0 })
+	return collectors.Object{UID: string(u.GetUID()), ResourceVersion: u.GetResourceVersion(), Series: out}, true
+}
+
+// generate appends the series of family f for obj, as KSM's generate: each
+// value's labels, then the family's common and root labels where the value
+// has none of that name; errors go to OnError.
+func (g *Generator) generate(f *family, obj map[string]any, out []collectors.Series) []collectors.Series {
+	base := maps.Clone(f.common)
+	f.labels.add(obj, base)
+	values, errs := f.each.values(f.each.path().get(obj))
+	if g.onError != nil {
+		for _, err := range errs {
+			g.onError(g.gvk, f.info.Name, &FieldError{V: f.logV, Err: err})
+		}
+	}
+	for _, v := range values {
+		for k, val := range base {
+			if _, ok := v.labels[k]; !ok {
+				v.labels[k] = val
+			}
+		}
+		out = append(out, f.builder.Series(f.info.Name, nil, metricOf(v)))
+	}
+	return out
+}
+
+// metricOf is a value's metric, its labels in name order as KSM writes them.
+func metricOf(v value) collectors.Metric {
+	keys := slices.Sorted(maps.Keys(v.labels))
+	values := make([]string, len(keys))
+	for i, k := range keys {
+		values[i] = v.labels[k]
+	}
+	return collectors.Metric{Keys: keys, Values: values, Value: v.v}
+}

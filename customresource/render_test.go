@@ -1,0 +1,122 @@
+package customresource
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kube-state-push/kube-state-push/collectors"
+)
+
+// lines renders the series of obj as KSM writes them on /metrics, one
+// `name{labels} value` line each: labels in KSM's order (by name, empty values
+// written as ""), values as KSM's writeFloat. The lines come in the series'
+// order (by label set); KSM's come in its own, so golden comparisons sort both.
+func lines(t *testing.T, g collectors.Generator, obj any) []string {
+	t.Helper()
+	o, ok := g.Generate(obj)
+	if !ok {
+		t.Fatalf("Generate(%T) not ok", obj)
+	}
+	out := make([]string, 0, len(o.Series))
+	for _, s := range o.Series {
+		out = append(out, line(s))
+	}
+	return out
+}
+
+// line renders one series as KSM's exposition line.
+func line(s collectors.Series) string {
+	var b strings.Builder
+	b.WriteString(s.Labels.Name())
+	extra := s.Labels.Extra()
+	sep := "{"
+	label := func(k, v string) {
+		b.WriteString(sep + k + `="` + strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`).Replace(v) + `"`)
+		sep = ","
+	}
+	if s.Layout != nil {
+		for i := range s.Layout.Len() {
+			k, at := s.Layout.Key(i)
+			v := ""
+			if at >= 0 {
+				v = extra[at].Value
+			}
+			label(k, v)
+		}
+	} else {
+		for _, l := range extra {
+			label(l.Name, l.Value)
+		}
+	}
+	if sep == "," {
+		b.WriteString("}")
+	}
+	b.WriteString(" " + ksmFloat(s.Value))
+	return b.String()
+}
+
+// ksmFloat formats a value as KSM's writeFloat.
+func ksmFloat(f float64) string {
+	switch {
+	case f == 1:
+		return "1"
+	case f == 0:
+		return "0"
+	case f == -1:
+		return "-1"
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "+Inf"
+	case math.IsInf(f, -1):
+		return "-Inf"
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// mustLoad loads a config from YAML text.
+func mustLoad(t testing.TB, text string) *Config {
+	t.Helper()
+	cfg, err := Load("crs.yaml", []byte(text))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return cfg
+}
+
+// generator returns the generator of the config's first resource, and the
+// per-object errors it reports.
+func generator(t testing.TB, text string) (*Generator, *[]string) {
+	t.Helper()
+	cfg := mustLoad(t, text)
+	var errs []string
+	g, err := NewGenerator(cfg.Resources[0], Options{OnError: func(resource, metric string, err error) {
+		errs = append(errs, resource+" "+metric+": "+err.Error())
+	}})
+	if err != nil {
+		t.Fatalf("NewGenerator: %v", err)
+	}
+	return g, &errs
+}
+
+// object decodes JSON as the object of a custom resource (numbers float64,
+// as in KSM's tests; the dynamic client gives int64 for integers).
+func object(t testing.TB, text string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(text), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// equalLines compares rendered lines.
+func equalLines(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

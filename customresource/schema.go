@@ -1,0 +1,241 @@
+package customresource
+
+import (
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/kube-state-push/kube-state-push/collectors"
+)
+
+// The keys of KSM v2.20's config structs (pkg/customresourcestate), level by
+// level, and the legacy keys older KSM versions read, which v2.20 ignores.
+
+const kindName = "CustomResourceStateMetrics"
+
+func (l *loader) root(doc *yaml.Node, cfg *Config) error {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	var kind string
+	return l.mapping(n, "", map[string]fieldFunc{
+		"kind": func(key, val *yaml.Node, at string) error {
+			if err := l.into(&kind)(key, val, at); err != nil {
+				return err
+			}
+			if kind != kindName {
+				l.warn(key, at, "%q is not %s; KSM does not check it", kind, kindName)
+			}
+			return nil
+		},
+		"spec": func(_, val *yaml.Node, at string) error {
+			return l.mapping(val, at, map[string]fieldFunc{
+				"resources": func(_, val *yaml.Node, at string) error {
+					return l.sequence(val, at, func(_ int, e *yaml.Node, at string) error {
+						r, err := l.resource(e, at)
+						cfg.Resources = append(cfg.Resources, r)
+						return err
+					})
+				},
+			}, nil)
+		},
+	}, nil)
+}
+
+// resourceLegacy are resource keys of KSM before v2.7.
+var resourceLegacy = map[string]string{
+	"namespace": "KSM v2.7 replaced it with metricNamePrefix",
+	"subsystem": "KSM v2.7 replaced it with metricNamePrefix",
+}
+
+func (l *loader) resource(n *yaml.Node, at string) (Resource, error) {
+	var r Resource
+	gvkKey := n
+	err := l.mapping(n, at, map[string]fieldFunc{
+		"groupVersionKind": func(key, val *yaml.Node, at string) error {
+			gvkKey = key
+			return l.mapping(val, at, map[string]fieldFunc{
+				"group":   l.into(&r.GroupVersionKind.Group),
+				"version": l.into(&r.GroupVersionKind.Version),
+				"kind":    l.into(&r.GroupVersionKind.Kind),
+			}, nil)
+		},
+		"resourcePlural":   l.into(&r.ResourcePlural),
+		"metricNamePrefix": l.into(&r.MetricNamePrefix),
+		"commonLabels":     l.commonLabels(&r.CommonLabels),
+		"labelsFromPath":   l.labelsInto(&r.LabelsFromPath),
+		"errorLogV":        l.into(&r.ErrorLogV),
+		"metrics": func(_, val *yaml.Node, at string) error {
+			return l.sequence(val, at, func(_ int, e *yaml.Node, at string) error {
+				m, err := l.metric(e, at)
+				r.Metrics = append(r.Metrics, m)
+				return err
+			})
+		},
+	}, resourceLegacy)
+	if err == nil && (r.GroupVersionKind.Group == "" || r.GroupVersionKind.Group == "*") {
+		l.warn(gvkKey, join(at, "groupVersionKind.group"), "group is required; KSM skips the resource")
+	}
+	return r, err
+}
+
+// commonLabels decodes commonLabels, warning about names that are not
+// Prometheus label names: KSM writes them as they are.
+func (l *loader) commonLabels(out *map[string]string) fieldFunc {
+	return func(key, val *yaml.Node, at string) error {
+		if err := l.into(out)(key, val, at); err != nil {
+			return err
+		}
+		for name := range *out {
+			if collectors.SanitizeLabelName(name) != name || name == "" {
+				l.warn(keyNode(val, name, key), join(at, name), "not a label name; KSM writes it unchanged")
+			}
+		}
+		return nil
+	}
+}
+
+func (l *loader) metric(n *yaml.Node, at string) (Metric, error) {
+	var m Metric
+	var eachKey *yaml.Node
+	err := l.mapping(n, at, map[string]fieldFunc{
+		"name":           l.into(&m.Name),
+		"help":           l.into(&m.Help),
+		"commonLabels":   l.commonLabels(&m.CommonLabels),
+		"labelsFromPath": l.labelsInto(&m.LabelsFromPath),
+		"errorLogV":      l.into(&m.ErrorLogV),
+		"each": func(key, val *yaml.Node, at string) error {
+			eachKey = key
+			return l.each(key, val, at, &m.Each)
+		},
+	}, nil)
+	if err == nil && eachKey == nil {
+		return m, l.errAt(n, join(at, "each"), "missing (want a type Gauge, StateSet or Info)")
+	}
+	return m, err
+}
+
+// eachLegacy are each keys of KSM before v2.6, when a metric was a gauge.
+var eachLegacy = map[string]string{
+	"path":           "KSM v2.6 moved it into each.gauge",
+	"valueFrom":      "KSM v2.6 moved it into each.gauge",
+	"labelsFromPath": "KSM v2.6 moved it into each.gauge",
+	"labelFromKey":   "KSM v2.6 moved it into each.gauge",
+	"nilIsZero":      "KSM v2.6 moved it into each.gauge",
+}
+
+// types are the each types KSM knows, by their lowercased name.
+var types = map[string]collectors.Type{
+	"gauge":    collectors.Gauge,
+	"stateset": collectors.StateSet,
+	"info":     collectors.Info,
+}
+
+func (l *loader) each(eachKey, n *yaml.Node, at string, e *Each) error {
+	var typ string
+	var typeKey *yaml.Node
+	err := l.mapping(n, at, map[string]fieldFunc{
+		"type": func(key, val *yaml.Node, at string) error {
+			typeKey = key
+			return l.into(&typ)(key, val, at)
+		},
+		"gauge": func(key, val *yaml.Node, at string) error {
+			if isNull(val) {
+				return nil
+			}
+			e.Gauge = &Gauge{}
+			return l.gauge(val, at, e.Gauge)
+		},
+		"stateSet": func(key, val *yaml.Node, at string) error {
+			if isNull(val) {
+				return nil
+			}
+			e.StateSet = &StateSet{}
+			return l.stateSet(val, at, e.StateSet)
+		},
+		"info": func(key, val *yaml.Node, at string) error {
+			if isNull(val) {
+				return nil
+			}
+			e.Info = &Info{}
+			return l.info(val, at, e.Info)
+		},
+	}, eachLegacy)
+	if err != nil {
+		return err
+	}
+	return l.checkType(eachKey, typeKey, typ, at, e)
+}
+
+// checkType sets e.Type from typ, KSM's case-insensitive type, and checks
+// that its block is there.
+func (l *loader) checkType(eachKey, typeKey *yaml.Node, typ, at string, e *Each) error {
+	if typeKey == nil {
+		return l.errAt(eachKey, join(at, "type"), "missing (want Gauge, StateSet or Info)")
+	}
+	t, ok := types[strings.ToLower(typ)]
+	if !ok {
+		return l.errAt(typeKey, join(at, "type"), "unknown type %q (want Gauge, StateSet or Info)", typ)
+	}
+	e.Type = t
+	block := map[collectors.Type]string{collectors.Gauge: "gauge", collectors.StateSet: "stateSet", collectors.Info: "info"}[t]
+	if e.Gauge == nil && t == collectors.Gauge || e.StateSet == nil && t == collectors.StateSet || e.Info == nil && t == collectors.Info {
+		return l.errAt(typeKey, join(at, block), "missing: type %s needs each.%s", typ, block)
+	}
+	return nil
+}
+
+func (l *loader) gauge(n *yaml.Node, at string, g *Gauge) error {
+	return l.mapping(n, at, map[string]fieldFunc{
+		"path":           l.pathInto(&g.Path),
+		"labelsFromPath": l.labelsInto(&g.LabelsFromPath),
+		"valueFrom":      l.pathInto(&g.ValueFrom),
+		"nilIsZero":      l.into(&g.NilIsZero),
+		"labelFromKey":   l.labelName(&g.LabelFromKey),
+	}, map[string]string{"value": "KSM reads valueFrom"})
+}
+
+func (l *loader) stateSet(n *yaml.Node, at string, s *StateSet) error {
+	var nameKey *yaml.Node
+	err := l.mapping(n, at, map[string]fieldFunc{
+		"path":           l.pathInto(&s.Path),
+		"labelsFromPath": l.labelsInto(&s.LabelsFromPath),
+		"list":           l.into(&s.List),
+		"labelName": func(key, val *yaml.Node, at string) error {
+			nameKey = key
+			return l.labelName(&s.LabelName)(key, val, at)
+		},
+		"valueFrom": l.pathInto(&s.ValueFrom),
+	}, nil)
+	if err == nil && s.LabelName == "" {
+		if nameKey == nil {
+			nameKey = n
+		}
+		l.warn(nameKey, join(at, "labelName"), "empty; KSM writes the states with an empty label name")
+	}
+	return err
+}
+
+func (l *loader) info(n *yaml.Node, at string, i *Info) error {
+	return l.mapping(n, at, map[string]fieldFunc{
+		"path":           l.pathInto(&i.Path),
+		"labelsFromPath": l.labelsInto(&i.LabelsFromPath),
+		"labelFromKey":   l.labelName(&i.LabelFromKey),
+	}, nil)
+}
+
+// labelName decodes a label name KSM uses unsanitised, warning when it is
+// not a Prometheus label name.
+func (l *loader) labelName(out *string) fieldFunc {
+	return func(key, val *yaml.Node, at string) error {
+		if err := l.into(out)(key, val, at); err != nil {
+			return err
+		}
+		if *out != "" && collectors.SanitizeLabelName(*out) != *out {
+			l.warn(key, at, "%s", fmt.Sprintf("%q is not a label name; KSM writes it unchanged", *out))
+		}
+		return nil
+	}
+}
