@@ -2,6 +2,7 @@ package customresource
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -52,6 +53,7 @@ var resourceLegacy = map[string]string{
 
 func (l *loader) resource(n *yaml.Node, at string) (Resource, error) {
 	var r Resource
+	var metricNodes []*yaml.Node
 	gvkKey := n
 	err := l.mapping(n, at, map[string]fieldFunc{
 		"groupVersionKind": func(key, val *yaml.Node, at string) error {
@@ -71,14 +73,34 @@ func (l *loader) resource(n *yaml.Node, at string) (Resource, error) {
 			return l.sequence(val, at, func(_ int, e *yaml.Node, at string) error {
 				m, err := l.metric(e, at)
 				r.Metrics = append(r.Metrics, m)
+				metricNodes = append(metricNodes, e)
 				return err
 			})
 		},
 	}, resourceLegacy)
-	if err == nil && (r.GroupVersionKind.Group == "" || r.GroupVersionKind.Group == "*") {
+	if err != nil {
+		return r, err
+	}
+	if r.GroupVersionKind.Group == "" || r.GroupVersionKind.Group == "*" {
 		l.warn(gvkKey, join(at, "groupVersionKind.group"), "group is required; KSM skips the resource")
 	}
-	return r, err
+	for i, m := range r.Metrics {
+		l.checkName(metricNodes[i], fmt.Sprintf("%s.metrics[%d]", at, i), r.FamilyName(m), m)
+	}
+	return r, nil
+}
+
+var metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
+
+// checkName warns about a family name that is not a Prometheus metric name
+// (KSM writes it unchanged) and, as KSM logs, an info family not ending in _info.
+func (l *loader) checkName(n *yaml.Node, at, name string, m Metric) {
+	if !metricName.MatchString(name) {
+		l.warn(keyNode(n, "name", n), join(at, "name"), "family name %q is not a metric name; KSM writes it unchanged", name)
+	}
+	if m.Each.Type == collectors.Info && !strings.HasSuffix(m.Name, "_info") {
+		l.warn(keyNode(n, "name", n), join(at, "name"), "info metric %q does not end in _info (KSM logs this)", m.Name)
+	}
 }
 
 // commonLabels decodes commonLabels, warning about names that are not
