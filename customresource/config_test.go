@@ -214,6 +214,10 @@ second: document
 	if strings.Join(names.Warnings, "\n") != strings.Join(want, "\n") {
 		t.Errorf("name warnings:\n%s", strings.Join(names.Warnings, "\n"))
 	}
+	block := mustLoad(t, "spec:\n  resources:\n  - groupVersionKind: {group: g}\n    metrics:\n    - name: a\n      each: {type: gauge, gauge: {commonLabels: {x: y}}}\n")
+	if w := `crs.yaml:6:35: spec.resources[0].metrics[0].each.gauge.commonLabels: unknown key, ignored as KSM ignores it: KSM reads commonLabels on the metric and the resource`; len(block.Warnings) != 1 || block.Warnings[0] != w {
+		t.Errorf("block warnings %q", block.Warnings)
+	}
 	if cfg := mustLoad(t, "~\n"); len(cfg.Resources) != 0 {
 		t.Error("null document has resources")
 	}

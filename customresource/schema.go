@@ -216,7 +216,17 @@ func (l *loader) gauge(n *yaml.Node, at string, g *Gauge) error {
 		"valueFrom":      l.pathInto(&g.ValueFrom),
 		"nilIsZero":      l.into(&g.NilIsZero),
 		"labelFromKey":   l.labelName(&g.LabelFromKey),
-	}, map[string]string{"value": "KSM reads valueFrom"})
+	}, blockHints("value", "KSM reads valueFrom"))
+}
+
+// blockHints are the hints of a type block's unknown keys: labels that KSM
+// reads one level up, and extra.
+func blockHints(extra ...string) map[string]string {
+	h := map[string]string{"commonLabels": "KSM reads commonLabels on the metric and the resource"}
+	for i := 0; i+1 < len(extra); i += 2 {
+		h[extra[i]] = extra[i+1]
+	}
+	return h
 }
 
 func (l *loader) stateSet(n *yaml.Node, at string, s *StateSet) error {
@@ -230,7 +240,7 @@ func (l *loader) stateSet(n *yaml.Node, at string, s *StateSet) error {
 			return l.labelName(&s.LabelName)(key, val, at)
 		},
 		"valueFrom": l.pathInto(&s.ValueFrom),
-	}, nil)
+	}, blockHints())
 	if err == nil && s.LabelName == "" {
 		if nameKey == nil {
 			nameKey = n
@@ -245,7 +255,7 @@ func (l *loader) info(n *yaml.Node, at string, i *Info) error {
 		"path":           l.pathInto(&i.Path),
 		"labelsFromPath": l.labelsInto(&i.LabelsFromPath),
 		"labelFromKey":   l.labelName(&i.LabelFromKey),
-	}, nil)
+	}, blockHints())
 }
 
 // labelName decodes a label name KSM uses unsanitised, warning when it is
