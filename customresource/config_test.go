@@ -191,7 +191,7 @@ second: document
 	}
 	want := []string{
 		`crs.yaml:23:1: only the first YAML document is read, as KSM does`,
-		`crs.yaml:1:1: kind: "Something" is not CustomResourceStateMetrics; KSM does not check it`,
+		`crs.yaml:1:1: kind: not CustomResourceStateMetrics; KSM does not check it`,
 		`crs.yaml:2:1: apiVersion: unknown key, ignored as KSM ignores it`,
 		`crs.yaml:3:1: base: unknown key, ignored as KSM ignores it`,
 		`crs.yaml:10:5: spec.resources[0].namespace: unknown key, ignored as KSM ignores it: KSM v2.7 replaced it with metricNamePrefix`,
@@ -217,6 +217,22 @@ second: document
 	block := mustLoad(t, "spec:\n  resources:\n  - groupVersionKind: {group: g}\n    metrics:\n    - name: a\n      each: {type: gauge, gauge: {commonLabels: {x: y}}}\n")
 	if w := `crs.yaml:6:35: spec.resources[0].metrics[0].each.gauge.commonLabels: unknown key, ignored as KSM ignores it: KSM reads commonLabels on the metric and the resource`; len(block.Warnings) != 1 || block.Warnings[0] != w {
 		t.Errorf("block warnings %q", block.Warnings)
+	}
+	// Merge keys as yaml.v3 decodes them: own keys win, then the first merged.
+	merged := mustLoad(t, `x: &x {name: fromx, help: hx}
+y: &y {name: fromy, help: hy, errorLogV: 2}
+spec:
+  resources:
+  - metrics:
+    - <<: [*x, *y]
+      name: own_info
+      each: {type: info, info: {}}
+`)
+	if m := merged.Resources[0].Metrics[0]; m.Name != "own_info" || m.Help != "hx" || m.ErrorLogV != 2 {
+		t.Errorf("merged %+v", m)
+	}
+	if cfg := mustLoad(t, "kind: [x]\n"); len(cfg.Warnings) != 1 {
+		t.Errorf("kind not a string: %q", cfg.Warnings)
 	}
 	if cfg := mustLoad(t, "~\n"); len(cfg.Resources) != 0 {
 		t.Error("null document has resources")

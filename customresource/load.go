@@ -148,29 +148,42 @@ func isNull(n *yaml.Node) bool {
 // pair is one key and value of a mapping.
 type pair struct{ key, val *yaml.Node }
 
-// pairs returns a mapping's pairs, merge keys ("<<") flattened before the
-// mapping's own keys so that those override; a key repeated in the mapping
-// itself is an error, as in yaml.v3.
+// pairs returns a mapping's pairs as yaml.v3 decodes them into a struct:
+// its own keys, then those merge keys ("<<") bring that it does not have
+// (of several merged mappings, the first with a key wins). A key repeated in
+// the mapping itself is an error, as in yaml.v3.
 func (l *loader) pairs(n *yaml.Node, at string, depth int) ([]pair, error) {
-	var merged, own []pair
+	var merges []*yaml.Node
+	var out []pair
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" && depth < 10 {
-			m, err := l.mergePairs(v, at, depth)
-			if err != nil {
-				return nil, err
-			}
-			merged = append(merged, m...)
-			continue
-		}
-		if prev, ok := seen[k.Value]; ok {
+		if prev, ok := seen[k.Value]; ok && prev.Kind == k.Kind {
 			return nil, l.errAt(k, join(at, k.Value), "mapping key %q already defined at line %d", k.Value, prev.Line)
 		}
 		seen[k.Value] = k
-		own = append(own, pair{k, v})
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			merges = append(merges, v)
+			continue
+		}
+		out = append(out, pair{k, v})
 	}
-	return append(merged, own...), nil
+	if depth >= 10 {
+		return out, nil
+	}
+	for _, v := range merges {
+		m, err := l.mergePairs(v, at, depth)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range m {
+			if _, ok := seen[p.key.Value]; !ok {
+				seen[p.key.Value] = p.key
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
 }
 
 // mergePairs returns the pairs a merge key brings: of a mapping, or of each
