@@ -35,9 +35,6 @@ import (
 	"github.com/kube-state-push/kube-state-push/walpipe"
 )
 
-// pendingLimit bounds the samples waiting between the snapshot and the queue.
-const pendingLimit = 100_000
-
 // openWAL opens --wal-dir and the pipeline that sends from it to every
 // endpoint.
 func openWAL(cfg *Config, endpoints []*endpoint, reg prometheus.Registerer, logger *slog.Logger) (*walpipe.Pipeline, error) {
@@ -106,8 +103,8 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	if err != nil {
 		return err
 	}
-	b := newBatcher(out.writer, cfg.FlushInterval, cfg.MaxSamplesPerSend, pendingLimit)
-	m := newMetrics(reg, func() float64 { return float64(b.Pending()) })
+	b := newBatcher(out.writer, cfg.FlushInterval, cfg.MaxSamplesPerSend, cfg.MaxPendingSamples)
+	m := newMetrics(reg, b)
 	snap := snapshot.New(b, snapshot.NewMetrics(reg))
 	a := &agent{cfg: cfg, logger: logger, snap: snap, batcher: b, endpoints: eps, fanout: out.fan, elector: elector, kick: kick, metrics: m, wal: out.wal,
 		assign: assign, shardMetrics: newShardMetrics(reg), reshard: make(chan struct{}, 1)}
@@ -436,7 +433,8 @@ func (a *agent) run(parent context.Context, reg *prometheus.Registry) error {
 // countDropped counts and logs, once the queues have stopped, the samples
 // that were not sent by the flush deadline: in a request cut short or still
 // in a queue (both counted as dropped for "shutdown"), or not yet handed to a
-// queue. Without a WAL they are lost.
+// queue (in the batcher, or in an endpoint's intake with several endpoints).
+// Without a WAL they are lost.
 func (a *agent) countDropped() {
 	var dropped int64
 	for _, ep := range a.endpoints {
@@ -444,6 +442,9 @@ func (a *agent) countDropped() {
 		dropped += ep.queue.Dropped("shutdown")
 	}
 	unqueued := a.batcher.Pending()
+	if a.fanout != nil {
+		unqueued += a.fanout.discard()
+	}
 	if dropped > 0 || unqueued > 0 {
 		a.logger.Warn("Dropped samples not sent by the flush deadline (no --wal-dir)",
 			"dropped", dropped, "not_queued", unqueued, "endpoints", len(a.endpoints))

@@ -37,6 +37,11 @@ type batcher struct {
 	stopped chan struct{}
 	kick    chan struct{}
 	flushMu sync.Mutex // serializes hand-offs, keeping batches in order
+	// waited is how long Append has waited for room, but the wait under
+	// way, which began at since (zero: none). The snapshot appends from
+	// one goroutine at a time.
+	waited time.Duration
+	since  time.Time
 }
 
 func newBatcher(w BatchWriter, interval time.Duration, full, limit int) *batcher {
@@ -51,8 +56,13 @@ func newBatcher(w BatchWriter, interval time.Duration, full, limit int) *batcher
 // Append queues samples; see Appender.
 func (b *batcher) Append(ss []series.Sample) {
 	b.mu.Lock()
-	for !b.closed && len(b.pending) > 0 && len(b.pending)+len(ss) > b.limit {
-		b.notFull.Wait()
+	if !b.closed && len(b.pending) > 0 && len(b.pending)+len(ss) > b.limit {
+		b.since = time.Now()
+		for !b.closed && len(b.pending) > 0 && len(b.pending)+len(ss) > b.limit {
+			b.notFull.Wait()
+		}
+		b.waited += time.Since(b.since)
+		b.since = time.Time{}
 	}
 	b.pending = append(b.pending, ss...)
 	n := len(b.pending)
@@ -63,6 +73,17 @@ func (b *batcher) Append(ss []series.Sample) {
 		default:
 		}
 	}
+}
+
+// Waited returns how long Append has waited for room in all, the wait under
+// way included.
+func (b *batcher) Waited() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.since.IsZero() {
+		return b.waited
+	}
+	return b.waited + time.Since(b.since)
 }
 
 // Pending returns the number of samples not yet handed to the writer.

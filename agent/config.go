@@ -54,6 +54,9 @@ type Config struct {
 	ResendInterval time.Duration
 	FlushInterval  time.Duration
 	FlushDeadline  time.Duration
+	// MaxPendingSamples bounds the samples waiting between the snapshot and
+	// the queue (or the WAL): when reached, the watches wait.
+	MaxPendingSamples int
 
 	// WALDir is the write-ahead log's directory; empty keeps pending samples
 	// in memory only.
@@ -172,6 +175,9 @@ func (c *Config) validateIntervals() error {
 		if d.v <= 0 {
 			return configErrorf("%s must be positive, got %s", d.name, d.v)
 		}
+	}
+	if c.MaxPendingSamples <= 0 {
+		return configErrorf("--max-pending-samples must be positive, got %d", c.MaxPendingSamples)
 	}
 	if c.WALDir == "" {
 		return nil

@@ -89,6 +89,7 @@ var fileKeys = map[string]func(*Config, *yaml.Node) error{
 	"resend_interval":        duration(func(c *Config) *time.Duration { return &c.ResendInterval }),
 	"flush_interval":         duration(func(c *Config) *time.Duration { return &c.FlushInterval }),
 	"flush_deadline":         duration(func(c *Config) *time.Duration { return &c.FlushDeadline }),
+	"max_pending_samples":    decode(func(c *Config) *int { return &c.MaxPendingSamples }),
 	"wal_dir":                str(func(c *Config) *string { return &c.WALDir }),
 	"shard":                  decode(func(c *Config) *int { return &c.Shard }),
 	"total_shards":           decode(func(c *Config) *int { return &c.TotalShards }),

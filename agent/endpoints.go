@@ -202,6 +202,19 @@ func (f *fanout) Flush(ctx context.Context) error {
 	return nil
 }
 
+// discard empties the intakes, once run has returned, and returns how many
+// samples they held: at shutdown, samples never queued.
+func (f *fanout) discard() int {
+	n := 0
+	for i, in := range f.intakes {
+		for len(in) > 0 {
+			n += len(<-in)
+			f.waiting[i].Add(-1)
+		}
+	}
+	return n
+}
+
 // run moves each endpoint's intake into its queue until ctx is done.
 func (f *fanout) run(ctx context.Context) {
 	var wg sync.WaitGroup

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/prometheus/prompb"
 	"go.yaml.in/yaml/v3"
 
@@ -302,5 +304,30 @@ func TestJobAndInstanceLabels(t *testing.T) {
 	out, keep := qc.Transform(ls)
 	if want := `kube_pod_info{instance="ksp-eu",job="kube-state-metrics",pod="p"}`; !keep || out.String() != want {
 		t.Errorf("relabelled %s (kept %v), want %s", out.String(), keep, want)
+	}
+}
+
+// At shutdown, what waits in the endpoints' intakes is counted as never
+// queued, and a full intake drops and counts for its endpoint only.
+func TestFanoutDiscardAndFullIntake(t *testing.T) {
+	f := newFanout([]*endpoint{{name: "a"}, {name: "b"}}, nil, slog.New(slog.DiscardHandler))
+	batch := make([]series.Sample, 3)
+	for range intakeBatches + 2 {
+		if err := f.WriteBatch(context.Background(), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"a", "b"} {
+		if v := testutil.ToFloat64(f.dropped.WithLabelValues(name)); v != 6 {
+			t.Errorf("endpoint %s: %v samples dropped at the full intake, want 6", name, v)
+		}
+	}
+	if n := f.discard(); n != 2*intakeBatches*3 {
+		t.Errorf("discard returned %d samples, want %d", n, 2*intakeBatches*3)
+	}
+	for i := range f.waiting {
+		if v := f.waiting[i].Load(); v != 0 {
+			t.Errorf("endpoint %d: %d batches still counted as waiting", i, v)
+		}
 	}
 }

@@ -2,10 +2,12 @@ package agent
 
 import (
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -127,11 +129,25 @@ func generateListWatch(lw *cache.ListWatch, gen collectors.Generator, initial in
 		})
 }
 
+// watchBackoff is how the reflectors wait between failed lists and watches:
+// from 0.5 s, doubling, up to 5 s (with up to half of it again as jitter), where
+// client-go's default goes up to 30 s, plus as much jitter. After an apiserver
+// outage the objects' state is stale until the relist, so it should come soon
+// after; an agent has a few dozen reflectors, not the thousands of clients the
+// default protects the apiserver from, and an apiserver that sheds load
+// answers 429 with a Retry-After, which client-go's REST client honours.
+var watchBackoff = wait.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Jitter: 0.5, Steps: 10, Cap: 5 * time.Second}
+
 // newObjectReflector returns the reflector of one list/watch: lw's objects
 // become series as they are decoded (generateListWatch) and go to store; those
-// of the initial list go to the snapshot at once.
+// of the initial list go to the snapshot at once. It backs off as watchBackoff
+// unless opts says otherwise.
 func newObjectReflector(lw *cache.ListWatch, client kubernetes.Interface, gen collectors.Generator,
 	store *reflectorStore, opts cache.ReflectorOptions) *cache.Reflector {
+	if opts.Backoff == nil {
+		b := watchBackoff
+		opts.Backoff = &b
+	}
 	return cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(generateListWatch(lw, gen, store), client),
 		&generated{}, store, opts)
 }

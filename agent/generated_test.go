@@ -97,7 +97,7 @@ func TestInitialListAppliedAsDecoded(t *testing.T) {
 	}
 	gen := rs[0].NewGenerator(collectors.Options{})
 	rec := &lockedRecorder{}
-	m := newMetrics(nil, func() float64 { return 0 })
+	m := newMetrics(nil, nil)
 	snap := snapshot.New(rec, nil)
 	store := newReflectorStore(snap, rs[0], m, nil)
 	pod := func(name, rv string, phase v1.PodPhase) *v1.Pod {

@@ -41,7 +41,7 @@ func (f *fakeAPI) listWatch() *cache.ListWatch {
 func TestWatchResumeAfterResourceVersionsWentBack(t *testing.T) {
 	for _, streaming := range []bool{false, true} {
 		api := &fakeAPI{rv: "500"}
-		m := newMetrics(nil, func() float64 { return 0 })
+		m := newMetrics(nil, nil)
 		lw := wrapListWatch(api.listWatch(), m, slog.New(slog.DiscardHandler), "pods", "metadata.namespace!=kube-system", true)
 		ctx := context.Background()
 
@@ -107,7 +107,7 @@ func TestWatchResumeAfterResourceVersionsWentBack(t *testing.T) {
 // resourceVersions that are not numbers cannot be compared: the watch goes on.
 func TestWatchResumeOpaqueResourceVersions(t *testing.T) {
 	api := &fakeAPI{rv: "b7f3"}
-	m := newMetrics(nil, func() float64 { return 0 })
+	m := newMetrics(nil, nil)
 	lw := wrapListWatch(api.listWatch(), m, slog.New(slog.DiscardHandler), "pods", "", true)
 	if _, err := lw.WatchWithContext(context.Background(), metav1.ListOptions{ResourceVersion: "a1"}); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,10 @@
 package agent
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // metrics are the agent's own series on the telemetry endpoint. The
 // snapshot's (series and objects held, events out of order) are its own:
@@ -10,13 +14,27 @@ type metrics struct {
 	invalidObjects *prometheus.CounterVec
 	relists        *prometheus.CounterVec
 	pendingSamples prometheus.GaugeFunc
+	pendingWait    prometheus.CounterFunc
 	ready          prometheus.Gauge
 	lists          *prometheus.CounterVec
 	watches        *prometheus.CounterVec
 	rvResets       *prometheus.CounterVec
 }
 
-func newMetrics(reg prometheus.Registerer, pending func() float64) *metrics {
+// pendingSource is what the metrics read of the batcher.
+type pendingSource interface {
+	Pending() int
+	Waited() time.Duration
+}
+
+// newMetrics registers the agent's metrics in reg (nil: none); b may be nil
+// in tests.
+func newMetrics(reg prometheus.Registerer, b pendingSource) *metrics {
+	pending, waited := func() float64 { return 0 }, func() float64 { return 0 }
+	if b != nil {
+		pending = func() float64 { return float64(b.Pending()) }
+		waited = func() float64 { return b.Waited().Seconds() }
+	}
 	m := &metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kube_state_push_events_total",
@@ -34,6 +52,10 @@ func newMetrics(reg prometheus.Registerer, pending func() float64) *metrics {
 			Name: "kube_state_push_pending_samples",
 			Help: "Samples produced by the snapshot and not yet handed to the remote-write queue.",
 		}, pending),
+		pendingWait: prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "kube_state_push_pending_wait_seconds_total",
+			Help: "Time the snapshot, and so the watches, waited because --max-pending-samples samples were pending (the queue or the WAL took no more).",
+		}, waited),
 		ready: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "kube_state_push_ready",
 			Help: "1 once every resource's initial list is applied and the first full push succeeded.",
@@ -52,7 +74,7 @@ func newMetrics(reg prometheus.Registerer, pending func() float64) *metrics {
 		}, []string{"resource"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.events, m.invalidObjects, m.relists, m.pendingSamples, m.ready, m.lists, m.watches, m.rvResets)
+		reg.MustRegister(m.events, m.invalidObjects, m.relists, m.pendingSamples, m.pendingWait, m.ready, m.lists, m.watches, m.rvResets)
 	}
 	return m
 }

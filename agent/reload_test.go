@@ -16,7 +16,7 @@ import (
 func TestReloadRejectsUnknownResourceInLists(t *testing.T) {
 	valid := Config{
 		RemoteWriteURL: "http://127.0.0.1:9/api/v1/write", ResendInterval: time.Second, FlushInterval: time.Second,
-		FlushDeadline: time.Second, RemoteTimeout: time.Second, MaxSamplesPerSend: 10, TotalShards: 1,
+		FlushDeadline: time.Second, RemoteTimeout: time.Second, MaxSamplesPerSend: 10, MaxPendingSamples: 100, TotalShards: 1,
 	}
 	for _, bad := range []func(*Config){
 		func(c *Config) { c.SeriesLabels = map[string][]string{"podz": {"team"}} },

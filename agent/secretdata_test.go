@@ -40,7 +40,7 @@ func TestSnapshotHoldsNoSecretData(t *testing.T) {
 		},
 	)
 	rec := &lockedRecorder{}
-	m := newMetrics(nil, func() float64 { return 0 })
+	m := newMetrics(nil, nil)
 	snap := snapshot.New(rec, nil)
 	rs, err := collectors.Lookup([]string{"secrets", "configmaps"})
 	if err != nil {

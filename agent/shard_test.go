@@ -259,7 +259,7 @@ func TestRunWatchesReshard(t *testing.T) {
 	}
 	client := fake.NewClientset(objs...)
 	rec := &lockedRecorder{}
-	m := newMetrics(nil, func() float64 { return 0 })
+	m := newMetrics(nil, nil)
 	snap := snapshot.New(rec, nil)
 	rs, err := collectors.Lookup([]string{"pods"})
 	if err != nil {

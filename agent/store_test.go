@@ -61,7 +61,7 @@ func TestReflectorFeedsSnapshot(t *testing.T) {
 		Status:     v1.PodStatus{Phase: v1.PodPending},
 	})
 	rec := &lockedRecorder{}
-	m := newMetrics(nil, func() float64 { return 0 })
+	m := newMetrics(nil, nil)
 	snap := snapshot.New(rec, nil)
 	rs, err := collectors.Lookup([]string{"pods"})
 	if err != nil {

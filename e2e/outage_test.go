@@ -409,3 +409,95 @@ func testSIGTERMDuringOutage(t *testing.T, withWAL bool) {
 		t.Errorf("receiver rejected %v samples or requests", v)
 	}
 }
+
+// TestLongOutageWithoutWAL keeps the receiver down, without a WAL, while
+// resends every second fill what the agent may hold in memory: the samples
+// waiting never pass --max-pending-samples and the queue's capacity, the heap
+// stops growing once they are reached, the time the watches wait is counted,
+// /readyz and /metrics answer throughout, and when the receiver is back every
+// pod's current state is pushed, changes made while the watches waited
+// included, with nothing rejected.
+func TestLongOutageWithoutWAL(t *testing.T) {
+	ns := "e2e-longoutage"
+	createNamespace(t, ns)
+	for i := range 3 {
+		createPendingPod(t, ns, fmt.Sprintf("p-%d", i))
+	}
+	const maxPending, capacity, perSend = 5000, 1000, 500
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("remote_write:\n  - name: default\n    url: %s/api/v1/write\n"+
+		"    queue_config: {capacity: %d, max_samples_per_send: %d, min_shards: 1, max_shards: 1}\n", env.promURL, capacity, perSend)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rejected := receiverRejected(t)
+	a := startAgent(t, "--config", cfg, "--resend-interval", "1s", "--max-pending-samples", fmt.Sprint(maxPending))
+	stop := make(chan struct{})
+	telemetry := pollTelemetry(a, stop)
+	series := a.metric("kube_state_push_snapshot_series")
+
+	receiver(t, "stop")
+	t.Cleanup(func() { receiver(t, "start") })
+	down := time.Now()
+	var heapFull, heapMax, pendingMax, queueMax float64
+	sample := func() {
+		pendingMax = max(pendingMax, a.metric("kube_state_push_pending_samples"))
+		queueMax = max(queueMax, a.metric(`kube_state_push_remote_write_pending_samples{endpoint="default"}`))
+		heapMax = max(heapMax, a.metric("go_memstats_heap_inuse_bytes"))
+	}
+	full := eventually(t, 2*time.Minute, "pending samples at --max-pending-samples", func() error {
+		sample()
+		if v := a.metric("kube_state_push_pending_wait_seconds_total"); v == 0 {
+			return fmt.Errorf("%v pending, the watches have not waited yet", a.metric("kube_state_push_pending_samples"))
+		}
+		return nil
+	})
+	heapFull, heapMax = heapMax, 0
+	// While the watches wait: changes the agent sees only after the outage.
+	patchPhase(t, ns, "p-0", "Running")
+	deletePod(t, ns, "p-1")
+	createPendingPod(t, ns, "p-3")
+	for range 30 { // 30 s at the cap, sampled every second
+		time.Sleep(time.Second)
+		sample()
+	}
+	waited := a.metric("kube_state_push_pending_wait_seconds_total")
+
+	receiver(t, "start")
+	back := time.Now()
+	settle := eventually(t, 2*time.Minute, "every pod's current state pushed", func() error {
+		if _, err := podsMatchAPI(ns); err != nil {
+			return err
+		}
+		return noPodSeries(ns, []string{"p-1"})
+	})
+	close(stop)
+	fails, slowest := telemetry()
+
+	if pendingMax > maxPending {
+		t.Errorf("%v samples pending, over --max-pending-samples %d", pendingMax, maxPending)
+	}
+	// The queue's shard holds its capacity and the request it is sending.
+	if queueMax > capacity+perSend {
+		t.Errorf("%v samples in the queue, over its capacity %d and one request of %d", queueMax, capacity, perSend)
+	}
+	// Once full, nothing more is held: the heap stays where it was, up to
+	// the collector's slack.
+	if heapMax > heapFull+16<<20 {
+		t.Errorf("heap in use grew from %.1f MiB when full to %.1f MiB during the outage", heapFull/(1<<20), heapMax/(1<<20))
+	}
+	if waited < 20 {
+		t.Errorf("the watches waited %.1f s in 30 s at the cap, want most of it counted", waited)
+	}
+	if len(fails) > 0 {
+		t.Errorf("/readyz or /metrics did not answer within 2s %d times: %v", len(fails), fails)
+	}
+	if v := receiverRejected(t) - rejected; v != 0 {
+		t.Errorf("receiver rejected %v samples or requests", v)
+	}
+	if v := a.metric("kube_state_push_remote_write_samples_dropped_total"); v != 0 {
+		t.Errorf("agent dropped %v samples", v)
+	}
+	t.Logf("%v series resent every second; cap reached %v after the receiver stopped (pending at most %v, queue %v); heap in use %.1f MiB when full, at most %.1f MiB in the next 30 s; watches waited %.1f s; current state pushed %v after the receiver came back (outage %v); slowest /readyz or /metrics %v",
+		series, full.Round(time.Millisecond), pendingMax, queueMax, heapFull/(1<<20), heapMax/(1<<20), waited,
+		settle.Round(time.Millisecond), back.Sub(down).Round(time.Second), slowest.Round(time.Millisecond))
+}

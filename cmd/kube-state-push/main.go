@@ -118,6 +118,7 @@ func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion, pr
 	fs.DurationVar(&cfg.ResendInterval, "resend-interval", 30*time.Second, "Every live series is sent again this often.")
 	fs.DurationVar(&cfg.FlushInterval, "flush-interval", 200*time.Millisecond, "Changes are handed to the sender at least this often.")
 	fs.DurationVar(&cfg.FlushDeadline, "flush-deadline", 10*time.Second, "On shutdown, how long to keep sending what is pending.")
+	fs.IntVar(&cfg.MaxPendingSamples, "max-pending-samples", 100_000, "Most samples waiting in memory between the snapshot and the remote-write queue (or the WAL); when reached, the watches wait.")
 	fs.StringVar(&cfg.WALDir, "wal-dir", "", "Directory of the write-ahead log; without it samples not yet sent are kept in memory only.")
 	fs.DurationVar(&cfg.WALSyncInterval, "wal-sync-interval", time.Second, "Appends are fsynced per flush, and at least this often.")
 	cfg.WALMaxSize = 1 << 30

@@ -164,6 +164,7 @@ ksp.walVolumeSize: wal.volumeSize, or twice wal.maxSize (see values.yaml): "1Gi"
 {{- $_ := set $file "instance" $c.instance }}
 {{- $_ := set $file "flush_interval" $c.flushInterval }}
 {{- $_ := set $file "flush_deadline" $c.flushDeadline }}
+{{- $_ := set $file "max_pending_samples" (int $c.maxPendingSamples) }}
 {{- $_ := set $file "log_level" $c.logLevel }}
 {{- $_ := set $file "log_format" $c.logFormat }}
 {{- $_ := set $file "telemetry_address" (printf ":%d" (int .Values.telemetry.port)) }}
