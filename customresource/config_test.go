@@ -1,6 +1,7 @@
 package customresource
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -84,7 +85,10 @@ func TestLoadKSMExample(t *testing.T) {
 	if f := g.families[0]; f.logV != 0 || len(f.labels) != 3 || f.common["custom_metric"] != "yes" {
 		t.Errorf("family 0: labels %+v common %v", f.labels, f.common)
 	}
-	want := []string{"crs.yaml:21:15: spec.resources[0].metrics[0].each.gauge.value: unknown key, ignored as KSM ignores it: KSM reads valueFrom"}
+	want := []string{
+		"crs.yaml:21:15: spec.resources[0].metrics[0].each.gauge.value: unknown key, ignored as KSM ignores it: KSM reads valueFrom",
+		`crs.yaml:36:11: spec.resources[0].metrics[2].name: info metric "info" does not end in _info (KSM logs this)`,
+	}
 	if strings.Join(cfg.Warnings, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings:\n%s", strings.Join(cfg.Warnings, "\n"))
 	}
@@ -136,6 +140,7 @@ func TestLoadErrors(t *testing.T) {
 		{"syntax", "spec: [\n", "crs.yaml:1: did not find expected node content"},
 		{"empty", "", "crs.yaml: empty config: no YAML document"},
 		{"comments only", "# nothing\n", "crs.yaml: empty config: no YAML document"},
+		{"alias bomb", aliasBomb(), "crs.yaml:2:40: spec.resources[0].metrics[0]: more than 10000 aliases followed"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Load("crs.yaml", []byte(c.text))
@@ -186,7 +191,7 @@ second: document
 	}
 	want := []string{
 		`crs.yaml:23:1: only the first YAML document is read, as KSM does`,
-		`crs.yaml:1:1: kind: "Something" is not CustomResourceStateMetrics; KSM does not check it`,
+		`crs.yaml:1:1: kind: not CustomResourceStateMetrics; KSM does not check it`,
 		`crs.yaml:2:1: apiVersion: unknown key, ignored as KSM ignores it`,
 		`crs.yaml:3:1: base: unknown key, ignored as KSM ignores it`,
 		`crs.yaml:10:5: spec.resources[0].namespace: unknown key, ignored as KSM ignores it: KSM v2.7 replaced it with metricNamePrefix`,
@@ -198,6 +203,36 @@ second: document
 	}
 	if strings.Join(cfg.Warnings, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(cfg.Warnings, "\n"), strings.Join(want, "\n"))
+	}
+	names := mustLoad(t, "spec:\n  resources:\n  - metricNamePrefix: \"\"\n    metrics:\n    - name: \"\"\n      each: {type: info, info: {}}\n    - name: a-b\n      each: {type: gauge, gauge: {}}\n")
+	want = []string{
+		`crs.yaml:3:5: spec.resources[0].groupVersionKind.group: group is required; KSM skips the resource`,
+		`crs.yaml:5:7: spec.resources[0].metrics[0].name: family name "" is not a metric name; KSM writes it unchanged`,
+		`crs.yaml:5:7: spec.resources[0].metrics[0].name: info metric "" does not end in _info (KSM logs this)`,
+		`crs.yaml:7:7: spec.resources[0].metrics[1].name: family name "a-b" is not a metric name; KSM writes it unchanged`,
+	}
+	if strings.Join(names.Warnings, "\n") != strings.Join(want, "\n") {
+		t.Errorf("name warnings:\n%s", strings.Join(names.Warnings, "\n"))
+	}
+	block := mustLoad(t, "spec:\n  resources:\n  - groupVersionKind: {group: g}\n    metrics:\n    - name: a\n      each: {type: gauge, gauge: {commonLabels: {x: y}}}\n")
+	if w := `crs.yaml:6:35: spec.resources[0].metrics[0].each.gauge.commonLabels: unknown key, ignored as KSM ignores it: KSM reads commonLabels on the metric and the resource`; len(block.Warnings) != 1 || block.Warnings[0] != w {
+		t.Errorf("block warnings %q", block.Warnings)
+	}
+	// Merge keys as yaml.v3 decodes them: own keys win, then the first merged.
+	merged := mustLoad(t, `x: &x {name: fromx, help: hx}
+y: &y {name: fromy, help: hy, errorLogV: 2}
+spec:
+  resources:
+  - metrics:
+    - <<: [*x, *y]
+      name: own_info
+      each: {type: info, info: {}}
+`)
+	if m := merged.Resources[0].Metrics[0]; m.Name != "own_info" || m.Help != "hx" || m.ErrorLogV != 2 {
+		t.Errorf("merged %+v", m)
+	}
+	if cfg := mustLoad(t, "kind: [x]\n"); len(cfg.Warnings) != 1 {
+		t.Errorf("kind not a string: %q", cfg.Warnings)
 	}
 	if cfg := mustLoad(t, "~\n"); len(cfg.Resources) != 0 {
 		t.Error("null document has resources")
@@ -228,4 +263,23 @@ func TestFamilyName(t *testing.T) {
 			t.Errorf("FamilyName = %s, want %s", got, want)
 		}
 	}
+}
+
+// aliasBomb is a config whose metric, through nested merge keys, would
+// have 10^9 keys.
+func aliasBomb() string {
+	var b strings.Builder
+	b.WriteString("a0: &a0 {name: x}\n")
+	for i := 1; i < 10; i++ {
+		fmt.Fprintf(&b, "a%d: &a%d {<<: [", i, i)
+		for j := range 10 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*a%d", i-1)
+		}
+		b.WriteString("]}\n")
+	}
+	b.WriteString("spec:\n  resources:\n  - metrics:\n    - {<<: *a9, each: {type: info, info: {}}}\n")
+	return b.String()
 }

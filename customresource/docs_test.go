@@ -217,3 +217,31 @@ func TestDocsNaming(t *testing.T) {
 		equalLines(t, lines(t, g, object(t, fooJSON)), want+`{`+gvkLabels+`} 43.21`)
 	}
 }
+
+// The exposition of two objects, headers as KSM writes them: an empty help
+// leaves "# HELP name " and stateset is gauge in the text format.
+func TestExposition(t *testing.T) {
+	g, _ := generator(t, fooResource+`      metrics:
+        - name: phase
+          each:
+            type: StateSet
+            stateSet: {labelName: phase, path: [status, phase], list: [Pending, Done]}
+        - name: uptime
+          help: "Foo uptime"
+          each: {type: Gauge, gauge: {path: [status, uptime]}}
+`)
+	done := object(t, `{"status": {"phase": "Done"}}`)
+	want := `# HELP kube_customresource_phase 
+# TYPE kube_customresource_phase gauge
+kube_customresource_phase{` + gvkLabels + `,phase="Done"} 0
+kube_customresource_phase{` + gvkLabels + `,phase="Pending"} 1
+kube_customresource_phase{` + gvkLabels + `,phase="Done"} 1
+kube_customresource_phase{` + gvkLabels + `,phase="Pending"} 0
+# HELP kube_customresource_uptime Foo uptime
+# TYPE kube_customresource_uptime gauge
+kube_customresource_uptime{` + gvkLabels + `} 43.21
+`
+	if got := exposition(t, g, object(t, fooJSON), done); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -313,6 +313,9 @@ func TestGenerateInputs(t *testing.T) {
 			t.Errorf("Generate(%T) ok", bad)
 		}
 	}
+	if o, ok := g.Generate(&unstructured.Unstructured{}); !ok || len(o.Series) != 0 {
+		t.Errorf("empty unstructured: %v %+v", ok, o)
+	}
 	if g.BaseLabels() != nil {
 		t.Error("base labels")
 	}

@@ -74,6 +74,23 @@ func Load(name string, data []byte) (*Config, error) {
 type loader struct {
 	file     string
 	warnings []string
+	// aliases counts the aliases followed: a config of nested aliases can
+	// expand exponentially, as yaml.v3 guards against in its decoder.
+	aliases int
+}
+
+// maxAliases bounds the aliases a config may follow.
+const maxAliases = 10000
+
+// follow resolves n's aliases, counting them; the error is a config that
+// follows too many.
+func (l *loader) follow(n *yaml.Node, at string) (*yaml.Node, error) {
+	if n != nil && n.Kind == yaml.AliasNode {
+		if l.aliases++; l.aliases > maxAliases {
+			return nil, l.errAt(n, at, "more than %d aliases followed", maxAliases)
+		}
+	}
+	return resolve(n), nil
 }
 
 func (l *loader) errAt(n *yaml.Node, key, format string, args ...any) error {
@@ -131,42 +148,61 @@ func isNull(n *yaml.Node) bool {
 // pair is one key and value of a mapping.
 type pair struct{ key, val *yaml.Node }
 
-// pairs returns a mapping's pairs, merge keys ("<<") flattened before the
-// mapping's own keys so that those override; a key repeated in the mapping
-// itself is an error, as in yaml.v3.
+// pairs returns a mapping's pairs as yaml.v3 decodes them into a struct:
+// its own keys, then those merge keys ("<<") bring that it does not have
+// (of several merged mappings, the first with a key wins). A key repeated in
+// the mapping itself is an error, as in yaml.v3.
 func (l *loader) pairs(n *yaml.Node, at string, depth int) ([]pair, error) {
-	var merged, own []pair
+	var merges []*yaml.Node
+	var out []pair
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" && depth < 10 {
-			m, err := l.mergePairs(v, at, depth)
-			if err != nil {
-				return nil, err
-			}
-			merged = append(merged, m...)
-			continue
-		}
-		if prev, ok := seen[k.Value]; ok {
+		if prev, ok := seen[k.Value]; ok && prev.Kind == k.Kind {
 			return nil, l.errAt(k, join(at, k.Value), "mapping key %q already defined at line %d", k.Value, prev.Line)
 		}
 		seen[k.Value] = k
-		own = append(own, pair{k, v})
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			merges = append(merges, v)
+			continue
+		}
+		out = append(out, pair{k, v})
 	}
-	return append(merged, own...), nil
+	if depth >= 10 {
+		return out, nil
+	}
+	for _, v := range merges {
+		m, err := l.mergePairs(v, at, depth)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range m {
+			if _, ok := seen[p.key.Value]; !ok {
+				seen[p.key.Value] = p.key
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
 }
 
 // mergePairs returns the pairs a merge key brings: of a mapping, or of each
 // mapping of a sequence.
 func (l *loader) mergePairs(v *yaml.Node, at string, depth int) ([]pair, error) {
-	v = resolve(v)
+	v, err := l.follow(v, at)
+	if err != nil {
+		return nil, err
+	}
 	var out []pair
 	switch v.Kind {
 	case yaml.MappingNode:
 		return l.pairs(v, at, depth+1)
 	case yaml.SequenceNode:
 		for _, e := range v.Content {
-			if e = resolve(e); e.Kind != yaml.MappingNode {
+			if e, err = l.follow(e, at); err != nil {
+				return nil, err
+			}
+			if e.Kind != yaml.MappingNode {
 				return nil, l.errAt(e, at, "map merge requires map or sequence of maps as the value")
 			}
 			p, err := l.pairs(e, at, depth+1)
@@ -187,7 +223,10 @@ type fieldFunc func(key, val *yaml.Node, at string) error
 // unknown keys are warned about (KSM ignores them), with hint[key] when the
 // key is one older KSM versions read.
 func (l *loader) mapping(n *yaml.Node, at string, fields map[string]fieldFunc, hint map[string]string) error {
-	n = resolve(n)
+	n, err := l.follow(n, at)
+	if err != nil {
+		return err
+	}
 	if isNull(n) {
 		return nil
 	}
@@ -217,7 +256,10 @@ func (l *loader) mapping(n *yaml.Node, at string, fields map[string]fieldFunc, h
 
 // sequence calls f for each element of a sequence (null is none).
 func (l *loader) sequence(n *yaml.Node, at string, f func(i int, e *yaml.Node, at string) error) error {
-	n = resolve(n)
+	n, err := l.follow(n, at)
+	if err != nil {
+		return err
+	}
 	if isNull(n) {
 		return nil
 	}

@@ -2,6 +2,7 @@ package customresource
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -22,11 +23,9 @@ func (l *loader) root(doc *yaml.Node, cfg *Config) error {
 	var kind string
 	return l.mapping(n, "", map[string]fieldFunc{
 		"kind": func(key, val *yaml.Node, at string) error {
-			if err := l.into(&kind)(key, val, at); err != nil {
-				return err
-			}
-			if kind != kindName {
-				l.warn(key, at, "%q is not %s; KSM does not check it", kind, kindName)
+			// KSM does not read kind: whatever it holds is no error.
+			if val.Decode(&kind) != nil || kind != kindName {
+				l.warn(key, at, "not %s; KSM does not check it", kindName)
 			}
 			return nil
 		},
@@ -52,6 +51,7 @@ var resourceLegacy = map[string]string{
 
 func (l *loader) resource(n *yaml.Node, at string) (Resource, error) {
 	var r Resource
+	var metricNodes []*yaml.Node
 	gvkKey := n
 	err := l.mapping(n, at, map[string]fieldFunc{
 		"groupVersionKind": func(key, val *yaml.Node, at string) error {
@@ -71,14 +71,34 @@ func (l *loader) resource(n *yaml.Node, at string) (Resource, error) {
 			return l.sequence(val, at, func(_ int, e *yaml.Node, at string) error {
 				m, err := l.metric(e, at)
 				r.Metrics = append(r.Metrics, m)
+				metricNodes = append(metricNodes, e)
 				return err
 			})
 		},
 	}, resourceLegacy)
-	if err == nil && (r.GroupVersionKind.Group == "" || r.GroupVersionKind.Group == "*") {
+	if err != nil {
+		return r, err
+	}
+	if r.GroupVersionKind.Group == "" || r.GroupVersionKind.Group == "*" {
 		l.warn(gvkKey, join(at, "groupVersionKind.group"), "group is required; KSM skips the resource")
 	}
-	return r, err
+	for i, m := range r.Metrics {
+		l.checkName(metricNodes[i], fmt.Sprintf("%s.metrics[%d]", at, i), r.FamilyName(m), m)
+	}
+	return r, nil
+}
+
+var metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
+
+// checkName warns about a family name that is not a Prometheus metric name
+// (KSM writes it unchanged) and, as KSM logs, an info family not ending in _info.
+func (l *loader) checkName(n *yaml.Node, at, name string, m Metric) {
+	if !metricName.MatchString(name) {
+		l.warn(keyNode(n, "name", n), join(at, "name"), "family name %q is not a metric name; KSM writes it unchanged", name)
+	}
+	if m.Each.Type == collectors.Info && !strings.HasSuffix(m.Name, "_info") {
+		l.warn(keyNode(n, "name", n), join(at, "name"), "info metric %q does not end in _info (KSM logs this)", m.Name)
+	}
 }
 
 // commonLabels decodes commonLabels, warning about names that are not
@@ -194,7 +214,17 @@ func (l *loader) gauge(n *yaml.Node, at string, g *Gauge) error {
 		"valueFrom":      l.pathInto(&g.ValueFrom),
 		"nilIsZero":      l.into(&g.NilIsZero),
 		"labelFromKey":   l.labelName(&g.LabelFromKey),
-	}, map[string]string{"value": "KSM reads valueFrom"})
+	}, blockHints("value", "KSM reads valueFrom"))
+}
+
+// blockHints are the hints of a type block's unknown keys: labels that KSM
+// reads one level up, and extra.
+func blockHints(extra ...string) map[string]string {
+	h := map[string]string{"commonLabels": "KSM reads commonLabels on the metric and the resource"}
+	for i := 0; i+1 < len(extra); i += 2 {
+		h[extra[i]] = extra[i+1]
+	}
+	return h
 }
 
 func (l *loader) stateSet(n *yaml.Node, at string, s *StateSet) error {
@@ -208,7 +238,7 @@ func (l *loader) stateSet(n *yaml.Node, at string, s *StateSet) error {
 			return l.labelName(&s.LabelName)(key, val, at)
 		},
 		"valueFrom": l.pathInto(&s.ValueFrom),
-	}, nil)
+	}, blockHints())
 	if err == nil && s.LabelName == "" {
 		if nameKey == nil {
 			nameKey = n
@@ -223,7 +253,7 @@ func (l *loader) info(n *yaml.Node, at string, i *Info) error {
 		"path":           l.pathInto(&i.Path),
 		"labelsFromPath": l.labelsInto(&i.LabelsFromPath),
 		"labelFromKey":   l.labelName(&i.LabelFromKey),
-	}, nil)
+	}, blockHints())
 }
 
 // labelName decodes a label name KSM uses unsanitised, warning when it is
