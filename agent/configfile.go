@@ -230,7 +230,7 @@ func ParseSize(s string) (int64, error) {
 	if q.Sign() < 0 {
 		return 0, fmt.Errorf("%q: a size cannot be negative", s)
 	}
-	if q.Cmp(*resource.NewQuantity(math.MaxInt64, resource.BinarySI)) > 0 {
+	if q.AsApproximateFloat64() >= math.MaxInt64 {
 		return 0, fmt.Errorf("%q: a size must be below 8Ei", s)
 	}
 	return q.Value(), nil

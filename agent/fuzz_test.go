@@ -94,3 +94,17 @@ func FuzzLoadFile(f *testing.F) {
 		}
 	})
 }
+
+// Sizes are Kubernetes quantities from 0 to just below 8Ei.
+func TestParseSize(t *testing.T) {
+	for s, want := range map[string]int64{"1Gi": 1 << 30, "512Mi": 512 << 20, "100M": 100e6, "0": 0, "0.5Ki": 512, "7Ei": 7 << 60} {
+		if n, err := ParseSize(s); err != nil || n != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", s, n, err, want)
+		}
+	}
+	for _, s := range []string{"-1Gi", "8Ei", "9999999Ei", "7900011001070000218E", "1GB", ""} {
+		if n, err := ParseSize(s); err == nil {
+			t.Errorf("ParseSize(%q) = %d, want an error", s, n)
+		}
+	}
+}
