@@ -283,3 +283,16 @@ func aliasBomb() string {
 	b.WriteString("spec:\n  resources:\n  - metrics:\n    - {<<: *a9, each: {type: info, info: {}}}\n")
 	return b.String()
 }
+
+// Errors and warnings stay on one line when the file's keys or values hold
+// line breaks (found by FuzzLoad: "0\n\n00").
+func TestLoadOneLine(t *testing.T) {
+	_, err := Load("crs.yaml", []byte("0\n\n00"))
+	if err == nil || err.Error() != "crs.yaml:1:1: cannot unmarshal !!str `0\\n00` into a mapping" {
+		t.Errorf("error %q", err)
+	}
+	cfg := mustLoad(t, "\"a\\nb\": 1\n")
+	if len(cfg.Warnings) != 1 || cfg.Warnings[0] != `crs.yaml:1:1: a\nb: unknown key, ignored as KSM ignores it` {
+		t.Errorf("warnings %q", cfg.Warnings)
+	}
+}

@@ -39,12 +39,15 @@ func (e *ConfigError) Error() string {
 	}
 	b.WriteString(": ")
 	if e.Key != "" {
-		b.WriteString(e.Key)
+		b.WriteString(oneLine.Replace(e.Key))
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(oneLine.Replace(e.Msg))
 	return b.String()
 }
+
+// oneLine escapes the line breaks a key or value from the file may hold.
+var oneLine = strings.NewReplacer("\n", `\n`, "\r", `\r`, "\u2028", `\u2028`, "\u2029", `\u2029`, "\u0085", `\u0085`)
 
 // Load reads a CustomResourceStateMetrics config; name is the file's name in
 // errors and warnings. The error is one line: file:line:column: key: what.
