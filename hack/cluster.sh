@@ -9,7 +9,7 @@
 #   hack/cluster.sh stop-receiver|start-receiver <state-dir>     stop or start Prometheus again
 #   hack/cluster.sh stop-apiserver|start-apiserver <state-dir>   stop or start kube-apiserver again
 #   hack/cluster.sh backup-etcd <state-dir>    copy etcd's data dir (etcd stops for a moment)
-#   hack/cluster.sh restore-etcd <state-dir>   put that copy back (apiserver and etcd restart)
+#   hack/cluster.sh restore-etcd <state-dir>   put that copy back (etcd and the control plane restart)
 #
 # Environment:
 #   KSP_NODES=3          number of kwok nodes created by `up` (kwok-node-0..N-1)
@@ -462,11 +462,30 @@ restart_etcd() {
   wait_for etcd 60 etcd_healthy "$ETCD_URL"
 }
 
+# restart_same NAME: stops NAME and starts it again with the same command line.
+restart_same() {
+  local name=$1 pid args=()
+  pid=$(pid_of "$name") || die "$name is not running in $STATE"
+  mapfile -d '' args <"/proc/$pid/cmdline"
+  stop_component "$name"
+  [ -f "$STATE/logs/$name.log" ] && cat "$STATE/logs/$name.log" >>"$STATE/logs/$name.previous.log"
+  start_component "$name" "${args[@]}"
+}
+
+# port_of NAME: the --secure-port of NAME's command line.
+port_of() {
+  local pid
+  pid=$(pid_of "$1") || die "$1 is not running in $STATE"
+  tr '\0' '\n' <"/proc/$pid/cmdline" | sed -n 's/^--secure-port=//p'
+}
+
 # cmd_etcd backup|restore DIR: backup stops etcd for a moment, copies its data
 # directory (as a volume snapshot would) and starts it again; the apiserver
 # reconnects by itself. restore stops the apiserver and etcd, puts the copy back and
 # starts both: the cluster is as it was at the backup, and its resourceVersions go
-# back to the backup's revision.
+# back to the backup's revision. As Kubernetes advises after a restore, the
+# controller-manager, the scheduler and kwok are restarted too: their watches would
+# resume from resourceVersions the restored apiserver has not reached, and miss events.
 cmd_etcd() {
   set_state_dir "$2"
   [ -f "$STATE/env" ] || die "no cluster in $STATE"
@@ -487,6 +506,12 @@ cmd_etcd() {
       cp -a "$STATE/etcd.backup" "$STATE/etcd"
       restart_etcd
       cmd_apiserver start "$STATE"
+      local c
+      for c in kube-controller-manager kube-scheduler kwok; do
+        restart_same "$c"
+      done
+      wait_for kube-controller-manager 60 https_healthz "$(port_of kube-controller-manager)"
+      wait_for kube-scheduler 60 https_healthz "$(port_of kube-scheduler)"
       log "etcd restored from $STATE/etcd.backup"
       ;;
   esac
