@@ -2,7 +2,6 @@ package customresource
 
 import (
 	"encoding/json"
-	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -91,24 +90,9 @@ func line(s collectors.Series) string {
 	return b.String()
 }
 
-// ksmFloat formats a value as KSM's writeFloat.
-func ksmFloat(f float64) string {
-	switch {
-	case f == 1:
-		return "1"
-	case f == 0:
-		return "0"
-	case f == -1:
-		return "-1"
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "+Inf"
-	case math.IsInf(f, -1):
-		return "-Inf"
-	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
-}
+// ksmFloat formats a value as KSM's writeFloat: Go's shortest 'g' form,
+// which writes 1, 0, NaN, +Inf and -Inf as KSM spells them out.
+func ksmFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 // mustLoad loads a config from YAML text.
 func mustLoad(t testing.TB, text string) *Config {
