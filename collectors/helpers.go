@@ -264,6 +264,14 @@ func allowedKeys(allow []string, kv map[string]string) map[string]string {
 	return out
 }
 
+// AllowedMapLabels are the label keys and values of a kube_<kind>_labels (or
+// _annotations) series: the keys of kv that allow allows, converted to
+// Prometheus label names after prefix ("label", "annotation") as KSM converts
+// them, sorted, conflicts suffixed.
+func AllowedMapLabels(prefix string, allow []string, kv map[string]string) (keys, values []string) {
+	return mapToLabels(prefix, allowedKeys(allow, kv))
+}
+
 // labelsFamily and annotationsFamily are KSM's kube_<kind>_labels and
 // kube_<kind>_annotations: value 1, the allowed keys as label_*/annotation_*.
 // They emit nothing when the allowlist is nil.

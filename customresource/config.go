@@ -59,6 +59,21 @@ type Resource struct {
 	// ErrorLogV is errorLogV: the verbosity of per-object errors.
 	ErrorLogV int32
 	Metrics   []Metric
+	Extensions
+}
+
+// Extensions are a resource's keys that KSM does not have (it ignores them):
+// what its users ask for and its frozen format does not give.
+type Extensions struct {
+	// LabelSelector and FieldSelector (labelSelector, fieldSelector) select
+	// the objects listed and watched, in the apiserver's syntax.
+	LabelSelector, FieldSelector string
+	// LabelsAllowlist and AnnotationsAllowlist (labelsAllowlist,
+	// annotationsAllowlist) add the families prefix_labels and
+	// prefix_annotations: the object's allowed labels as label_*,
+	// annotations as annotation_*, with --metric-labels-allowlist's entries
+	// (keys, one "*" wildcard in a key, or "*" first for all).
+	LabelsAllowlist, AnnotationsAllowlist []string
 }
 
 // Metric is one entry of a resource's metrics: one family.
@@ -89,6 +104,22 @@ type Gauge struct {
 	NilIsZero bool
 	// LabelFromKey names a label carrying the map key when Path is a map.
 	LabelFromKey string
+	GaugeExtensions
+}
+
+// GaugeExtensions are the value sources of a gauge that KSM does not have,
+// each exclusive of ValueFrom and of the others.
+type GaugeExtensions struct {
+	// Count (count: true) makes the value the number of elements of the list
+	// (or keys of the map) at Path, one series per distinct set of the labels
+	// read in the elements (LabelsFromPath), instead of one per element.
+	Count bool
+	// Constant (constant) is the value of every series: one per element.
+	Constant *float64
+	// ValueFromLabel and ValueFromAnnotation (valueFromLabel,
+	// valueFromAnnotation) take the value of every series from the object's
+	// label or annotation of that key, converted as a valueFrom is.
+	ValueFromLabel, ValueFromAnnotation string
 }
 
 // StateSet is each.stateSet: one series per List entry, 1 for the entry

@@ -86,7 +86,7 @@ func TestLoadKSMExample(t *testing.T) {
 		t.Errorf("family 0: labels %+v common %v", f.labels, f.common)
 	}
 	want := []string{
-		"crs.yaml:21:15: spec.resources[0].metrics[0].each.gauge.value: unknown key, ignored as KSM ignores it: KSM reads valueFrom",
+		"crs.yaml:21:15: spec.resources[0].metrics[0].each.gauge.value: unknown key, ignored as KSM ignores it: KSM reads valueFrom; a constant value is the extension constant",
 		`crs.yaml:36:11: spec.resources[0].metrics[2].name: info metric "info" does not end in _info (KSM logs this)`,
 	}
 	if strings.Join(cfg.Warnings, "\n") != strings.Join(want, "\n") {

@@ -34,6 +34,21 @@ var seedConfigs = []string{
         - name: keys
           each: {type: Info, info: {path: [status, active], labelFromKey: type}}
 `,
+	// The extensions.
+	fooResource + `      labelSelector: "foo=bar"
+      fieldSelector: "metadata.name=foo"
+      labelsAllowlist: [foo, "*"]
+      annotationsAllowlist: ["q*"]
+      metrics:
+        - name: conditions
+          each: {type: Gauge, gauge: {path: [status, conditions], count: true, labelsFromPath: {name: [name]}}}
+        - name: one
+          each: {type: Gauge, gauge: {path: [spec, order], constant: 1, labelsFromPath: {id: [id]}}}
+        - name: from_label
+          each: {type: Gauge, gauge: {valueFromLabel: foo, nilIsZero: true}}
+        - name: from_annotation
+          each: {type: Gauge, gauge: {path: [status, sub], valueFromAnnotation: qux, labelFromKey: k}}
+`,
 }
 
 // decodeObject decodes JSON as the dynamic client does: integers int64,

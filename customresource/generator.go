@@ -63,30 +63,63 @@ var _ collectors.Generator = (*Generator)(nil)
 // the error is for resources built by hand and names the metric.
 func NewGenerator(r Resource, o Options) (*Generator, error) {
 	g := &Generator{gvk: r.GroupVersionKind.String(), onError: o.OnError}
-	for i, m := range r.Metrics {
-		f, err := compileFamily(r, m)
-		if err != nil {
-			return nil, fmt.Errorf("metrics[%d] %s: %w", i, m.Name, err)
-		}
+	add := func(f family) {
 		if o.Family != nil && !o.Family(f.info) {
-			continue
+			return
 		}
 		g.families = append(g.families, f)
 		if !slices.ContainsFunc(g.infos, func(fi collectors.FamilyInfo) bool { return fi.Name == f.info.Name }) {
 			g.infos = append(g.infos, f.info)
 		}
 	}
+	for i, m := range r.Metrics {
+		each, err := compileEach(m.Each)
+		if err != nil {
+			return nil, fmt.Errorf("metrics[%d] %s: %w", i, m.Name, err)
+		}
+		f, err := compileFamily(r, m, each)
+		if err != nil {
+			return nil, fmt.Errorf("metrics[%d] %s: %w", i, m.Name, err)
+		}
+		add(f)
+	}
+	for _, mm := range metaFamilies(r.Extensions) {
+		f, err := compileFamily(r, mm.metric, mm.each)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", mm.metric.Name, err)
+		}
+		add(f)
+	}
 	return g, nil
 }
 
-// compileFamily compiles metric m of resource r as KSM's compileFamily: the
-// metric's labels override the resource's, the GVK labels are the
-// resource's common labels (a metric's commonLabels may override them).
-func compileFamily(r Resource, m Metric) (family, error) {
-	each, err := compileEach(m.Each)
-	if err != nil {
-		return family{}, err
+// metaMetric is a family of the labels and annotations extension.
+type metaMetric struct {
+	metric Metric
+	each   *metaMap
+}
+
+// metaFamilies are the families the allowlists ask for: prefix_labels and
+// prefix_annotations, with the HELP of kube-state-metrics' own.
+func metaFamilies(e Extensions) []metaMetric {
+	var out []metaMetric
+	if len(e.LabelsAllowlist) > 0 {
+		out = append(out, metaMetric{
+			Metric{Name: "labels", Help: "Kubernetes labels converted to Prometheus labels.", Each: Each{Type: collectors.Gauge}},
+			&metaMap{field: "labels", prefix: "label", allow: e.LabelsAllowlist}})
 	}
+	if len(e.AnnotationsAllowlist) > 0 {
+		out = append(out, metaMetric{
+			Metric{Name: "annotations", Help: "Kubernetes annotations converted to Prometheus labels.", Each: Each{Type: collectors.Gauge}},
+			&metaMap{field: "annotations", prefix: "annotation", allow: e.AnnotationsAllowlist}})
+	}
+	return out
+}
+
+// compileFamily compiles metric m of resource r, its each compiled, as KSM's
+// compileFamily: the metric's labels override the resource's, the GVK labels
+// are the resource's common labels (a metric's commonLabels may override them).
+func compileFamily(r Resource, m Metric, each evaluator) (family, error) {
 	common := maps.Clone(r.CommonLabels)
 	if common == nil {
 		common = map[string]string{}
@@ -188,7 +221,7 @@ func (g *Generator) Generate(obj any) (collectors.Object, bool) {
 func (g *Generator) generate(f *family, obj map[string]any, out []collectors.Series) []collectors.Series {
 	base := maps.Clone(f.common)
 	f.labels.add(obj, base)
-	values, errs := f.each.values(f.each.path().get(obj))
+	values, errs := f.each.values(f.each.path().get(obj), obj)
 	if g.onError != nil {
 		for _, err := range errs {
 			g.onError(g.gvk, f.info.Name, &FieldError{V: f.logV, Err: err})

@@ -67,6 +67,11 @@ func (l *loader) resource(n *yaml.Node, at string) (Resource, error) {
 		"commonLabels":     l.commonLabels(&r.CommonLabels),
 		"labelsFromPath":   l.labelsInto(&r.LabelsFromPath),
 		"errorLogV":        l.into(&r.ErrorLogV),
+		// Extensions.
+		"labelSelector":        l.selector(&r.LabelSelector, "label", parseLabelSelector),
+		"fieldSelector":        l.selector(&r.FieldSelector, "field", parseFieldSelector),
+		"labelsAllowlist":      l.allowlist(&r.LabelsAllowlist),
+		"annotationsAllowlist": l.allowlist(&r.AnnotationsAllowlist),
 		"metrics": func(_, val *yaml.Node, at string) error {
 			return l.sequence(val, at, func(_ int, e *yaml.Node, at string) error {
 				m, err := l.metric(e, at)
@@ -208,13 +213,86 @@ func (l *loader) checkType(eachKey, typeKey *yaml.Node, typ, at string, e *Each)
 }
 
 func (l *loader) gauge(n *yaml.Node, at string, g *Gauge) error {
-	return l.mapping(n, at, map[string]fieldFunc{
+	// The value's sources, of which one at most is given: the first key
+	// given, to name in the error of a second.
+	var source *yaml.Node
+	var sourceName string
+	one := func(name string, f fieldFunc) fieldFunc {
+		return func(key, val *yaml.Node, at string) error {
+			if err := f(key, val, at); err != nil {
+				return err
+			}
+			if isNull(val) || name == "count" && !g.Count {
+				return nil
+			}
+			if source != nil {
+				return l.errAt(key, at, "%s and %s (line %d) exclude each other: a gauge takes its value from one", name, sourceName, source.Line)
+			}
+			source, sourceName = key, name
+			return nil
+		}
+	}
+	err := l.mapping(n, at, map[string]fieldFunc{
 		"path":           l.pathInto(&g.Path),
 		"labelsFromPath": l.labelsInto(&g.LabelsFromPath),
-		"valueFrom":      l.pathInto(&g.ValueFrom),
+		"valueFrom":      one("valueFrom", l.pathInto(&g.ValueFrom)),
 		"nilIsZero":      l.into(&g.NilIsZero),
 		"labelFromKey":   l.labelName(&g.LabelFromKey),
-	}, blockHints("value", "KSM reads valueFrom"))
+		// Extensions.
+		"count":               one("count", l.into(&g.Count)),
+		"constant":            one("constant", l.into(&g.Constant)),
+		"valueFromLabel":      one("valueFromLabel", l.nonEmpty(&g.ValueFromLabel)),
+		"valueFromAnnotation": one("valueFromAnnotation", l.nonEmpty(&g.ValueFromAnnotation)),
+	}, blockHints("value", "KSM reads valueFrom; a constant value is the extension constant"))
+	if err == nil && g.Count && g.LabelFromKey != "" {
+		err = l.errAt(keyNode(n, "labelFromKey", n), join(at, "labelFromKey"), "count gives one series per set of labels, not per key: use labelsFromPath")
+	}
+	return err
+}
+
+// nonEmpty is a fieldFunc decoding a string that must not be empty.
+func (l *loader) nonEmpty(out *string) fieldFunc {
+	return func(key, val *yaml.Node, at string) error {
+		if err := l.into(out)(key, val, at); err != nil {
+			return err
+		}
+		if *out == "" && !isNull(val) {
+			return l.errAt(key, at, "empty: want a key")
+		}
+		return nil
+	}
+}
+
+// selector is a fieldFunc decoding a label or field selector and checking it
+// parses as the apiserver parses it.
+func (l *loader) selector(out *string, kind string, parse func(string) (string, error)) fieldFunc {
+	return func(key, val *yaml.Node, at string) error {
+		if err := l.into(out)(key, val, at); err != nil {
+			return err
+		}
+		s, err := parse(*out)
+		if err != nil {
+			return l.errAt(key, at, "not a %s selector: %v", kind, err)
+		}
+		*out = s
+		return nil
+	}
+}
+
+// allowlist is a fieldFunc decoding a labels or annotations allowlist: keys,
+// each with at most one "*".
+func (l *loader) allowlist(out *[]string) fieldFunc {
+	return func(key, val *yaml.Node, at string) error {
+		if err := l.into(out)(key, val, at); err != nil {
+			return err
+		}
+		for i, k := range *out {
+			if k == "" || strings.Count(k, "*") > 1 {
+				return l.errAt(key, fmt.Sprintf("%s[%d]", at, i), "%q: want a key, with at most one *", k)
+			}
+		}
+		return nil
+	}
 }
 
 // blockHints are the hints of a type block's unknown keys: labels that KSM
