@@ -8,8 +8,10 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -124,7 +126,7 @@ func newCustomResources(cfg *Config, dyn dynamic.Interface, snap *snapshot.Snaps
 func (c *customResources) run(ctx context.Context, as assignment) {
 	dctx, stopDiscovery := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	lw := wrapListWatch(dynamicListWatch(c.dyn.Resource(crdGVR)), c.m, c.logger, discoverySetName, "", c.useCache)
+	lw := wrapListWatch(dynamicListWatch(c.dyn.Resource(crdGVR), ""), c.m, c.logger, discoverySetName, "", c.useCache)
 	r := cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, c.dyn), &unstructured.Unstructured{}, c.crds,
 		cache.ReflectorOptions{Name: discoverySetName, TypeDescription: discoverySetName})
 	wg.Go(func() { r.RunWithContext(dctx) })
@@ -206,6 +208,10 @@ func (c *customResources) bind(k binding) (*boundResource, error) {
 	if k.kind.namespaced {
 		watched, selector = c.namespaces, c.fieldSelector
 	}
+	selector = joinSelectors(selector, r.FieldSelector)
+	if err := checkSelectors(c.dyn.Resource(b.gvr), r.LabelSelector, selector); err != nil {
+		return nil, err
+	}
 	expo := snapshot.NewExposition(gen)
 	for _, ns := range watched {
 		store := newReflectorStoreFor(c.snap, name, nil, c.m, c.logger)
@@ -216,7 +222,7 @@ func (c *customResources) bind(k binding) (*boundResource, error) {
 		if ns != "" {
 			lister, watchName = ri.Namespace(ns), name+"/"+ns
 		}
-		lw := wrapListWatch(dynamicListWatch(lister), c.m, c.logger, name, selector, c.useCache)
+		lw := wrapListWatch(dynamicListWatch(lister, r.LabelSelector), c.m, c.logger, name, selector, c.useCache)
 		b.watches = append(b.watches, crWatch{name: watchName, lw: lw, store: store})
 	}
 	return b, nil
@@ -243,10 +249,12 @@ func (b *boundResource) halt() {
 	b.stop = nil
 }
 
-// dynamicListWatch lists and watches through a dynamic resource client.
-func dynamicListWatch(ri dynamic.ResourceInterface) *cache.ListWatch {
+// dynamicListWatch lists and watches through a dynamic resource client the
+// objects labelSelector selects.
+func dynamicListWatch(ri dynamic.ResourceInterface, labelSelector string) *cache.ListWatch {
 	return &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = labelSelector
 			l, err := ri.List(ctx, o)
 			if err != nil {
 				return nil, err
@@ -254,9 +262,36 @@ func dynamicListWatch(ri dynamic.ResourceInterface) *cache.ListWatch {
 			return l, nil
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = labelSelector
 			return ri.Watch(ctx, o)
 		},
 	}
+}
+
+// joinSelectors is the field selector of both (either may be empty).
+func joinSelectors(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "," + b
+}
+
+// checkSelectors asks for one object with a resource's selectors, when it
+// has any: the apiserver refuses a field a custom resource cannot be
+// selected by (only metadata.name, metadata.namespace and the CRD's
+// selectableFields can), which a watch would retry for ever. The error is
+// that refusal; any other failure is left to the watch, which retries it.
+func checkSelectors(ri dynamic.ResourceInterface, labelSelector, fieldSelector string) error {
+	if labelSelector == "" && fieldSelector == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := ri.List(ctx, metav1.ListOptions{LabelSelector: labelSelector, FieldSelector: fieldSelector, Limit: 1})
+	if apierrors.IsBadRequest(err) {
+		return fmt.Errorf("the apiserver refuses its selectors (labelSelector %q, fieldSelector %q): %w", labelSelector, fieldSelector, err)
+	}
+	return nil
 }
 
 // safeGenerator is a custom resource generator that never takes the watch
