@@ -12,6 +12,14 @@
 //
 //	go run ./bench -scrape -n 10000
 //
+// With -crs it measures instead kube-state-push's custom resources against
+// kube-state-metrics' with the same CustomResourceStateMetrics config on the
+// same N custom objects (customresource/testdata/bench): time, CPU and peak
+// RSS until every object's series are served, RSS once settled; it writes
+// that section of docs/benchmarks.md.
+//
+//	go run ./bench -crs -n 10000
+//
 // With -receivers it measures instead what each remote-storage receiver of
 // hack/receivers.sh costs per sample, kube-state-push pushing to one after
 // the other, and writes docs/benchmarks-receivers.md.
@@ -50,6 +58,7 @@ type options struct {
 	root     string        // repository root
 
 	scrape        bool     // measure one /metrics scrape of each side instead
+	crs           bool     // measure custom resources (customresource/testdata/bench) instead
 	receivers     bool     // measure per receiver (hack/receivers.sh) instead
 	receiverNames []string // which, in order
 }
@@ -78,8 +87,8 @@ type usageError struct{ error }
 func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var o options
-	scales := fs.String("n", "1000,10000", "comma-separated numbers of pods to measure at, in increasing order (-receivers: 1000)")
-	fs.IntVar(&o.nodes, "nodes", 50, "kwok nodes")
+	scales := fs.String("n", "1000,10000", "comma-separated numbers of pods to measure at, in increasing order (-receivers: 1000; -crs: custom objects, 10000)")
+	fs.IntVar(&o.nodes, "nodes", 50, "kwok nodes (-crs: 1)")
 	fs.DurationVar(&o.window, "window", time.Minute, "length of each steady and churn measurement")
 	fs.IntVar(&o.changes, "changes", 20, "changes per side whose change-to-queryable latency is measured")
 	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "markdown report to write (empty: none)")
@@ -88,6 +97,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the state directory (logs, profiles) after the run")
 	fs.BoolVar(&o.kspOnly, "ksp-only", false, "measure kube-state-push alone (to profile a change; no report is written)")
 	fs.BoolVar(&o.scrape, "scrape", false, "measure one /metrics scrape of kube-state-push's --metrics-address against kube-state-metrics' (writes its section of -out)")
+	fs.BoolVar(&o.crs, "crs", false, "measure custom resources: kube-state-push against kube-state-metrics with the same config on the same objects (writes its section of -out)")
 	fs.BoolVar(&o.receivers, "receivers", false, "measure what each receiver of hack/receivers.sh costs per sample (writes "+receiversReport+" unless -out is given)")
 	names := fs.String("receiver-names", strings.Join(allReceivers, ","), "with -receivers: comma-separated receivers to measure, in order")
 	if err := fs.Parse(args); err != nil {
@@ -101,6 +111,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.scrape && (o.kspOnly || o.receivers) {
 		return o, usageError{errors.New("-scrape goes with neither -receivers nor -ksp-only")}
+	}
+	if o.crs && (o.scrape || o.receivers || o.kspOnly) {
+		return o, usageError{errors.New("-crs goes with none of -scrape, -receivers, -ksp-only")}
 	}
 	if o.receivers {
 		if o.kspOnly {
@@ -116,10 +129,16 @@ func parseFlags(args []string) (options, error) {
 			return o, usageError{err}
 		}
 	}
-	nGiven := false
-	fs.Visit(func(f *flag.Flag) { nGiven = nGiven || f.Name == "n" })
-	if o.receivers && !nGiven {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	switch {
+	case o.receivers && !given["n"]:
 		*scales = "1000"
+	case o.crs && !given["n"]:
+		*scales = "10000"
+	}
+	if o.crs && !given["nodes"] {
+		o.nodes = 1 // no pods
 	}
 	var err error
 	if o.scales, err = parseScales(*scales); err != nil {
@@ -195,6 +214,9 @@ func run() error {
 	if o.scrape {
 		return b.runScrape(ctx)
 	}
+	if o.crs {
+		return b.runCRS(ctx)
+	}
 	var results []scaleResult
 	var runErr error
 	for _, n := range o.scales {
@@ -210,8 +232,10 @@ func run() error {
 	if o.out != "" && len(results) > 0 {
 		rep := report{machine: machineInfo(), started: b.started, results: results, opts: o, failure: runErr}
 		doc := rep.markdown()
-		if s := scrapeSection(o.out); s != "" { // -scrape's section stays
-			doc = replaceScrapeSection(doc, s)
+		for _, m := range []section{scrapeMarks, crsMarks} { // -scrape's and -crs' sections stay
+			if s := m.of(o.out); s != "" {
+				doc = m.replace(doc, s)
+			}
 		}
 		if err := os.WriteFile(o.out, []byte(doc), 0o644); err != nil {
 			return err
