@@ -67,6 +67,7 @@ type crsResult struct {
 	steadyRSS        int64   // mean over the steady window
 	steadyHeapInuse  float64 // go_memstats_heap_inuse_bytes after the steady window
 	liveHeap         float64 // go_memstats_heap_alloc_bytes right after a forced GC, then
+	afterGCRSS       int64   // RSS settle after that GC
 	steadyCPUPerSec  float64 // over the steady window
 	firstObjectAfter time.Duration
 }
@@ -290,6 +291,7 @@ func (b *bench) measureCRS(ctx context.Context, s *crsSide, n int) (crsResult, e
 	b.running = group{p}
 	defer b.stopSide()
 	b.log.Info("Started; waiting until every object's series are served", "side", s.name, "objects", n)
+	profiling := false
 	if err := poll(ctx, time.Second, 20*time.Minute, func() (bool, error) {
 		if err := p.exited(); err != nil {
 			return false, err
@@ -297,6 +299,11 @@ func (b *bench) measureCRS(ctx context.Context, s *crsSide, n int) (crsResult, e
 		got, _, err := countExposition(ctx, s.metrics, crsFamily, true)
 		if err != nil {
 			return false, nil // not listening yet
+		}
+		if !profiling {
+			// Where the CPU to sync goes: the first 30 s after it listens.
+			profiling = true
+			go b.saveProfile(ctx, s.pprof+"/profile?seconds=30", "crs-"+tag+"-"+s.short+"-sync-cpu.pprof")
 		}
 		if got > 0 && r.firstObjectAfter == 0 {
 			r.firstObjectAfter = time.Since(t0)
@@ -330,6 +337,13 @@ func (b *bench) measureCRS(ctx context.Context, s *crsSide, n int) (crsResult, e
 	if r.liveHeap, err = metricSum(ctx, s.telemetry, "go_memstats_heap_alloc_bytes"); err != nil {
 		return r, err
 	}
+	// An idle process may not collect for minutes (Go forces a GC every 2),
+	// nor return what it freed at once: its RSS once it has.
+	sleep(ctx, settle)
+	if u, err = p.usage(); err != nil {
+		return r, err
+	}
+	r.afterGCRSS = u.rss
 	// Last, as it costs: the whole exposition.
 	if r.objects, r.series, err = countExposition(ctx, s.metrics, crsFamily, false); err != nil {
 		return r, err
@@ -337,7 +351,7 @@ func (b *bench) measureCRS(ctx context.Context, s *crsSide, n int) (crsResult, e
 	if r.objects != n {
 		return r, fmt.Errorf("%d series of %s, want %d", r.objects, crsFamily, n)
 	}
-	b.log.Info("Steady", "side", s.name, "rss", mb(r.steadyRSS), "heapInuse", mb(int64(r.steadyHeapInuse)), "liveHeap", mb(int64(r.liveHeap)), "series", r.series)
+	b.log.Info("Steady", "side", s.name, "rss", mb(r.steadyRSS), "heapInuse", mb(int64(r.steadyHeapInuse)), "liveHeap", mb(int64(r.liveHeap)), "rssAfterGC", mb(r.afterGCRSS), "series", r.series)
 	return r, nil
 }
 
