@@ -101,7 +101,7 @@ func (b *bench) runCRS(ctx context.Context) error {
 		for _, s := range []*crsSide{b.crsKSM(), b.crsKSP()} {
 			r, err := b.measureCRS(ctx, s, n)
 			if err != nil {
-				return fmt.Errorf("N=%d: %s: %w", n, s.name, err)
+				return fmt.Errorf("%s at N=%d: %w", s.name, n, err)
 			}
 			rs = append(rs, r)
 		}

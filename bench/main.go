@@ -93,7 +93,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.changes, "changes", 20, "changes per side whose change-to-queryable latency is measured")
 	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "markdown report to write (empty: none)")
 	fs.StringVar(&o.stateDir, "state", ".state/bench", "directory for the cluster, logs and profiles")
-	fs.StringVar(&o.profiles, "profiles", ".state/bench-profiles", "directory for kube-state-push's CPU and heap profiles")
+	fs.StringVar(&o.profiles, "profiles", ".state/bench-profiles", "directory for kube-state-push's CPU and heap profiles (-crs: both sides')")
 	fs.BoolVar(&o.keep, "keep", false, "keep the state directory (logs, profiles) after the run")
 	fs.BoolVar(&o.kspOnly, "ksp-only", false, "measure kube-state-push alone (to profile a change; no report is written)")
 	fs.BoolVar(&o.scrape, "scrape", false, "measure one /metrics scrape of kube-state-push's --metrics-address against kube-state-metrics' (writes its section of -out)")
@@ -106,39 +106,17 @@ func parseFlags(args []string) (options, error) {
 	if fs.NArg() > 0 {
 		return o, usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
-	if o.kspOnly {
-		o.out = ""
+	if err := checkModes(o); err != nil {
+		return o, usageError{err}
 	}
-	if o.scrape && (o.kspOnly || o.receivers) {
-		return o, usageError{errors.New("-scrape goes with neither -receivers nor -ksp-only")}
-	}
-	if o.crs && (o.scrape || o.receivers || o.kspOnly) {
-		return o, usageError{errors.New("-crs goes with none of -scrape, -receivers, -ksp-only")}
-	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	modeDefaults(&o, given, scales)
 	if o.receivers {
-		if o.kspOnly {
-			return o, usageError{errors.New("-receivers and -ksp-only do not go together")}
-		}
-		outGiven := false
-		fs.Visit(func(f *flag.Flag) { outGiven = outGiven || f.Name == "out" })
-		if !outGiven {
-			o.out = receiversReport
-		}
 		var err error
 		if o.receiverNames, err = parseReceiverNames(*names); err != nil {
 			return o, usageError{err}
 		}
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	switch {
-	case o.receivers && !given["n"]:
-		*scales = "1000"
-	case o.crs && !given["n"]:
-		*scales = "10000"
-	}
-	if o.crs && !given["nodes"] {
-		o.nodes = 1 // no pods
 	}
 	var err error
 	if o.scales, err = parseScales(*scales); err != nil {
@@ -153,6 +131,39 @@ func parseFlags(args []string) (options, error) {
 		return o, usageError{fmt.Errorf("-changes %d: want at least 1", o.changes)}
 	}
 	return o, nil
+}
+
+// checkModes refuses modes that do not go together.
+func checkModes(o options) error {
+	switch {
+	case o.scrape && (o.kspOnly || o.receivers):
+		return errors.New("-scrape goes with neither -receivers nor -ksp-only")
+	case o.crs && (o.scrape || o.receivers || o.kspOnly):
+		return errors.New("-crs goes with none of -scrape, -receivers, -ksp-only")
+	case o.receivers && o.kspOnly:
+		return errors.New("-receivers and -ksp-only do not go together")
+	}
+	return nil
+}
+
+// modeDefaults sets what a mode changes of the flags not given: -out, -n
+// (scales, before parsing) and -nodes.
+func modeDefaults(o *options, given map[string]bool, scales *string) {
+	switch {
+	case o.kspOnly:
+		o.out = ""
+	case o.receivers && !given["out"]:
+		o.out = receiversReport
+	}
+	switch {
+	case o.receivers && !given["n"]:
+		*scales = "1000"
+	case o.crs && !given["n"]:
+		*scales = "10000"
+	}
+	if o.crs && !given["nodes"] {
+		o.nodes = 1 // no pods
+	}
 }
 
 // parseReceiverNames parses -receiver-names.
