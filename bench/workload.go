@@ -77,10 +77,8 @@ func selector(app string) *metav1.LabelSelector {
 // ensureWorkload creates what p needs and is missing (an earlier, smaller plan
 // is a prefix of a larger one).
 func ensureWorkload(ctx context.Context, c kubernetes.Interface, p plan) error {
-	for i := range benchNamespaces {
-		if _, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNS(i)}}, metav1.CreateOptions{}); ignoreExists(err) != nil {
-			return err
-		}
+	if err := ensureNamespaces(ctx, c); err != nil {
+		return err
 	}
 	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "node-agent", Namespace: benchNS(0)},
 		Spec: appsv1.DaemonSetSpec{Selector: selector("node-agent"), Template: podTemplate("node-agent", 0)}}
@@ -124,6 +122,16 @@ func ensureWorkload(ctx context.Context, c kubernetes.Interface, p plan) error {
 		tmpl.Spec.RestartPolicy = corev1.RestartPolicyNever
 		j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: app, Namespace: ns}, Spec: batchv1.JobSpec{Template: tmpl}}
 		if _, err := c.BatchV1().Jobs(ns).Create(ctx, j, metav1.CreateOptions{}); ignoreExists(err) != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureNamespaces creates the bench namespaces that are missing.
+func ensureNamespaces(ctx context.Context, c kubernetes.Interface) error {
+	for i := range benchNamespaces {
+		if _, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNS(i)}}, metav1.CreateOptions{}); ignoreExists(err) != nil {
 			return err
 		}
 	}
