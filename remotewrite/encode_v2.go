@@ -1,7 +1,9 @@
 package remotewrite
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/golang/snappy"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
@@ -16,23 +18,52 @@ type encoderV2 struct {
 	metadata MetadataFunc
 	external []series.Label // added to series that lack them
 
-	req     writev2.Request
-	symbols map[string]uint32
-	meta    map[string]writev2.Metadata // per request, by metric name
-	refs    []uint32
-	samples []writev2.Sample
-	groups  *grouping
-	pb      []byte
-	out     []byte
+	// blockEncode is the snappy block encoder (snappy.Encode unless set).
+	blockEncode func(dst, src []byte) []byte
+	// byFamily sends the series of a family together, families in order of
+	// first appearance; byUse numbers the most used symbols first.
+	byFamily, byUse bool
+	// cacheRefs looks up the refs of a family's name and of an object's
+	// labels once per request.
+	cacheRefs bool
+
+	req       writev2.Request
+	symbols   map[string]uint32
+	families  map[string]int          // per request: the index of a family in fams
+	bases     map[*[]series.Label]int // per request: an object's labels' refs in baseArena
+	baseArena []uint32
+	fams      []family
+	famOf     []int // per series of the grouping, its family in fams
+	order     []int // series of the grouping, in the order sent
+	offs      []int // per series of the grouping, the offset of its samples
+	uses      []int // per symbol, its uses; then its new ref
+	sorted    []string
+	refs      []uint32
+	samples   []writev2.Sample
+	groups    *grouping
+	pb        []byte
+	out       []byte
+}
+
+// family is what a request holds of one metric family: its metadata, once
+// resolved, and where its series go in family order.
+type family struct {
+	meta     writev2.Metadata
+	resolved bool
+	nameRefs [2]uint32 // with cacheRefs, once named
+	named    bool
+	next     int // family order: the place of its next series
 }
 
 func newEncoderV2(metadata MetadataFunc, external []series.Label) *encoderV2 {
 	return &encoderV2{
-		metadata: metadata,
-		external: external,
-		symbols:  make(map[string]uint32),
-		meta:     make(map[string]writev2.Metadata),
-		groups:   newGrouping(),
+		metadata:    metadata,
+		external:    external,
+		blockEncode: snappy.Encode,
+		symbols:     make(map[string]uint32),
+		families:    make(map[string]int),
+		bases:       make(map[*[]series.Label]int),
+		groups:      newGrouping(),
 	}
 }
 
@@ -43,7 +74,10 @@ func newEncoderV2(metadata MetadataFunc, external []series.Label) *encoderV2 {
 // starts with "", as the spec requires. The result is valid until the next call.
 func (e *encoderV2) encode(ss []series.Sample) ([]byte, error) {
 	clear(e.symbols)
-	clear(e.meta)
+	clear(e.families)
+	clear(e.bases)
+	e.baseArena = e.baseArena[:0]
+	e.fams = e.fams[:0]
 	e.req.Symbols = append(e.req.Symbols[:0], "")
 	e.symbols[""] = 0
 	g := e.groups
@@ -52,30 +86,32 @@ func (e *encoderV2) encode(ss []series.Sample) ([]byte, error) {
 	for _, i := range g.first {
 		nRefs += 2 * (ss[i].Labels.Len() + len(e.external))
 	}
+	e.orderSeries(ss)
 	// The arenas are sized up front so that they never move while TimeSeries
 	// point into them.
 	refs := grow(e.refs, nRefs)
 	samples := grow(e.samples, len(ss))
 	ts := e.req.Timeseries[:0]
-	off := 0
-	for j, first := range g.first {
+	for _, j := range e.order {
+		first := g.first[j]
 		r0, s0 := len(refs), len(samples)
-		eachLabel(ss[first].Labels, e.external, func(l series.Label) {
-			refs = append(refs, e.symbol(l.Name), e.symbol(l.Value))
-		})
-		for _, i := range g.samplesOf(j, off) {
+		f := e.famOf[j]
+		refs = e.labelRefs(refs, ss[first].Labels, f)
+		for _, i := range g.samplesOf(j, e.offs[j]) {
 			// A counter's start timestamp (0, left out of the wire, for
 			// gauges and staleness markers).
 			samples = append(samples, writev2.Sample{Value: ss[i].V, Timestamp: ss[i].T, StartTimestamp: ss[i].ST})
 		}
-		off += g.counts[j]
 		ts = append(ts, writev2.TimeSeries{
 			LabelsRefs: refs[r0:len(refs):len(refs)],
 			Samples:    samples[s0:len(samples):len(samples)],
-			Metadata:   e.metadataOf(ss[first].Labels.Name()),
+			Metadata:   e.metadataOf(f, ss[first].Labels.Name()),
 		})
 	}
 	e.req.Timeseries, e.refs, e.samples = ts, refs, samples
+	if e.byUse {
+		e.renumber()
+	}
 
 	size := e.req.Size()
 	e.pb = grow(e.pb, size)[:size]
@@ -83,8 +119,157 @@ func (e *encoderV2) encode(ss []series.Sample) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("marshal 2.0 request: %w", err)
 	}
-	e.out = snappy.Encode(e.out[:cap(e.out)], e.pb[size-n:])
+	e.out = e.blockEncode(e.out[:cap(e.out)], e.pb[size-n:])
 	return e.out, nil
+}
+
+// orderSeries sets e.famOf, the family of each of the grouping's series;
+// e.order, the series in the order they are sent (with byFamily, those of a
+// family together); and e.offs, where each series' samples start in the
+// grouping's order.
+func (e *encoderV2) orderSeries(ss []series.Sample) {
+	g := e.groups
+	e.famOf = grow(e.famOf, len(g.first))
+	for _, i := range g.first {
+		f := e.familyOf(ss[i].Labels.Name())
+		e.fams[f].next++
+		e.famOf = append(e.famOf, f)
+	}
+	e.offs = grow(e.offs, len(g.first))
+	off := 0
+	for _, c := range g.counts {
+		e.offs = append(e.offs, off)
+		off += c
+	}
+	e.order = grow(e.order, len(g.first))[:len(g.first)]
+	if !e.byFamily {
+		for j := range e.order {
+			e.order[j] = j
+		}
+		return
+	}
+	// A counting sort: each family's count (next, above), then its first
+	// place, then each series to its family's next place.
+	place := 0
+	for f := range e.fams {
+		n := e.fams[f].next
+		e.fams[f].next = place
+		place += n
+	}
+	for j, f := range e.famOf {
+		e.order[e.fams[f].next] = j
+		e.fams[f].next++
+	}
+}
+
+// familyOf returns the index in e.fams of family name in this request,
+// adding it.
+func (e *encoderV2) familyOf(name string) int {
+	if f, ok := e.families[name]; ok {
+		return f
+	}
+	f := len(e.fams)
+	e.fams = append(e.fams, family{})
+	e.families[name] = f
+	return f
+}
+
+// renumber numbers the symbols in order of use, the most used first ("" stays
+// 0, as the spec requires; symbols used as often keep their order), so that
+// the most frequent refs take one byte.
+func (e *encoderV2) renumber() {
+	uses := grow(e.uses, len(e.req.Symbols))[:len(e.req.Symbols)]
+	clear(uses)
+	for _, ts := range e.req.Timeseries {
+		for _, r := range ts.LabelsRefs {
+			uses[r]++
+		}
+		uses[ts.Metadata.HelpRef]++
+		uses[ts.Metadata.UnitRef]++
+	}
+	// order is the symbols' old refs in their new order.
+	order := grow(e.order, len(uses))[:len(uses)]
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order[1:], func(a, b int) int { return cmp.Compare(uses[b], uses[a]) })
+	syms := e.req.Symbols
+	sorted := grow(e.sorted, len(syms))
+	for n, old := range order {
+		uses[old] = n
+		sorted = append(sorted, syms[old])
+	}
+	copy(syms, sorted)
+	clear(sorted)
+	for i := range e.req.Timeseries {
+		ts := &e.req.Timeseries[i]
+		for j, r := range ts.LabelsRefs {
+			ts.LabelsRefs[j] = uint32(uses[r])
+		}
+		ts.Metadata.HelpRef = uint32(uses[ts.Metadata.HelpRef])
+		ts.Metadata.UnitRef = uint32(uses[ts.Metadata.UnitRef])
+	}
+	e.uses, e.order, e.sorted = uses, order, sorted
+}
+
+// labelRefs appends to refs the refs of the names and values of ls's labels
+// and of the external ones it lacks, in name order. With cacheRefs, those of
+// the metric name (the same for the series of family f) and of the object's
+// labels (Labels.Base, shared by its series) are looked up once per request.
+func (e *encoderV2) labelRefs(refs []uint32, ls series.Labels, f int) []uint32 {
+	if !e.cacheRefs {
+		eachLabel(ls, e.external, func(l series.Label) {
+			refs = append(refs, e.symbol(l.Name), e.symbol(l.Value))
+		})
+		return refs
+	}
+	var base []series.Label
+	var baseRefs []uint32
+	if p := ls.Base(); p != nil && len(*p) > 0 {
+		base, baseRefs = *p, e.baseRefs(p)
+	}
+	named := ls.Name() == ""
+	i := 0
+	eachLabel(ls, e.external, func(l series.Label) {
+		// Names are unique in a label set, and an external label of the
+		// same name as one of the series is left out.
+		switch {
+		case !named && l.Name == series.MetricName:
+			refs = append(refs, e.nameRefs(f, l.Value)...)
+			named = true
+		case i < len(base) && l.Name == base[i].Name:
+			refs = append(refs, baseRefs[2*i], baseRefs[2*i+1])
+			i++
+		default:
+			refs = append(refs, e.symbol(l.Name), e.symbol(l.Value))
+		}
+	})
+	return refs
+}
+
+// nameRefs returns the refs of __name__ and of family f's name, adding them
+// to this request's symbols on first use.
+func (e *encoderV2) nameRefs(f int, name string) []uint32 {
+	fam := &e.fams[f]
+	if !fam.named {
+		fam.nameRefs = [2]uint32{e.symbol(series.MetricName), e.symbol(name)}
+		fam.named = true
+	}
+	return fam.nameRefs[:]
+}
+
+// baseRefs returns the refs of the names and values of an object's labels,
+// adding them to this request's symbols on first use.
+func (e *encoderV2) baseRefs(p *[]series.Label) []uint32 {
+	if off, ok := e.bases[p]; ok {
+		return e.baseArena[off : off+2*len(*p)]
+	}
+	off := len(e.baseArena)
+	for _, l := range *p {
+		e.baseArena = append(e.baseArena, e.symbol(l.Name), e.symbol(l.Value))
+	}
+	e.bases[p] = off
+	return e.baseArena[off:]
 }
 
 // symbol returns the ref of s in this request's symbols table, adding it.
@@ -98,19 +283,18 @@ func (e *encoderV2) symbol(s string) uint32 {
 	return ref
 }
 
-// metadataOf returns the metadata of family name, asking the MetadataFunc once
-// per request.
-func (e *encoderV2) metadataOf(name string) writev2.Metadata {
+// metadataOf returns the metadata of family f, name, asking the
+// MetadataFunc once per request.
+func (e *encoderV2) metadataOf(f int, name string) writev2.Metadata {
 	if e.metadata == nil || name == "" {
 		return writev2.Metadata{}
 	}
-	if m, ok := e.meta[name]; ok {
-		return m
+	fam := &e.fams[f]
+	if !fam.resolved {
+		if typ, help, unit, ok := e.metadata(name); ok {
+			fam.meta = writev2.Metadata{Type: metricTypeV2(typ), HelpRef: e.symbol(help), UnitRef: e.symbol(unit)}
+		}
+		fam.resolved = true
 	}
-	var m writev2.Metadata
-	if typ, help, unit, ok := e.metadata(name); ok {
-		m = writev2.Metadata{Type: metricTypeV2(typ), HelpRef: e.symbol(help), UnitRef: e.symbol(unit)}
-	}
-	e.meta[name] = m
-	return m
+	return fam.meta
 }
