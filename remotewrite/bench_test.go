@@ -20,7 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/klauspost/compress/s2"
+	"github.com/golang/snappy"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
 	"github.com/kube-state-push/kube-state-push/series"
@@ -81,7 +81,7 @@ func podWorkload(b *testing.B, pods int) ([]series.Sample, MetadataFunc) {
 
 // randomIDsWorkload is podWorkload with the names and ids of a real
 // cluster's pods, random (see randomIDs), the same on every call.
-func randomIDsWorkload(b *testing.B, pods int) ([]series.Sample, MetadataFunc) {
+func randomIDsWorkload(b testing.TB, pods int) ([]series.Sample, MetadataFunc) {
 	b.Helper()
 	r := rand.New(rand.NewPCG(1, 2))
 	hashes := make([]string, 50)
@@ -124,7 +124,7 @@ func randomString(r *rand.Rand, n int, chars string) string {
 
 // workload returns the series of the pods pod(0) to pod(pods-1), one sample
 // each, and the pod families' metadata.
-func workload(b *testing.B, pods int, pod func(int) *v1.Pod) ([]series.Sample, MetadataFunc) {
+func workload(b testing.TB, pods int, pod func(int) *v1.Pod) ([]series.Sample, MetadataFunc) {
 	b.Helper()
 	rs, err := collectors.Lookup([]string{"pods"})
 	if err != nil {
@@ -208,14 +208,12 @@ func shardSamples(ss []series.Sample, shards int) [][]series.Sample {
 }
 
 // encodeVariant is a way to encode requests: the message, the samples per
-// request and the 2.0 encoder's options.
+// request and the snappy block encoder.
 type encodeVariant struct {
-	name            string
-	v1              bool
-	per             int // samples per request; 0: MaxSamplesPerSend
-	byFamily, byUse bool
-	cacheRefs       bool
-	blockEncode     func(dst, src []byte) []byte // nil: snappy.Encode
+	name        string
+	v1          bool
+	per         int                          // samples per request; 0: MaxSamplesPerSend
+	blockEncode func(dst, src []byte) []byte // nil: the encoder's
 }
 
 // encoder returns the variant's encode function and samples per request.
@@ -229,7 +227,6 @@ func (v encodeVariant) encoder(md MetadataFunc) (func([]series.Sample) ([]byte, 
 		return e.encode, per
 	}
 	e := newEncoderV2(md, nil)
-	e.byFamily, e.byUse, e.cacheRefs = v.byFamily, v.byUse, v.cacheRefs
 	if v.blockEncode != nil {
 		e.blockEncode = v.blockEncode
 	}
@@ -255,35 +252,22 @@ func turnCPU(cpu int64, _ int) int64 { return cpu }
 // BenchmarkEncodeBacklog encodes a full resend of 1000 pods with random names
 // and ids (randomIDsWorkload) as a queue of 2 (the default minimum) or 4
 // shards sends it with a backlog: each shard's samples cut into requests of
-// MaxSamplesPerSend samples, or of 4 times that for the larger 2.0 requests.
-// For 1.0 and each 2.0 variant tried (larger requests, series in family
-// order, symbols numbered by use, the refs of an object's labels looked up
-// once, snappy block encoders that compress harder) it reports the wire
-// bytes (the compressed body) and the CPU time of encode + compress per
-// sample, and that CPU time over 2.0's as sent (v2), the two encoding each
-// shard's samples in turns of 8,000, on one thread: the ratio holds on a
-// shared machine where the times alone do not.
+// MaxSamplesPerSend samples (1.0), or of 4 times that (2.0, see
+// Queue.samplesPerSend). It reports the wire bytes (the compressed body) and
+// the CPU time of encode + compress per sample, for 1.0, 2.0 as sent, and 2.0
+// without the larger requests (x1) or with snappy.Encode; and that CPU time
+// over 2.0's, the two encoding each shard's samples in turns of 8,000, on
+// one thread: the ratio holds on a shared machine where the times alone do
+// not.
 func BenchmarkEncodeBacklog(b *testing.B) {
 	ss, md := randomIDsWorkload(b, 1000)
 	per := DefaultQueueConfig.MaxSamplesPerSend
-	better, best := s2.EncodeSnappyBetter, s2.EncodeSnappyBest
 	variants := []encodeVariant{
-		{name: "v2"},
+		{name: "v2", per: 4 * per},
 		{name: "v1", v1: true},
-		{name: "v1-s2better", v1: true, blockEncode: better},
-		{name: "v2-x4", per: 4 * per},
-		{name: "v2-family", byFamily: true},
-		{name: "v2-family-use", byFamily: true, byUse: true},
-		{name: "v2-refs", cacheRefs: true},
-		{name: "v2-s2better", blockEncode: better},
-		{name: "v2-s2best", blockEncode: best},
-		{name: "v2-x4-refs", per: 4 * per, cacheRefs: true},
-		{name: "v2-family-refs", byFamily: true, cacheRefs: true},
-		{name: "v2-x4-family-refs", per: 4 * per, byFamily: true, cacheRefs: true},
-		{name: "v2-refs-s2better", cacheRefs: true, blockEncode: better},
-		{name: "v2-x4-refs-s2better", per: 4 * per, cacheRefs: true, blockEncode: better},
-		{name: "v2-x4-family-refs-s2better", per: 4 * per, byFamily: true, cacheRefs: true, blockEncode: better},
-		{name: "v2-x4-family-use-refs-s2better", per: 4 * per, byFamily: true, byUse: true, cacheRefs: true, blockEncode: better},
+		{name: "v2-x1"},
+		{name: "v2-snappy", per: 4 * per, blockEncode: snappy.Encode},
+		{name: "v2-x1-snappy", blockEncode: snappy.Encode},
 	}
 	for _, shards := range []int{2, 4} {
 		by := shardSamples(ss, shards)

@@ -1,11 +1,9 @@
 package remotewrite
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 
-	"github.com/golang/snappy"
+	"github.com/klauspost/compress/s2"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 
 	"github.com/kube-state-push/kube-state-push/series"
@@ -18,14 +16,10 @@ type encoderV2 struct {
 	metadata MetadataFunc
 	external []series.Label // added to series that lack them
 
-	// blockEncode is the snappy block encoder (snappy.Encode unless set).
+	// blockEncode is the snappy block encoder: s2.EncodeSnappyBetter,
+	// which finds more of a request's repeats than snappy.Encode does, in a
+	// format every snappy decoder reads (see encode).
 	blockEncode func(dst, src []byte) []byte
-	// byFamily sends the series of a family together, families in order of
-	// first appearance; byUse numbers the most used symbols first.
-	byFamily, byUse bool
-	// cacheRefs looks up the refs of a family's name and of an object's
-	// labels once per request.
-	cacheRefs bool
 
 	req       writev2.Request
 	symbols   map[string]uint32
@@ -34,10 +28,6 @@ type encoderV2 struct {
 	baseArena []uint32
 	fams      []family
 	famOf     []int // per series of the grouping, its family in fams
-	order     []int // series of the grouping, in the order sent
-	offs      []int // per series of the grouping, the offset of its samples
-	uses      []int // per symbol, its uses; then its new ref
-	sorted    []string
 	refs      []uint32
 	samples   []writev2.Sample
 	groups    *grouping
@@ -45,21 +35,20 @@ type encoderV2 struct {
 	out       []byte
 }
 
-// family is what a request holds of one metric family: its metadata, once
-// resolved, and where its series go in family order.
+// family is what a request holds of one metric family: its metadata and the
+// refs of its name, each once looked up.
 type family struct {
 	meta     writev2.Metadata
 	resolved bool
-	nameRefs [2]uint32 // with cacheRefs, once named
+	nameRefs [2]uint32
 	named    bool
-	next     int // family order: the place of its next series
 }
 
 func newEncoderV2(metadata MetadataFunc, external []series.Label) *encoderV2 {
 	return &encoderV2{
 		metadata:    metadata,
 		external:    external,
-		blockEncode: snappy.Encode,
+		blockEncode: s2.EncodeSnappyBetter,
 		symbols:     make(map[string]uint32),
 		families:    make(map[string]int),
 		bases:       make(map[*[]series.Label]int),
@@ -72,6 +61,11 @@ func newEncoderV2(metadata MetadataFunc, external []series.Label) *encoderV2 {
 // label set) go into one TimeSeries, in the order given, with the family's
 // metadata when the MetadataFunc knows it. The symbols table is per request and
 // starts with "", as the spec requires. The result is valid until the next call.
+//
+// The body is in snappy's block format, the one Content-Encoding the spec
+// allows (and Prometheus, Mimir, Cortex, Thanos, VictoriaMetrics and the
+// OpenTelemetry Collector take): s2's encoder only looks harder for repeats,
+// as far back as the request goes, which snappy's copy elements can point to.
 func (e *encoderV2) encode(ss []series.Sample) ([]byte, error) {
 	clear(e.symbols)
 	clear(e.families)
@@ -83,25 +77,27 @@ func (e *encoderV2) encode(ss []series.Sample) ([]byte, error) {
 	g := e.groups
 	g.group(ss)
 	nRefs := 0
+	e.famOf = grow(e.famOf, len(g.first))
 	for _, i := range g.first {
 		nRefs += 2 * (ss[i].Labels.Len() + len(e.external))
+		e.famOf = append(e.famOf, e.familyOf(ss[i].Labels.Name()))
 	}
-	e.orderSeries(ss)
 	// The arenas are sized up front so that they never move while TimeSeries
 	// point into them.
 	refs := grow(e.refs, nRefs)
 	samples := grow(e.samples, len(ss))
 	ts := e.req.Timeseries[:0]
-	for _, j := range e.order {
-		first := g.first[j]
-		r0, s0 := len(refs), len(samples)
+	off := 0
+	for j, first := range g.first {
 		f := e.famOf[j]
+		r0, s0 := len(refs), len(samples)
 		refs = e.labelRefs(refs, ss[first].Labels, f)
-		for _, i := range g.samplesOf(j, e.offs[j]) {
+		for _, i := range g.samplesOf(j, off) {
 			// A counter's start timestamp (0, left out of the wire, for
 			// gauges and staleness markers).
 			samples = append(samples, writev2.Sample{Value: ss[i].V, Timestamp: ss[i].T, StartTimestamp: ss[i].ST})
 		}
+		off += g.counts[j]
 		ts = append(ts, writev2.TimeSeries{
 			LabelsRefs: refs[r0:len(refs):len(refs)],
 			Samples:    samples[s0:len(samples):len(samples)],
@@ -109,9 +105,6 @@ func (e *encoderV2) encode(ss []series.Sample) ([]byte, error) {
 		})
 	}
 	e.req.Timeseries, e.refs, e.samples = ts, refs, samples
-	if e.byUse {
-		e.renumber()
-	}
 
 	size := e.req.Size()
 	e.pb = grow(e.pb, size)[:size]
@@ -121,45 +114,6 @@ func (e *encoderV2) encode(ss []series.Sample) ([]byte, error) {
 	}
 	e.out = e.blockEncode(e.out[:cap(e.out)], e.pb[size-n:])
 	return e.out, nil
-}
-
-// orderSeries sets e.famOf, the family of each of the grouping's series;
-// e.order, the series in the order they are sent (with byFamily, those of a
-// family together); and e.offs, where each series' samples start in the
-// grouping's order.
-func (e *encoderV2) orderSeries(ss []series.Sample) {
-	g := e.groups
-	e.famOf = grow(e.famOf, len(g.first))
-	for _, i := range g.first {
-		f := e.familyOf(ss[i].Labels.Name())
-		e.fams[f].next++
-		e.famOf = append(e.famOf, f)
-	}
-	e.offs = grow(e.offs, len(g.first))
-	off := 0
-	for _, c := range g.counts {
-		e.offs = append(e.offs, off)
-		off += c
-	}
-	e.order = grow(e.order, len(g.first))[:len(g.first)]
-	if !e.byFamily {
-		for j := range e.order {
-			e.order[j] = j
-		}
-		return
-	}
-	// A counting sort: each family's count (next, above), then its first
-	// place, then each series to its family's next place.
-	place := 0
-	for f := range e.fams {
-		n := e.fams[f].next
-		e.fams[f].next = place
-		place += n
-	}
-	for j, f := range e.famOf {
-		e.order[e.fams[f].next] = j
-		e.fams[f].next++
-	}
 }
 
 // familyOf returns the index in e.fams of family name in this request,
@@ -174,55 +128,12 @@ func (e *encoderV2) familyOf(name string) int {
 	return f
 }
 
-// renumber numbers the symbols in order of use, the most used first ("" stays
-// 0, as the spec requires; symbols used as often keep their order), so that
-// the most frequent refs take one byte.
-func (e *encoderV2) renumber() {
-	uses := grow(e.uses, len(e.req.Symbols))[:len(e.req.Symbols)]
-	clear(uses)
-	for _, ts := range e.req.Timeseries {
-		for _, r := range ts.LabelsRefs {
-			uses[r]++
-		}
-		uses[ts.Metadata.HelpRef]++
-		uses[ts.Metadata.UnitRef]++
-	}
-	// order is the symbols' old refs in their new order.
-	order := grow(e.order, len(uses))[:len(uses)]
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order[1:], func(a, b int) int { return cmp.Compare(uses[b], uses[a]) })
-	syms := e.req.Symbols
-	sorted := grow(e.sorted, len(syms))
-	for n, old := range order {
-		uses[old] = n
-		sorted = append(sorted, syms[old])
-	}
-	copy(syms, sorted)
-	clear(sorted)
-	for i := range e.req.Timeseries {
-		ts := &e.req.Timeseries[i]
-		for j, r := range ts.LabelsRefs {
-			ts.LabelsRefs[j] = uint32(uses[r])
-		}
-		ts.Metadata.HelpRef = uint32(uses[ts.Metadata.HelpRef])
-		ts.Metadata.UnitRef = uint32(uses[ts.Metadata.UnitRef])
-	}
-	e.uses, e.order, e.sorted = uses, order, sorted
-}
-
 // labelRefs appends to refs the refs of the names and values of ls's labels
-// and of the external ones it lacks, in name order. With cacheRefs, those of
-// the metric name (the same for the series of family f) and of the object's
-// labels (Labels.Base, shared by its series) are looked up once per request.
+// and of the external ones it lacks, in name order. Those of the metric name
+// (the same for the series of family f) and of the object's labels
+// (Labels.Base, shared by its series) are looked up once per request: most
+// of the lookups of symbols.
 func (e *encoderV2) labelRefs(refs []uint32, ls series.Labels, f int) []uint32 {
-	if !e.cacheRefs {
-		eachLabel(ls, e.external, func(l series.Label) {
-			refs = append(refs, e.symbol(l.Name), e.symbol(l.Value))
-		})
-		return refs
-	}
 	var base []series.Label
 	var baseRefs []uint32
 	if p := ls.Base(); p != nil && len(*p) > 0 {
