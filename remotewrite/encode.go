@@ -13,16 +13,18 @@ import (
 // It is not safe for concurrent use: each shard has its own.
 type encoder struct {
 	external []series.Label // added to series that lack them
-	req      prompb.WriteRequest
-	labels   []prompb.Label
-	samples  []prompb.Sample
-	groups   *grouping
-	pb       []byte
-	out      []byte
+	// blockEncode is the snappy block encoder (snappy.Encode unless set).
+	blockEncode func(dst, src []byte) []byte
+	req         prompb.WriteRequest
+	labels      []prompb.Label
+	samples     []prompb.Sample
+	groups      *grouping
+	pb          []byte
+	out         []byte
 }
 
 func newEncoder(external []series.Label) *encoder {
-	return &encoder{external: external, groups: newGrouping()}
+	return &encoder{external: external, blockEncode: snappy.Encode, groups: newGrouping()}
 }
 
 // encode returns the snappy-compressed protobuf of a WriteRequest holding ss.
@@ -70,7 +72,7 @@ func (e *encoder) compress(req *prompb.WriteRequest) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("marshal 1.0 request: %w", err)
 	}
-	e.out = snappy.Encode(e.out[:cap(e.out)], e.pb[size-n:])
+	e.out = e.blockEncode(e.out[:cap(e.out)], e.pb[size-n:])
 	return e.out, nil
 }
 

@@ -23,7 +23,8 @@ type QueueConfig struct {
 	// MinShards and MaxShards bound the number of parallel senders; the queue
 	// starts at MinShards and adapts to throughput and backlog.
 	MinShards, MaxShards int
-	// MaxSamplesPerSend caps the samples of one request.
+	// MaxSamplesPerSend caps the samples of one request; 2.0 requests take
+	// up to 4 times as many while a shard has a backlog (samplesPerSend).
 	MaxSamplesPerSend int
 	// Capacity is the number of samples each shard buffers before WriteBatch blocks.
 	Capacity int

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -444,5 +445,56 @@ func testReshardKeepsOrder(t *testing.T, metadata MetadataFunc) {
 	defer snd.mu.Unlock()
 	if snd.n != total || snd.bad != 0 {
 		t.Errorf("received %d of %d samples, %d out of order", snd.n, total, snd.bad)
+	}
+}
+
+// With a backlog, 2.0 requests take up to 4 times MaxSamplesPerSend, 1.0
+// ones never more; each series keeps its order.
+func TestV2LargerRequestsUnderBacklog(t *testing.T) {
+	for _, msg := range []ProtobufMessage{MessageV1, MessageV2} {
+		t.Run(string(msg), func(t *testing.T) {
+			rcv := &receiver{t: t}
+			q, _ := startQueue(t, rcv, QueueConfig{MinShards: 1, MaxShards: 1, MaxSamplesPerSend: 7, ProtobufMessage: msg, MetadataSendInterval: -1})
+			in := podSamples(1000, 70) // one WriteBatch: a backlog of 210
+			write(t, q, in)
+			v1, _ := rcv.requests()
+			v2, _ := rcv.requestsV2()
+			var sizes []int
+			for _, r := range v1 {
+				sizes = append(sizes, len(samplesV1([]prompb.WriteRequest{r})))
+			}
+			for _, r := range v2 {
+				sizes = append(sizes, len(samplesV2(t, []writev2.Request{r})))
+			}
+			want := 7
+			if msg == MessageV2 {
+				want = 28
+				sameSamples(t, render(in), samplesV2(t, v2))
+			} else {
+				sameSamples(t, render(in), samplesV1(v1))
+			}
+			if slices.Max(sizes) != want {
+				t.Errorf("requests of %v samples, want at most and at least once %d", sizes, want)
+			}
+		})
+	}
+}
+
+func TestSamplesPerSend(t *testing.T) {
+	for _, c := range []struct {
+		msg         ProtobufMessage
+		per, queued int
+		want        int
+	}{
+		{MessageV1, 2000, 9000, 2000},
+		{MessageV2, 2000, 2000, 2000},
+		{MessageV2, 2000, 2001, 8000},
+		{MessageV2, 5000, 9000, 10000},
+		{MessageV2, 20000, 90000, 20000},
+	} {
+		q := NewQueue(QueueConfig{MaxSamplesPerSend: c.per, ProtobufMessage: c.msg}, nil, nil, nil)
+		if got := q.samplesPerSend(c.queued); got != c.want {
+			t.Errorf("%s, max_samples_per_send %d, %d queued: %d, want %d", c.msg, c.per, c.queued, got, c.want)
+		}
 	}
 }

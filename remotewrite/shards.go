@@ -312,7 +312,8 @@ func (q *Queue) runShard(ctx context.Context, sh *shard) {
 	})
 	defer stop()
 	// One request's samples at a time: send keeps none of them.
-	batch := make([]series.Sample, 0, q.cfg.MaxSamplesPerSend)
+	per := q.cfg.MaxSamplesPerSend
+	batch := make([]series.Sample, 0, per)
 	for {
 		sh.mu.Lock()
 		for len(sh.buf) == 0 && !sh.closed && ctx.Err() == nil {
@@ -322,14 +323,14 @@ func (q *Queue) runShard(ctx context.Context, sh *shard) {
 			sh.mu.Unlock()
 			return
 		}
-		n := min(len(sh.buf), q.cfg.MaxSamplesPerSend)
+		n := min(len(sh.buf), q.samplesPerSend(len(sh.buf)))
 		batch = append(batch[:0], sh.buf[:n]...)
 		// Keep the buffer's array for the next samples, unless it grew
 		// large for a burst.
 		rest := copy(sh.buf, sh.buf[n:])
 		clear(sh.buf[rest:])
 		sh.buf = sh.buf[:rest]
-		if rest == 0 && cap(sh.buf) > 4*q.cfg.MaxSamplesPerSend {
+		if rest == 0 && cap(sh.buf) > 4*per {
 			sh.buf = nil
 		}
 		sh.cond.Broadcast()
@@ -343,6 +344,32 @@ func (q *Queue) runShard(ctx context.Context, sh *shard) {
 		sh.cond.Broadcast()
 		sh.mu.Unlock()
 	}
+}
+
+// maxBacklogSamplesPerSend bounds the larger 2.0 requests of a shard with a
+// backlog (see samplesPerSend), far under what receivers take by default:
+// Cortex refuses a request of more samples than its ingestion burst (50,000),
+// Mimir than its own (200,000); the OpenTelemetry Collector reads at most
+// 20 MiB of body, VictoriaMetrics decompresses at most 32 MiB, Mimir and
+// Cortex 100 MiB. 10,000 samples of pods take about 0.5 MB of 2.0 protobuf
+// (2 MB as 1.0, should the queue fall back while sending them).
+const maxBacklogSamplesPerSend = 10000
+
+// samplesPerSend is the most samples the next request of a shard holding
+// queued samples takes: MaxSamplesPerSend, but for 2.0 with more queued
+// than that, up to 4 times MaxSamplesPerSend (at most
+// maxBacklogSamplesPerSend, or MaxSamplesPerSend if that is more). A 2.0
+// request carries its own symbols table, with the label names, the values
+// objects share and the help text of its families: in a larger request more
+// samples share it (pods: 6-7% fewer bytes per sample at 8,000 samples than
+// at 2,000, for about 5% more encoding CPU; BenchmarkEncodeBacklog). A
+// receiver that answers 413 gets the request again in halves.
+func (q *Queue) samplesPerSend(queued int) int {
+	per := q.cfg.MaxSamplesPerSend
+	if queued <= per || q.ProtobufMessage() != MessageV2 {
+		return per
+	}
+	return max(per, min(4*per, maxBacklogSamplesPerSend))
 }
 
 // Mark is the queue's progress at one moment: the shard set and, per shard,
