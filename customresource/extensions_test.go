@@ -176,7 +176,7 @@ func TestSelectorsExtension(t *testing.T) {
 		t.Errorf("warnings %q", cfg.Warnings)
 	}
 	b, ok := cfg.Resources[0].Bind(GroupVersionKind{"argoproj.io", "v1alpha1", "Application"}, "applications")
-	if !ok || b.Extensions.LabelSelector != e.LabelSelector {
+	if !ok || b.LabelSelector != e.LabelSelector {
 		t.Errorf("bound %+v", b.Extensions)
 	}
 }
