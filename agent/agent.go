@@ -149,9 +149,10 @@ func connect(ctx context.Context, cfg *Config, logger *slog.Logger) (kubernetes.
 // StatefulSet.
 func initialAssignment(ctx context.Context, cfg *Config, client kubernetes.Interface) (assignment, string, error) {
 	if cfg.Pod == "" {
-		return assignment{shard: cfg.Shard, total: cfg.TotalShards}, "", nil
+		return assignment{shard: cfg.Shard, total: cfg.TotalShards, byRange: cfg.ServerSideSharding}, "", nil
 	}
 	sts, assign, err := autoShard(ctx, client, cfg.PodNamespace, cfg.Pod)
+	assign.byRange = cfg.ServerSideSharding
 	return assign, sts, err
 }
 
@@ -267,13 +268,15 @@ func (a *agent) startSharding(client kubernetes.Interface, stsName string) {
 		// A new pod's objects come from other shards: hold them for the handover.
 		a.holdUntil = time.Now().Add(a.cfg.ShardHandoverDelay)
 		a.snap.SetShard(a.assign.owns, a.holdUntil.UnixMilli())
-		ord := a.assign.shard
+		ord, byRange := a.assign.shard, a.assign.byRange
 		a.stsWatch = watchStatefulSet(client, a.cfg.PodNamespace, stsName, func(n int) {
-			a.wantShard(assignment{shard: ord, total: n})
+			a.wantShard(assignment{shard: ord, total: n, byRange: byRange})
 		})
 	}
 	if a.assign.sharded() {
 		logShard(a.logger, "Sharding", a.assign, a.cfg.ShardHandoverDelay)
+	} else if a.cfg.ServerSideSharding && a.cfg.Pod == "" {
+		a.logger.Info("--server-side-sharding has no effect without sharding (--total-shards 1)")
 	}
 }
 
@@ -291,6 +294,7 @@ func startReflectors(cfg *Config, client kubernetes.Interface, resources []ksp.R
 		}
 		gen := r.NewGenerator(opts(r))
 		expo := snapshot.NewExposition(gen)
+		srv := newServerSharding(r.Name(), m, logger)
 		for _, ns := range watched {
 			store := newReflectorStore(snap, r, m, logger)
 			snap.DescribeSet(store.set, expo)
@@ -300,7 +304,7 @@ func startReflectors(cfg *Config, client kubernetes.Interface, resources []ksp.R
 				name += "/" + ns
 			}
 			out = append(out, func(as assignment) *cache.Reflector {
-				return newObjectReflector(shardListWatch(lw, as), client, gen, store,
+				return newObjectReflector(shardListWatch(lw, as, srv), client, gen, store,
 					cache.ReflectorOptions{Name: name, TypeDescription: r.Name()})
 			})
 		}

@@ -93,7 +93,7 @@ func (m *shardMetrics) set(a assignment) {
 
 // logShard logs the assignment.
 func logShard(logger *slog.Logger, msg string, a assignment, delay time.Duration) {
-	logger.Info(msg, "shard", a.shard, "total_shards", a.total, "handover_delay", delay)
+	logger.Info(msg, "shard", a.shard, "total_shards", a.total, "handover_delay", delay, "server_side", a.byRange)
 }
 
 // wantShard asks runWatches to change to a.
