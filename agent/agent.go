@@ -77,7 +77,8 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	if err != nil {
 		return err
 	}
-	client, dyn, err := connect(ctx, &cfg, logger)
+	received := newReceivedBytes()
+	client, dyn, err := connect(ctx, &cfg, received, logger)
 	if err != nil {
 		return err
 	}
@@ -89,6 +90,7 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	rm.register(reg)
+	reg.MustRegister(received)
 	eps, err := buildEndpoints(ctx, &cfg, rwEndpoints, reg, logger)
 	if err != nil {
 		return err
@@ -121,12 +123,14 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 
 // connect returns the apiserver's client, once the apiserver answers, and
 // sends client-go's logs to the agent's logger; with custom resources, also
-// the dynamic client (JSON) they are watched through.
-func connect(ctx context.Context, cfg *Config, logger *slog.Logger) (kubernetes.Interface, dynamic.Interface, error) {
+// the dynamic client (JSON) they are watched through. Both count the bytes
+// they receive in received.
+func connect(ctx context.Context, cfg *Config, received prometheus.Counter, logger *slog.Logger) (kubernetes.Interface, dynamic.Interface, error) {
 	restCfg, err := restConfig(cfg.Kubeconfig, cfg.Version)
 	if err != nil {
 		return nil, nil, err
 	}
+	countReceived(restCfg, received)
 	client, err := kubernetes.NewForConfig(restCfg)
 	if err != nil {
 		return nil, nil, &ConfigError{Err: fmt.Errorf("kubernetes client: %w", err)}
