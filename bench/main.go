@@ -12,6 +12,13 @@
 //
 //	go run ./bench -scrape -n 10000
 //
+// With -sharding it measures instead three shards of kube-state-push that
+// filter their objects client-side against three with --server-side-sharding
+// (and one unsharded agent), with the apiserver's CPU, and writes that section
+// of docs/benchmarks.md.
+//
+//	go run ./bench -sharding -n 10000
+//
 // With -receivers it measures instead what each remote-storage receiver of
 // hack/receivers.sh costs per sample, kube-state-push pushing to one after
 // the other, and writes docs/benchmarks-receivers.md.
@@ -50,6 +57,7 @@ type options struct {
 	root     string        // repository root
 
 	scrape        bool     // measure one /metrics scrape of each side instead
+	sharding      bool     // measure client-side against server-side sharding instead
 	receivers     bool     // measure per receiver (hack/receivers.sh) instead
 	receiverNames []string // which, in order
 }
@@ -88,6 +96,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the state directory (logs, profiles) after the run")
 	fs.BoolVar(&o.kspOnly, "ksp-only", false, "measure kube-state-push alone (to profile a change; no report is written)")
 	fs.BoolVar(&o.scrape, "scrape", false, "measure one /metrics scrape of kube-state-push's --metrics-address against kube-state-metrics' (writes its section of -out)")
+	fs.BoolVar(&o.sharding, "sharding", false, "measure three client-side shards against three with --server-side-sharding, and the apiserver (writes its section of -out)")
 	fs.BoolVar(&o.receivers, "receivers", false, "measure what each receiver of hack/receivers.sh costs per sample (writes "+receiversReport+" unless -out is given)")
 	names := fs.String("receiver-names", strings.Join(allReceivers, ","), "with -receivers: comma-separated receivers to measure, in order")
 	if err := fs.Parse(args); err != nil {
@@ -101,6 +110,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.scrape && (o.kspOnly || o.receivers) {
 		return o, usageError{errors.New("-scrape goes with neither -receivers nor -ksp-only")}
+	}
+	if o.sharding && (o.kspOnly || o.receivers || o.scrape) {
+		return o, usageError{errors.New("-sharding goes with none of -receivers, -scrape and -ksp-only")}
 	}
 	if o.receivers {
 		if o.kspOnly {
@@ -195,6 +207,9 @@ func run() error {
 	if o.scrape {
 		return b.runScrape(ctx)
 	}
+	if o.sharding {
+		return b.runSharding(ctx)
+	}
 	var results []scaleResult
 	var runErr error
 	for _, n := range o.scales {
@@ -212,6 +227,9 @@ func run() error {
 		doc := rep.markdown()
 		if s := scrapeSection(o.out); s != "" { // -scrape's section stays
 			doc = replaceScrapeSection(doc, s)
+		}
+		if s := section(o.out, shardingBegin, shardingEnd); s != "" { // and -sharding's
+			doc = replaceSection(doc, shardingBegin, shardingEnd, s)
 		}
 		if err := os.WriteFile(o.out, []byte(doc), 0o644); err != nil {
 			return err

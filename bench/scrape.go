@@ -346,17 +346,27 @@ func joinInts(ns []int) string {
 // writeScrapeSection puts section into the report at path, in place of an
 // earlier one, or at its end.
 func writeScrapeSection(path, section string) error {
+	return writeSection(path, scrapeBegin, scrapeEnd, section)
+}
+
+// writeSection puts section, which runs from the marker begin to end, into
+// the report at path, in place of an earlier one, or at its end.
+func writeSection(path, begin, end, section string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	return os.WriteFile(path, []byte(replaceScrapeSection(string(old), section)), 0o644)
+	return os.WriteFile(path, []byte(replaceSection(string(old), begin, end, section)), 0o644)
 }
 
 func replaceScrapeSection(doc, section string) string {
-	if i := strings.Index(doc, scrapeBegin); i >= 0 {
-		if j := strings.Index(doc[i:], scrapeEnd); j >= 0 {
-			return doc[:i] + section + strings.TrimPrefix(doc[i+j+len(scrapeEnd):], "\n")
+	return replaceSection(doc, scrapeBegin, scrapeEnd, section)
+}
+
+func replaceSection(doc, begin, end, section string) string {
+	if i := strings.Index(doc, begin); i >= 0 {
+		if j := strings.Index(doc[i:], end); j >= 0 {
+			return doc[:i] + section + strings.TrimPrefix(doc[i+j+len(end):], "\n")
 		}
 	}
 	if doc != "" && !strings.HasSuffix(doc, "\n\n") {
@@ -366,19 +376,22 @@ func replaceScrapeSection(doc, section string) string {
 }
 
 // scrapeSection returns the -scrape section of the report at path, or "".
-func scrapeSection(path string) string {
+func scrapeSection(path string) string { return section(path, scrapeBegin, scrapeEnd) }
+
+// section returns the section from begin to end of the report at path, or "".
+func section(path, begin, end string) string {
 	doc, err := os.ReadFile(path)
 	if err != nil {
 		return ""
 	}
 	s := string(doc)
-	i := strings.Index(s, scrapeBegin)
+	i := strings.Index(s, begin)
 	if i < 0 {
 		return ""
 	}
-	j := strings.Index(s[i:], scrapeEnd)
+	j := strings.Index(s[i:], end)
 	if j < 0 {
 		return ""
 	}
-	return s[i : i+j+len(scrapeEnd)+1]
+	return s[i : i+j+len(end)+1]
 }
