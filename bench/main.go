@@ -108,16 +108,10 @@ func parseFlags(args []string) (options, error) {
 	if o.kspOnly {
 		o.out = ""
 	}
-	if o.scrape && (o.kspOnly || o.receivers) {
-		return o, usageError{errors.New("-scrape goes with neither -receivers nor -ksp-only")}
-	}
-	if o.sharding && (o.kspOnly || o.receivers || o.scrape) {
-		return o, usageError{errors.New("-sharding goes with none of -receivers, -scrape and -ksp-only")}
+	if err := exclusiveModes(o); err != nil {
+		return o, usageError{err}
 	}
 	if o.receivers {
-		if o.kspOnly {
-			return o, usageError{errors.New("-receivers and -ksp-only do not go together")}
-		}
 		outGiven := false
 		fs.Visit(func(f *flag.Flag) { outGiven = outGiven || f.Name == "out" })
 		if !outGiven {
@@ -146,6 +140,19 @@ func parseFlags(args []string) (options, error) {
 		return o, usageError{fmt.Errorf("-changes %d: want at least 1", o.changes)}
 	}
 	return o, nil
+}
+
+// exclusiveModes refuses modes that do not go together.
+func exclusiveModes(o options) error {
+	switch {
+	case o.scrape && (o.kspOnly || o.receivers):
+		return errors.New("-scrape goes with neither -receivers nor -ksp-only")
+	case o.sharding && (o.kspOnly || o.receivers || o.scrape):
+		return errors.New("-sharding goes with none of -receivers, -scrape and -ksp-only")
+	case o.receivers && o.kspOnly:
+		return errors.New("-receivers and -ksp-only do not go together")
+	}
+	return nil
 }
 
 // parseReceiverNames parses -receiver-names.
