@@ -86,8 +86,9 @@ func shardListWatch(lw *cache.ListWatch, a assignment, srv *serverSharding) *cac
 	sel := a.shardSelector()
 	foreign := func() {}
 	if sel != "" && srv != nil {
-		lw = selectShard(lw, sel, srv)
-		foreign = func() { srv.observe(false) }
+		answers := &shardAnswers{srv: srv}
+		lw = selectShard(lw, sel, a, answers)
+		foreign = answers.sawForeign
 	}
 	return mapListWatch(lw,
 		func(obj runtime.Object) (runtime.Object, error) {

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -40,8 +41,9 @@ import (
 // depends on the apiserver. Whether the apiserver applied the selector is read
 // from each list response's echo; a streaming list has no list response, so
 // the watch that starts one is followed by a one-item list with the same
-// selector, which tells. An object of another shard in a list or a watch
-// means not applied, too. kube_state_push_server_side_sharding{resource} is 1
+// selector, which tells. Lists of custom resources carry no echo (Kubernetes
+// 1.37): for them a list of the shard's objects only tells (selectorApplied).
+// An object of another shard in a list or a watch means not applied. kube_state_push_server_side_sharding{resource} is 1
 // when the apiserver applied it, 0 when the agent filters; a resource's first
 // fallback is logged.
 
@@ -114,35 +116,98 @@ func (s *serverSharding) observe(applied bool) {
 	}
 }
 
-// selectShard returns lw with the shard selector sel on its lists and
-// watches, and tells srv whether the apiserver applied it: from the echo of
-// each list response, or, after the watch of a streaming list, from a
-// one-item list with the selector. The one-item list goes through lw's list
-// (it is counted as a list), after the watch call, which has taken its
-// options' reset (resumeCheck) already.
-func selectShard(lw *cache.ListWatch, sel string, srv *serverSharding) *cache.ListWatch {
+// shardAnswers is what the responses of one list/watch (one reflector) tell
+// of the selector. An object of another shard, since the last list or
+// watch started, overrules a list response that says it was applied (a
+// one-item list after the watch of a streaming list may answer before or
+// after the watch's first events).
+type shardAnswers struct {
+	srv     *serverSharding
+	foreign atomic.Bool
+}
+
+// begin starts a list or a watch: its responses decide anew.
+func (s *shardAnswers) begin() { s.foreign.Store(false) }
+
+// sawForeign records an object of another shard: not applied.
+func (s *shardAnswers) sawForeign() {
+	s.foreign.Store(true)
+	s.srv.observe(false)
+}
+
+// answered records what a list response tells.
+func (s *shardAnswers) answered(applied bool) {
+	if applied && s.foreign.Load() {
+		return
+	}
+	s.srv.observe(applied)
+}
+
+// selectShard returns lw with a's shard selector sel on its lists and
+// watches, and tells answers whether the apiserver applied it, from each
+// list response (selectorApplied), or, after the watch of a streaming list,
+// from a one-item list with the selector. The one-item list goes through
+// lw's list (it is counted as a list), after the watch call, which has taken
+// its options' reset (resumeCheck) already.
+func selectShard(lw *cache.ListWatch, sel string, a assignment, answers *shardAnswers) *cache.ListWatch {
 	list, watchFn := lw.ListWithContextFunc, lw.WatchFuncWithContext
+	answer := func(obj runtime.Object) {
+		if applied, known := selectorApplied(obj, sel, a); known {
+			answers.answered(applied)
+		}
+	}
 	return &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			o.ShardSelector = sel
+			answers.begin()
 			obj, err := list(ctx, o)
 			if err == nil {
-				srv.observe(echoedSelector(obj) == sel)
+				answer(obj)
 			}
 			return obj, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 			o.ShardSelector = sel
+			streaming := o.SendInitialEvents != nil && *o.SendInitialEvents
+			if streaming {
+				answers.begin()
+			}
 			w, err := watchFn(ctx, o)
-			if err != nil || o.SendInitialEvents == nil || !*o.SendInitialEvents {
+			if err != nil || !streaming {
 				return w, err
 			}
 			if obj, err := list(ctx, metav1.ListOptions{ShardSelector: sel, Limit: 1}); err == nil {
-				srv.observe(echoedSelector(obj) == sel)
+				answer(obj)
 			}
 			return w, nil
 		},
 	}
+}
+
+// selectorApplied tells from a list response whether the apiserver applied
+// sel, if it can. A typed list says so by its echo. A list of custom
+// resources (unstructured) has no echo from Kubernetes 1.37, though the
+// apiserver selects custom resources as well: without one, a list of
+// objects that are all the shard's counts as applied (an empty one tells
+// nothing). A wrong guess (a one-item list that happens to be the shard's)
+// lasts until the first object of another shard.
+func selectorApplied(list runtime.Object, sel string, a assignment) (applied, known bool) {
+	if echo := echoedSelector(list); echo != "" {
+		return echo == sel, true
+	}
+	if _, ok := list.(*unstructured.UnstructuredList); !ok {
+		return false, true
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil || len(items) == 0 {
+		return false, false
+	}
+	for _, it := range items {
+		if !ownsObject(it, a) {
+			return false, true
+		}
+	}
+	return true, true
 }
 
 // echoedSelector returns the shard selector a list response says was applied

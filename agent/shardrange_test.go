@@ -396,3 +396,68 @@ func TestEchoedSelector(t *testing.T) {
 		}
 	}
 }
+
+// Lists of custom resources carry no echo (Kubernetes 1.37): one of the
+// shard's objects only counts as applied, one with another shard's object
+// as not, an empty one tells nothing. A typed list without the echo is not
+// applied, whatever it holds.
+func TestSelectorAppliedWithoutEcho(t *testing.T) {
+	a := assignment{shard: 0, total: 2, byRange: true}
+	sel := a.shardSelector()
+	mine, other := "mine", "other"
+	for !a.owns(mine) {
+		mine += "x"
+	}
+	for a.owns(other) {
+		other += "x"
+	}
+	crs := func(uids ...string) *unstructured.UnstructuredList {
+		l := &unstructured.UnstructuredList{Object: map[string]any{"metadata": map[string]any{}}}
+		for _, uid := range uids {
+			l.Items = append(l.Items, unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "example.com/v1", "kind": "Gizmo", "metadata": map[string]any{"name": uid, "uid": uid}}})
+		}
+		return l
+	}
+	echoed := crs(other)
+	echoed.Object["metadata"] = map[string]any{"shardInfo": map[string]any{"selector": sel}}
+	for _, c := range []struct {
+		name           string
+		list           runtime.Object
+		applied, known bool
+	}{
+		{"custom resources of the shard", crs(mine, mine+"y"), true, true},
+		{"custom resources of both shards", crs(mine, other), false, true},
+		{"no custom resources", crs(), false, false},
+		{"custom resources with the echo", echoed, true, true},
+		{"typed, no echo", &v1.PodList{Items: []v1.Pod{*testPod("p", mine)}}, false, true},
+		{"typed, another selector echoed", &v1.PodList{ListMeta: metav1.ListMeta{ShardInfo: &metav1.ShardInfo{Selector: "x"}}}, false, true},
+	} {
+		if applied, known := selectorApplied(c.list, sel, a); applied != c.applied || known != c.known {
+			t.Errorf("%s: applied %v (known %v), want %v (%v)", c.name, applied, known, c.applied, c.known)
+		}
+	}
+}
+
+// An object of another shard since the list or watch began overrules a list
+// response that says applied, in whichever order they come.
+func TestShardAnswersForeignWins(t *testing.T) {
+	srv, m, _ := newTestServerSharding()
+	gauge := func() float64 { return testutil.ToFloat64(m.serverSharding.WithLabelValues("pods")) }
+	s := &shardAnswers{srv: srv}
+	s.begin()
+	s.sawForeign()
+	s.answered(true)
+	if v := gauge(); v != 0 {
+		t.Errorf("foreign, then applied: %v, want 0", v)
+	}
+	s.begin()
+	s.answered(true)
+	if v := gauge(); v != 1 {
+		t.Errorf("a new watch, applied: %v, want 1", v)
+	}
+	s.sawForeign()
+	if v := gauge(); v != 0 {
+		t.Errorf("applied, then foreign: %v, want 0", v)
+	}
+}
