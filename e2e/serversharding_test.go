@@ -95,13 +95,14 @@ func TestServerSideShardingFallback(t *testing.T) {
 	for i := range 12 {
 		createConfigMap(t, ns, fmt.Sprintf("c%d", i))
 	}
+	flags := []string{"--resources", "configmaps", "--custom-resource-state-config-file", createGizmos(t, ns, 12)}
 	run := fmt.Sprint(time.Now().UnixNano())
 	var shards []*agentProc
 	for s := range 2 {
-		shards = append(shards, startLabelledAgent(t, ns, run, fmt.Sprintf("s%d", s), "--shard", fmt.Sprint(s), "--total-shards", "2",
-			"--server-side-sharding", "--resources", "configmaps"))
+		shards = append(shards, startLabelledAgent(t, ns, run, fmt.Sprintf("s%d", s),
+			append([]string{"--shard", fmt.Sprint(s), "--total-shards", "2", "--server-side-sharding"}, flags...)...))
 	}
-	startLabelledAgent(t, ns, run, "all", "--resources", "configmaps")
+	startLabelledAgent(t, ns, run, "all", flags...)
 	counts := checkShardsUnion(t, run, "all", []string{"s0", "s1"})
 	t.Logf("series per shard %v, unsharded %d", counts[:2], counts[2])
 	uids, err := configMapUIDs(ns)
@@ -109,11 +110,18 @@ func TestServerSideShardingFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	for s, a := range shards {
-		if v := a.metric(`kube_state_push_server_side_sharding{resource="configmaps"}`); v != 0 {
-			t.Errorf("shard %d: kube_state_push_server_side_sharding = %v, want 0", s, v)
-		}
-		if n := strings.Count(a.out.String(), "does not apply the shard selector"); n != 1 {
-			t.Errorf("shard %d logged the fallback %d times, want once", s, n)
+		// Config maps (no echo) and Gizmos (objects of the other shard).
+		eventually(t, 10*time.Second, fmt.Sprintf("shard %d filters both resources itself", s), func() error {
+			if v := a.metric(`kube_state_push_server_side_sharding{resource="configmaps"}`); v != 0 {
+				return fmt.Errorf("kube_state_push_server_side_sharding{resource=\"configmaps\"} = %v, want 0", v)
+			}
+			if n := strings.Count(a.out.String(), "does not apply the shard selector"); n != 2 {
+				return fmt.Errorf("the fallback logged %d times, want once per resource (2)", n)
+			}
+			return nil
+		})
+		if v := a.metric("kube_state_push_server_side_sharding{"); v != 0 {
+			t.Errorf("shard %d: kube_state_push_server_side_sharding sums to %v, want 0", s, v)
 		}
 		want := 0
 		for _, uid := range uids {
@@ -214,7 +222,7 @@ func startAPIServerWithGates(t *testing.T, gates string) {
 func startLabelledAgent(t *testing.T, ns, run, name string, flags ...string) *agentProc {
 	t.Helper()
 	resources := "resources: [pods, configmaps]\n"
-	if slices.Contains(flags, "--resources") {
+	if slices.Contains(flags, "--resources") || slices.Contains(flags, "--custom-resource-state-only") {
 		resources = ""
 	}
 	cfg := filepath.Join(t.TempDir(), name+".yaml")
@@ -290,4 +298,63 @@ func rangeShard(uid string, total int) int {
 	h.Write([]byte(uid))
 	hi, _ := bits.Mul64(h.Sum64(), uint64(total))
 	return int(hi)
+}
+
+// TestServerSideShardingCustomResources: custom resources, listed and
+// watched through the dynamic client, are split by the apiserver too. Three
+// shards with --server-side-sharding send together exactly the unsharded
+// agent's series, and report the selector applied.
+func TestServerSideShardingCustomResources(t *testing.T) {
+	ns := "e2e-server-shards-crs"
+	createNamespace(t, ns)
+	config := createGizmos(t, ns, 30)
+	run := fmt.Sprint(time.Now().UnixNano())
+	flags := []string{"--custom-resource-state-only", "--custom-resource-state-config-file", config}
+	startLabelledAgent(t, ns, run, "all", flags...)
+	var shards []*agentProc
+	for s := range 3 {
+		shards = append(shards, startLabelledAgent(t, ns, run, fmt.Sprintf("s%d", s),
+			append([]string{"--shard", fmt.Sprint(s), "--total-shards", "3", "--server-side-sharding"}, flags...)...))
+	}
+	counts := checkShardsUnion(t, run, "all", []string{"s0", "s1", "s2"})
+	t.Logf("series per shard %v, unsharded %d", counts[:3], counts[3])
+	for s, a := range shards {
+		eventually(t, 10*time.Second, fmt.Sprintf("shard %d reports the selector applied", s), func() error {
+			if v := a.metric("kube_state_push_server_side_sharding{"); v != 1 {
+				return fmt.Errorf("kube_state_push_server_side_sharding = %v, want 1 (one resource)", v)
+			}
+			return nil
+		})
+		if strings.Contains(a.out.String(), "does not apply the shard selector") {
+			t.Errorf("shard %d logged a fallback", s)
+		}
+	}
+}
+
+// createGizmos creates the CRD of testdata/server-sharding and n Gizmos in
+// ns, removed when the test ends, and returns the custom resource state
+// config of their series.
+func createGizmos(t *testing.T, ns string, n int) string {
+	t.Helper()
+	dir := filepath.Join("testdata", "server-sharding")
+	crd := filepath.Join(dir, "crd.yaml")
+	t.Cleanup(func() { _ = kubectl("delete", "-f", crd, "--ignore-not-found", "--wait=true", "--timeout=60s") })
+	if err := kubectl("apply", "-f", crd); err != nil {
+		t.Fatal(err)
+	}
+	if err := kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", crd); err != nil {
+		t.Fatal(err)
+	}
+	var objects strings.Builder
+	for i := range n {
+		fmt.Fprintf(&objects, "---\napiVersion: shard.example.com/v1\nkind: Gizmo\nmetadata: {name: g%d, namespace: %s}\n", i, ns)
+	}
+	file := filepath.Join(t.TempDir(), "gizmos.yaml")
+	if err := os.WriteFile(file, []byte(objects.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := kubectl("apply", "-f", file); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "config.yaml")
 }
