@@ -412,8 +412,8 @@ func TestScrapeSectionIsReplacedAndKept(t *testing.T) {
 
 func TestShardingReport(t *testing.T) {
 	rs := []modeResult{
-		{mode: shardingModes[0], shards: []shardRun{{readyAfter: 2 * time.Second, listBytes: 30e6}}, apiListCPU: 3 * time.Second},
-		{mode: shardingModes[2], shards: make([]shardRun, 3), apiChurnCPUMin: 1.5, applied: "6 of 6"},
+		{mode: shardingModes[1], shards: []shardRun{{readyAfter: 2 * time.Second, listBytes: 30e6}}, apiListCPU: 3 * time.Second},
+		{mode: shardingModes[3], shards: make([]shardRun, 3), apiChurnCPUMin: 1.5, applied: "6 of 6"},
 	}
 	md := shardingMarkdown(options{scales: []int{1000}, window: time.Minute}, []int{1010}, [][]modeResult{rs})
 	for _, want := range []string{
