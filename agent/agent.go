@@ -77,7 +77,8 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	if err != nil {
 		return err
 	}
-	client, dyn, err := connect(ctx, &cfg, logger)
+	received := newReceivedBytes()
+	client, dyn, err := connect(ctx, &cfg, received, logger)
 	if err != nil {
 		return err
 	}
@@ -89,6 +90,7 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	rm.register(reg)
+	reg.MustRegister(received)
 	eps, err := buildEndpoints(ctx, &cfg, rwEndpoints, reg, logger)
 	if err != nil {
 		return err
@@ -121,12 +123,14 @@ func runOnce(ctx context.Context, cfg Config, rm *reloadMetrics) error {
 
 // connect returns the apiserver's client, once the apiserver answers, and
 // sends client-go's logs to the agent's logger; with custom resources, also
-// the dynamic client (JSON) they are watched through.
-func connect(ctx context.Context, cfg *Config, logger *slog.Logger) (kubernetes.Interface, dynamic.Interface, error) {
+// the dynamic client (JSON) they are watched through. Both count the bytes
+// they receive in received.
+func connect(ctx context.Context, cfg *Config, received prometheus.Counter, logger *slog.Logger) (kubernetes.Interface, dynamic.Interface, error) {
 	restCfg, err := restConfig(cfg.Kubeconfig, cfg.Version)
 	if err != nil {
 		return nil, nil, err
 	}
+	countReceived(restCfg, received)
 	client, err := kubernetes.NewForConfig(restCfg)
 	if err != nil {
 		return nil, nil, &ConfigError{Err: fmt.Errorf("kubernetes client: %w", err)}
@@ -149,9 +153,10 @@ func connect(ctx context.Context, cfg *Config, logger *slog.Logger) (kubernetes.
 // StatefulSet.
 func initialAssignment(ctx context.Context, cfg *Config, client kubernetes.Interface) (assignment, string, error) {
 	if cfg.Pod == "" {
-		return assignment{shard: cfg.Shard, total: cfg.TotalShards}, "", nil
+		return assignment{shard: cfg.Shard, total: cfg.TotalShards, byRange: cfg.ServerSideSharding}, "", nil
 	}
 	sts, assign, err := autoShard(ctx, client, cfg.PodNamespace, cfg.Pod)
+	assign.byRange = cfg.ServerSideSharding
 	return assign, sts, err
 }
 
@@ -267,13 +272,15 @@ func (a *agent) startSharding(client kubernetes.Interface, stsName string) {
 		// A new pod's objects come from other shards: hold them for the handover.
 		a.holdUntil = time.Now().Add(a.cfg.ShardHandoverDelay)
 		a.snap.SetShard(a.assign.owns, a.holdUntil.UnixMilli())
-		ord := a.assign.shard
+		ord, byRange := a.assign.shard, a.assign.byRange
 		a.stsWatch = watchStatefulSet(client, a.cfg.PodNamespace, stsName, func(n int) {
-			a.wantShard(assignment{shard: ord, total: n})
+			a.wantShard(assignment{shard: ord, total: n, byRange: byRange})
 		})
 	}
 	if a.assign.sharded() {
 		logShard(a.logger, "Sharding", a.assign, a.cfg.ShardHandoverDelay)
+	} else if a.cfg.ServerSideSharding && a.cfg.Pod == "" {
+		a.logger.Info("--server-side-sharding has no effect without sharding (--total-shards 1)")
 	}
 }
 
@@ -291,6 +298,7 @@ func startReflectors(cfg *Config, client kubernetes.Interface, resources []ksp.R
 		}
 		gen := r.NewGenerator(opts(r))
 		expo := snapshot.NewExposition(gen)
+		srv := newServerSharding(r.Name(), m, logger)
 		for _, ns := range watched {
 			store := newReflectorStore(snap, r, m, logger)
 			snap.DescribeSet(store.set, expo)
@@ -300,7 +308,7 @@ func startReflectors(cfg *Config, client kubernetes.Interface, resources []ksp.R
 				name += "/" + ns
 			}
 			out = append(out, func(as assignment) *cache.Reflector {
-				return newObjectReflector(shardListWatch(lw, as), client, gen, store,
+				return newObjectReflector(shardListWatch(lw, as, srv), client, gen, store,
 					cache.ReflectorOptions{Name: name, TypeDescription: r.Name()})
 			})
 		}

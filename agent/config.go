@@ -102,6 +102,10 @@ type Config struct {
 	// ShardHandoverDelay is how long after a change of the assignment a shard
 	// waits before it sends the objects it gained (see sharding.go).
 	ShardHandoverDelay time.Duration
+	// ServerSideSharding partitions by hash range and asks the apiserver for
+	// this shard's objects only (shardrange.go). Without sharding it does
+	// nothing.
+	ServerSideSharding bool
 
 	// ConfigFile is the --config file, watched for changes when Reload is set.
 	ConfigFile string

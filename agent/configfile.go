@@ -108,6 +108,7 @@ var fileKeys = map[string]func(*Config, *yaml.Node) error{
 	"pod":                               str(func(c *Config) *string { return &c.Pod }),
 	"pod_namespace":                     str(func(c *Config) *string { return &c.PodNamespace }),
 	"shard_handover_delay":              duration(func(c *Config) *time.Duration { return &c.ShardHandoverDelay }),
+	"server_side_sharding":              decode(func(c *Config) *bool { return &c.ServerSideSharding }),
 	"wal_sync_interval":                 duration(func(c *Config) *time.Duration { return &c.WALSyncInterval }),
 	"wal_compact_resolution":            duration(func(c *Config) *time.Duration { return &c.WALCompactResolution }),
 	"wal_max_size": func(c *Config, n *yaml.Node) error {

@@ -86,6 +86,7 @@ type boundResource struct {
 	gvr     schema.GroupVersionResource
 	gen     collectors.Generator
 	watches []crWatch
+	srv     *serverSharding    // whether the apiserver applies the shard selector
 	stop    context.CancelFunc // nil while not running
 	wg      sync.WaitGroup
 }
@@ -203,6 +204,7 @@ func (c *customResources) bind(k binding) (*boundResource, error) {
 	b := &boundResource{
 		gvr: schema.GroupVersionResource{Group: k.kind.gvk.Group, Version: k.kind.gvk.Version, Resource: k.kind.plural},
 		gen: safeGenerator{Generator: gen, onPanic: c.errs.panicked(name)},
+		srv: newServerSharding(name, c.m, c.logger),
 	}
 	watched, selector := []string{metav1.NamespaceAll}, ""
 	if k.kind.namespaced {
@@ -234,7 +236,7 @@ func (b *boundResource) start(ctx context.Context, as assignment, dyn dynamic.In
 	bctx, stop := context.WithCancel(ctx)
 	b.stop = stop
 	for _, w := range b.watches {
-		r := newObjectReflector(shardListWatch(w.lw, as), dyn, b.gen, w.store,
+		r := newObjectReflector(shardListWatch(w.lw, as, b.srv), dyn, b.gen, w.store,
 			cache.ReflectorOptions{Name: w.name, TypeDescription: b.gvr.String()})
 		b.wg.Go(func() { r.RunWithContext(bctx) })
 	}

@@ -7,7 +7,9 @@
 // /metrics (metricsserver.go; the rendering is the snapshot's), on each scrape.
 // Sharded (--shard/--total-shards, or --pod for a StatefulSet, found in
 // statefulset.go), it sends only its share of the objects; sharding.go states
-// how a series is handed over between shards when the StatefulSet scales.
+// how a series is handed over between shards when the StatefulSet scales, and
+// shardrange.go how the apiserver is asked for the shard's objects only
+// (--server-side-sharding).
 //
 // With a custom resource state config (crsconfig.go), customresources.go
 // watches the CustomResourceDefinitions (crdstore.go), binds the config's

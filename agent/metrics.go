@@ -19,6 +19,7 @@ type metrics struct {
 	lists          *prometheus.CounterVec
 	watches        *prometheus.CounterVec
 	rvResets       *prometheus.CounterVec
+	serverSharding *prometheus.GaugeVec
 }
 
 // pendingSource is what the metrics read of the batcher.
@@ -72,9 +73,14 @@ func newMetrics(reg prometheus.Registerer, b pendingSource) *metrics {
 			Name: "kube_state_push_resource_version_resets_total",
 			Help: "Watches not resumed because the apiserver's resourceVersion went back (etcd restored from a backup); each is followed by a list, by resource.",
 		}, []string{"resource"}),
+		serverSharding: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "kube_state_push_server_side_sharding",
+			Help: "With --server-side-sharding, by resource: 1 when the apiserver applied the shard selector to the last response, 0 when the agent filters the shard's objects itself.",
+		}, []string{"resource"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.events, m.invalidObjects, m.relists, m.pendingSamples, m.pendingWait, m.ready, m.lists, m.watches, m.rvResets)
+		reg.MustRegister(m.events, m.invalidObjects, m.relists, m.pendingSamples, m.pendingWait, m.ready, m.lists, m.watches, m.rvResets,
+			m.serverSharding)
 	}
 	return m
 }

@@ -17,6 +17,10 @@ import (
 // nothing.
 type assignment struct {
 	shard, total int
+	// byRange partitions the objects by contiguous ranges of their UID's hash,
+	// as the apiserver's shard selector does (--server-side-sharding; see
+	// shardrange.go), instead of by jump hash.
+	byRange bool
 }
 
 func (a assignment) sharded() bool { return a.total != 1 || a.shard != 0 }
@@ -26,17 +30,34 @@ func (a assignment) owns(uid string) bool {
 	if !a.sharded() {
 		return true
 	}
+	if a.byRange {
+		return rangeShardOf(uid, a.total) == a.shard
+	}
 	return shardOf(uid, a.total) == a.shard
 }
 
-func (a assignment) String() string { return fmt.Sprintf("%d/%d", a.shard, a.total) }
+// String is "shard/total", followed by " by hash range" for that partition
+// (the WAL records it: a change of partition is a change of assignment).
+func (a assignment) String() string {
+	s := fmt.Sprintf("%d/%d", a.shard, a.total)
+	if a.byRange && a.sharded() {
+		s += " by hash range"
+	}
+	return s
+}
 
 // shardOf returns the shard of an object among total, as kube-state-metrics
 // computes it: FNV-1a 64 of the UID's bytes, then jump consistent hash.
 func shardOf(uid string, total int) int {
+	return jumpHash(uidHash(uid), total)
+}
+
+// uidHash is FNV-1a 64 of the UID's bytes, the hash both partitions start
+// from.
+func uidHash(uid string) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(uid)) // never fails
-	return jumpHash(h.Sum64(), total)
+	return h.Sum64()
 }
 
 // jumpHash is Lamping and Veach's jump consistent hash ("A Fast, Minimal
@@ -54,17 +75,37 @@ func jumpHash(key uint64, buckets int) int {
 }
 
 // shardListWatch keeps, from lw's lists and watch events, the objects a
-// owns. Bookmarks and errors pass unchanged.
-func shardListWatch(lw *cache.ListWatch, a assignment) *cache.ListWatch {
+// owns. Bookmarks and errors pass unchanged. With a hash-range partition it
+// also asks the apiserver for the shard only (selectShard) and reports to srv
+// whether the apiserver did so; the filter stays, for an apiserver that does
+// not.
+func shardListWatch(lw *cache.ListWatch, a assignment, srv *serverSharding) *cache.ListWatch {
 	if !a.sharded() {
 		return lw
 	}
+	sel := a.shardSelector()
+	foreign := func() {}
+	if sel != "" && srv != nil {
+		answers := &shardAnswers{srv: srv}
+		lw = selectShard(lw, sel, a, answers)
+		foreign = answers.sawForeign
+	}
 	return mapListWatch(lw,
-		func(obj runtime.Object) (runtime.Object, error) { return obj, filterList(obj, a) },
+		func(obj runtime.Object) (runtime.Object, error) {
+			dropped, err := filterList(obj, a)
+			if dropped > 0 {
+				foreign()
+			}
+			return obj, err
+		},
 		func(e watch.Event) (watch.Event, bool) {
 			switch e.Type {
 			case watch.Added, watch.Modified, watch.Deleted:
-				return e, ownsObject(e.Object, a)
+				owned := ownsObject(e.Object, a)
+				if !owned {
+					foreign()
+				}
+				return e, owned
 			}
 			return e, true
 		})
@@ -93,11 +134,12 @@ func mapListWatch(lw *cache.ListWatch, list func(runtime.Object) (runtime.Object
 	}
 }
 
-// filterList drops from the list the items a does not own, in place.
-func filterList(list runtime.Object, a assignment) error {
+// filterList drops from the list the items a does not own, in place, and
+// returns how many it dropped.
+func filterList(list runtime.Object, a assignment) (int, error) {
 	items, err := meta.ExtractList(list)
 	if err != nil {
-		return fmt.Errorf("shard filter: %w", err)
+		return 0, fmt.Errorf("shard filter: %w", err)
 	}
 	kept := items[:0]
 	for _, it := range items {
@@ -105,13 +147,14 @@ func filterList(list runtime.Object, a assignment) error {
 			kept = append(kept, it)
 		}
 	}
-	if len(kept) == len(items) {
-		return nil
+	dropped := len(items) - len(kept)
+	if dropped == 0 {
+		return 0, nil
 	}
 	if err := meta.SetList(list, kept); err != nil {
-		return fmt.Errorf("shard filter: %w", err)
+		return dropped, fmt.Errorf("shard filter: %w", err)
 	}
-	return nil
+	return dropped, nil
 }
 
 // ownsObject keeps objects whose UID cannot be read: the store counts and

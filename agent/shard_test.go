@@ -152,7 +152,7 @@ func TestShardListWatch(t *testing.T) {
 	watches := make([]watch.Interface, total)
 	for s := range total {
 		a := assignment{shard: s, total: total}
-		f := shardListWatch(lw, a)
+		f := shardListWatch(lw, a, nil)
 		obj, err := f.ListWithContextFunc(ctx, metav1.ListOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -222,7 +222,7 @@ func TestShardListWatch(t *testing.T) {
 	// Bookmarks and errors pass whatever the shard.
 	fw := watch.NewFake()
 	raw := &cache.ListWatch{WatchFuncWithContext: func(context.Context, metav1.ListOptions) (watch.Interface, error) { return fw, nil }}
-	w, err := shardListWatch(raw, assignment{shard: 0, total: 2}).WatchFuncWithContext(ctx, metav1.ListOptions{})
+	w, err := shardListWatch(raw, assignment{shard: 0, total: 2}, nil).WatchFuncWithContext(ctx, metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,8 +250,15 @@ func TestShardListWatch(t *testing.T) {
 
 // A running agent follows a change of the assignment: its watches restart with
 // the new filter, the objects that left are handed over, and those gained are
-// sent after the handover delay.
+// sent after the handover delay. Both partitions: jump hash, and hash ranges
+// (where shard 1 also gains objects from 2 to 3 shards).
 func TestRunWatchesReshard(t *testing.T) {
+	for _, byRange := range []bool{false, true} {
+		t.Run(fmt.Sprintf("byRange=%v", byRange), func(t *testing.T) { testRunWatchesReshard(t, byRange) })
+	}
+}
+
+func testRunWatchesReshard(t *testing.T, byRange bool) {
 	uids := randomUIDs(20)
 	var objs []runtime.Object
 	for i, uid := range uids {
@@ -271,11 +278,11 @@ func TestRunWatchesReshard(t *testing.T) {
 	lw := r.ListWatch(client, "")
 	a := &agent{
 		cfg: Config{ShardHandoverDelay: 300 * time.Millisecond}, logger: slog.New(slog.DiscardHandler), snap: snap,
-		assign: assignment{shard: 1, total: 2}, reshard: make(chan struct{}, 1),
+		assign: assignment{shard: 1, total: 2, byRange: byRange}, reshard: make(chan struct{}, 1),
 		shardMetrics: newShardMetrics(prometheus.NewRegistry()),
 	}
 	a.reflectors = []func(assignment) *cache.Reflector{func(as assignment) *cache.Reflector {
-		return newObjectReflector(shardListWatch(lw, as), client, gen, store, cache.ReflectorOptions{})
+		return newObjectReflector(shardListWatch(lw, as, nil), client, gen, store, cache.ReflectorOptions{})
 	}}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -292,14 +299,17 @@ func TestRunWatchesReshard(t *testing.T) {
 		}
 		return n
 	}
-	waitFor(t, "shard 1/2's objects", func() bool { return len(phase()) == owned(assignment{1, 2}) })
+	waitFor(t, "shard 1/2's objects", func() bool { return len(phase()) == owned(assignment{shard: 1, total: 2, byRange: byRange}) })
 
-	// 2 → 3 shards: shard 1 keeps or loses objects, gains none.
-	a.wantShard(assignment{shard: 1, total: 3})
+	// 2 → 3 shards: with jump hash shard 1 keeps or loses objects, gains none.
+	a.wantShard(assignment{shard: 1, total: 3, byRange: byRange})
 	waitFor(t, "the reshard", func() bool { return counterValue(t, a.shardMetrics.reshards) == 1 })
-	if n := len(snapObjects(snap)); n != owned(assignment{1, 3}) {
-		t.Errorf("after 2→3, %d objects, want %d", n, owned(assignment{1, 3}))
+	if n := len(snapObjects(snap)); !byRange && n != owned(assignment{shard: 1, total: 3}) {
+		t.Errorf("after 2→3, %d objects, want %d", n, owned(assignment{shard: 1, total: 3}))
 	}
+	waitFor(t, "shard 1/3's objects", func() bool {
+		return len(snapObjects(snap)) == owned(assignment{shard: 1, total: 3, byRange: byRange})
+	})
 	for k, v := range phase() {
 		if series.IsStaleNaN(v) {
 			t.Errorf("%s ended with a staleness marker on a handover", k)
@@ -308,12 +318,12 @@ func TestRunWatchesReshard(t *testing.T) {
 
 	// 3 → 2 shards: shard 1 gains objects, sent only after the delay.
 	start := time.Now()
-	a.wantShard(assignment{shard: 1, total: 2})
-	waitFor(t, "the gained objects", func() bool { return len(snapObjects(snap)) == owned(assignment{1, 2}) })
+	a.wantShard(assignment{shard: 1, total: 2, byRange: byRange})
+	waitFor(t, "the gained objects", func() bool { return len(snapObjects(snap)) == owned(assignment{shard: 1, total: 2, byRange: byRange}) })
 	// The first samples of the gained objects are stamped after the delay.
 	gained := map[string]bool{}
 	for _, uid := range uids {
-		if (assignment{1, 2}).owns(uid) && !(assignment{1, 3}).owns(uid) {
+		if (assignment{shard: 1, total: 2, byRange: byRange}).owns(uid) && !(assignment{shard: 1, total: 3, byRange: byRange}).owns(uid) {
 			gained[uid] = true
 		}
 	}

@@ -12,9 +12,11 @@ import (
 // Sharding.
 //
 // An object belongs to one shard: FNV-1a 64 of its UID, then jump consistent
-// hash over the total (shardOf), as in kube-state-metrics. Each list/watch
-// keeps only the objects of its shard (shardListWatch). A series has the same
-// labels whichever shard sends it: there is no shard label.
+// hash over the total (shardOf), as in kube-state-metrics, or with
+// --server-side-sharding the shard whose range of that hash holds it
+// (rangeShardOf; shardrange.go), which the apiserver can select itself. Each
+// list/watch keeps only the objects of its shard (shardListWatch). A series
+// has the same labels whichever shard sends it: there is no shard label.
 //
 // With --pod, the shard is the pod's StatefulSet ordinal and the total the
 // StatefulSet's replicas, and both follow scaling. When the assignment
@@ -93,7 +95,7 @@ func (m *shardMetrics) set(a assignment) {
 
 // logShard logs the assignment.
 func logShard(logger *slog.Logger, msg string, a assignment, delay time.Duration) {
-	logger.Info(msg, "shard", a.shard, "total_shards", a.total, "handover_delay", delay)
+	logger.Info(msg, "shard", a.shard, "total_shards", a.total, "handover_delay", delay, "server_side", a.byRange)
 }
 
 // wantShard asks runWatches to change to a.

@@ -431,3 +431,31 @@ func TestParseFlagsCRS(t *testing.T) {
 		}
 	}
 }
+
+func TestShardingReport(t *testing.T) {
+	rs := []modeResult{
+		{mode: shardingModes[1], shards: []shardRun{{readyAfter: 2 * time.Second, listBytes: 30e6}}, apiListCPU: 3 * time.Second},
+		{mode: shardingModes[3], shards: make([]shardRun, 3), apiChurnCPUMin: 1.5, applied: "6 of 6"},
+	}
+	md := shardingMarkdown(options{scales: []int{1000}, window: time.Minute}, []int{1010}, [][]modeResult{rs})
+	for _, want := range []string{
+		"\n| unsharded | all | 2.0 | 0.0 | 0.0 | 30.0 | 0.00 | 0.0 | 0.0 |\n",
+		"\n| server-side | 2 of 3 |",
+		"\n| server-side | 0.0 | 1.50 | 6 of 6 |\n",
+		"\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("no %q in:\n%s", want, md)
+		}
+	}
+	// The scrape and sharding sections live side by side in one report.
+	doc := scrapeMarks.replace("# Report\n", scrapeMarks.begin+"\nscrape\n"+scrapeMarks.end+"\n")
+	doc = shardingMarks.replace(doc, md)
+	doc = scrapeMarks.replace(doc, scrapeMarks.begin+"\nscrape 2\n"+scrapeMarks.end+"\n")
+	if !strings.Contains(doc, md) || !strings.Contains(doc, "scrape 2") || strings.Contains(doc, "scrape\n") {
+		t.Errorf("sections:\n%s", doc)
+	}
+	if _, err := parseFlags([]string{"-sharding", "-scrape"}); err == nil {
+		t.Error("-sharding -scrape accepted")
+	}
+}

@@ -20,6 +20,13 @@
 //
 //	go run ./bench -crs -n 10000
 //
+// With -sharding it measures instead three shards of kube-state-push that
+// filter their objects client-side against three with --server-side-sharding
+// (and one unsharded agent), with the apiserver's CPU, and writes that section
+// of docs/benchmarks.md.
+//
+//	go run ./bench -sharding -n 10000
+//
 // With -receivers it measures instead what each remote-storage receiver of
 // hack/receivers.sh costs per sample, kube-state-push pushing to one after
 // the other, and writes docs/benchmarks-receivers.md.
@@ -59,6 +66,7 @@ type options struct {
 
 	scrape        bool     // measure one /metrics scrape of each side instead
 	crs           bool     // measure custom resources (customresource/testdata/bench) instead
+	sharding      bool     // measure client-side against server-side sharding instead
 	receivers     bool     // measure per receiver (hack/receivers.sh) instead
 	receiverNames []string // which, in order
 }
@@ -98,6 +106,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.kspOnly, "ksp-only", false, "measure kube-state-push alone (to profile a change; no report is written)")
 	fs.BoolVar(&o.scrape, "scrape", false, "measure one /metrics scrape of kube-state-push's --metrics-address against kube-state-metrics' (writes its section of -out)")
 	fs.BoolVar(&o.crs, "crs", false, "measure custom resources: kube-state-push against kube-state-metrics with the same config on the same objects (writes its section of -out)")
+	fs.BoolVar(&o.sharding, "sharding", false, "measure three client-side shards against three with --server-side-sharding, and the apiserver (writes its section of -out)")
 	fs.BoolVar(&o.receivers, "receivers", false, "measure what each receiver of hack/receivers.sh costs per sample (writes "+receiversReport+" unless -out is given)")
 	names := fs.String("receiver-names", strings.Join(allReceivers, ","), "with -receivers: comma-separated receivers to measure, in order")
 	if err := fs.Parse(args); err != nil {
@@ -140,6 +149,8 @@ func checkModes(o options) error {
 		return errors.New("-scrape goes with neither -receivers nor -ksp-only")
 	case o.crs && (o.scrape || o.receivers || o.kspOnly):
 		return errors.New("-crs goes with none of -scrape, -receivers, -ksp-only")
+	case o.sharding && (o.kspOnly || o.receivers || o.scrape || o.crs):
+		return errors.New("-sharding goes with none of -receivers, -scrape, -crs and -ksp-only")
 	case o.receivers && o.kspOnly:
 		return errors.New("-receivers and -ksp-only do not go together")
 	}
@@ -228,6 +239,9 @@ func run() error {
 	if o.crs {
 		return b.runCRS(ctx)
 	}
+	if o.sharding {
+		return b.runSharding(ctx)
+	}
 	var results []scaleResult
 	var runErr error
 	for _, n := range o.scales {
@@ -243,7 +257,7 @@ func run() error {
 	if o.out != "" && len(results) > 0 {
 		rep := report{machine: machineInfo(), started: b.started, results: results, opts: o, failure: runErr}
 		doc := rep.markdown()
-		for _, m := range []section{scrapeMarks, crsMarks} { // -scrape's and -crs' sections stay
+		for _, m := range []section{scrapeMarks, crsMarks, shardingMarks} { // the other modes' sections stay
 			if s := m.of(o.out); s != "" {
 				doc = m.replace(doc, s)
 			}

@@ -14,6 +14,9 @@
 # Environment:
 #   KSP_NODES=3          number of kwok nodes created by `up` (kwok-node-0..N-1)
 #   KSP_NODE_PODS=110    pods each kwok node takes
+#   KSP_APISERVER_FEATURE_GATES=ShardedListAndWatch=true
+#                        kube-apiserver's --feature-gates (`up` and `start-apiserver`);
+#                        empty for the defaults
 #   KSP_KEEP_STATE=1     `down` keeps the state dir (logs, data) instead of removing it
 #   KSP_CACHE            where hack/build-components.sh caches the binaries
 #
@@ -218,7 +221,11 @@ start_prometheus() {
 }
 
 start_apiserver() {
-  local c=$STATE/certs
+  local c=$STATE/certs gates=()
+  # Sharded list and watch (alpha) changes nothing for requests without a
+  # shard selector.
+  local g=${KSP_APISERVER_FEATURE_GATES-ShardedListAndWatch=true}
+  [ -n "$g" ] && gates=(--feature-gates="$g")
   start_component kube-apiserver "$BIN/kube-apiserver-$K8S_VERSION" \
     --etcd-servers="$ETCD_URL" \
     --bind-address=127.0.0.1 \
@@ -241,7 +248,8 @@ start_apiserver() {
     --service-cluster-ip-range=10.96.0.0/16 \
     --allow-privileged=true \
     --cert-dir="$c" \
-    --profiling=false
+    --profiling=false \
+    "${gates[@]}"
 }
 
 start_controller_manager() {

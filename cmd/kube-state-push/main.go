@@ -148,6 +148,7 @@ func parseFlags(args []string, out io.Writer) (cfg agent.Config, showVersion, pr
 	fs.StringVar(&cfg.Pod, "pod", "", "This agent's pod in a StatefulSet, for automatic sharding: shard = ordinal, total = replicas, following scaling. Excludes --shard and --total-shards.")
 	fs.StringVar(&cfg.PodNamespace, "pod-namespace", os.Getenv("POD_NAMESPACE"), "Namespace of --pod (default $POD_NAMESPACE).")
 	fs.DurationVar(&cfg.ShardHandoverDelay, "shard-handover-delay", 2*time.Second, "After a reshard, how long to wait before sending the objects gained.")
+	fs.BoolVar(&cfg.ServerSideSharding, "server-side-sharding", false, "Split the objects by UID hash range and ask the apiserver for this shard's only (Kubernetes 1.36+, feature gate ShardedListAndWatch); filters here where the apiserver does not. No effect without sharding.")
 	fs.StringVar(&cfg.TelemetryAddress, "telemetry-address", ":8081", "Address of /metrics, /healthz and /readyz.")
 	fs.StringVar(&cfg.MetricsAddress, "metrics-address", "", "Address to serve /metrics on as kube-state-metrics does (its :8080), from the same series; off when empty.")
 	fs.BoolVar(&cfg.EnableGZIPEncoding, "enable-gzip-encoding", false, "Gzip /metrics on --metrics-address for clients that send 'Accept-Encoding: gzip' (as kube-state-metrics' flag).")
