@@ -34,10 +34,12 @@ type bench struct {
 	promURL   string
 	kubecfg   string
 	client    kubernetes.Interface
-	running   group  // processes of the side being measured
-	rxDir     string // state dir of the receiver hack/receivers.sh runs, or ""
-	plan      plan   // the workload at the current scale
-	churnStep int    // where churn goes on
+	running   group         // processes of the side being measured
+	rx        receiver      // where the sides of the current scale write
+	sink      *sinkReceiver // the sink, once a scale writes to it
+	rxDir     string        // state dir of the receiver hack/receivers.sh runs, or ""
+	plan      plan          // the workload at the current scale
+	churnStep int           // where churn goes on
 }
 
 func (b *bench) setup(ctx context.Context) error {
@@ -113,6 +115,9 @@ func (b *bench) setup(ctx context.Context) error {
 
 func (b *bench) cleanup() {
 	b.running.stop()
+	if b.sink != nil {
+		b.sink.stop()
+	}
 	b.receiverDown()
 	if b.clusterUp {
 		down := exec.Command(b.cluster, "down", filepath.Join(b.opts.stateDir, "cluster"))
@@ -131,12 +136,17 @@ func (b *bench) cleanup() {
 
 // scaleResult is what one scale measured on both sides.
 type scaleResult struct {
-	n, pods, nodes  int
-	ksp, ksm        sideResult
-	kspV1BytesMin   float64 // Remote-Write 1.0 bytes per minute, steady, same series
-	kspV1SamplesMin float64
-	ksmAloneRSS     int64 // kube-state-metrics' own share of the pipeline's steady RSS
-	ksmAloneFileRSS int64 // its file-backed part
+	n, pods, nodes   int
+	receiver         string // receiverPrometheus or receiverSink
+	started          time.Time
+	created          time.Duration // creating the workload until its pods ran
+	kspDone, ksmDone bool          // which sides were measured
+	err              error         // why the scale stopped, if it did
+	ksp, ksm         sideResult
+	kspV1BytesMin    float64 // Remote-Write 1.0 bytes per minute, steady, same series
+	kspV1SamplesMin  float64
+	ksmAloneRSS      int64 // kube-state-metrics' own share of the pipeline's steady RSS
+	ksmAloneFileRSS  int64 // its file-backed part
 }
 
 // prepareScale creates the workload of about n pods (what an earlier, smaller
@@ -158,26 +168,33 @@ func (b *bench) prepareScale(ctx context.Context, n int) (plan, error) {
 }
 
 func (b *bench) measureScale(ctx context.Context, n int) (scaleResult, error) {
+	t0 := time.Now()
 	p, err := b.prepareScale(ctx, n)
-	r := scaleResult{n: n, pods: p.pods(), nodes: b.opts.nodes}
+	r := scaleResult{n: n, pods: p.pods(), nodes: b.opts.nodes, started: t0, created: time.Since(t0), receiver: receiverKind(b.opts.receiver, n)}
 	if err != nil {
 		return r, err
 	}
 
+	if b.rx, err = b.receiverFor(ctx, n); err != nil {
+		return r, err
+	}
+	r.receiver = b.rx.kind()
 	tag := fmt.Sprint(n)
-	if r.ksp, err = b.measureSide(ctx, b.kspSide(tag, "ksp", "io.prometheus.write.v2.Request", b.promURL+"/api/v1/write"), 0); err != nil {
+	if r.ksp, err = b.measureSide(ctx, b.kspSide(tag, "ksp", "io.prometheus.write.v2.Request", b.rx.writeURL("ksp-"+tag)), 0); err != nil {
 		return r, fmt.Errorf("kube-state-push: %w", err)
 	}
+	r.kspDone = true
 	if b.opts.kspOnly {
 		return r, nil
 	}
-	if r.kspV1BytesMin, r.kspV1SamplesMin, err = b.measureBytesOnly(ctx, b.kspSide(tag, "ksp-v1", "prometheus.WriteRequest", b.promURL+"/api/v1/write")); err != nil {
+	if r.kspV1BytesMin, r.kspV1SamplesMin, err = b.measureBytesOnly(ctx, b.kspSide(tag, "ksp-v1", "prometheus.WriteRequest", b.rx.writeURL("ksp-v1-"+tag))); err != nil {
 		return r, fmt.Errorf("kube-state-push, Remote-Write 1.0: %w", err)
 	}
-	ksm := b.ksmSide(tag)
+	ksm := b.ksmSide(tag, b.rx.writeURL("ksm-"+tag))
 	if r.ksm, err = b.measureSide(ctx, ksm, r.ksp.series); err != nil {
 		return r, fmt.Errorf("kube-state-metrics + agent: %w", err)
 	}
+	r.ksmDone = true
 	r.ksmAloneRSS, r.ksmAloneFileRSS = ksm.aloneRSS, ksm.aloneFileRSS
 	return r, nil
 }
