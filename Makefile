@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GO      ?= go
 DEMO_STATE ?= $(CURDIR)/.state/demo
 
-.PHONY: help build test unit e2e bench bench-receivers microbench demo demo-stop components cluster-components image lint fuzz clean
+.PHONY: help build test unit e2e bench bench-receivers bench-crs microbench demo demo-stop components cluster-components image lint fuzz clean
 
 help: ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -51,6 +51,11 @@ BENCH_RECEIVERS_N ?= 1000
 
 bench-receivers: components ## What Mimir, Cortex, Thanos, VictoriaMetrics and the OTel Collector cost per sample (BENCH_RECEIVERS_N pods); writes docs/benchmarks-receivers.md.
 	$(GO) run ./bench -receivers -n $(BENCH_RECEIVERS_N)
+
+BENCH_CRS_N ?= 10000
+
+bench-crs: cluster-components ## Custom resources: kube-state-push against kube-state-metrics, same config, BENCH_CRS_N objects of 50 series; writes its section of docs/benchmarks.md.
+	$(GO) run ./bench -crs -n $(BENCH_CRS_N)
 
 microbench: ## Micro-benchmarks of the hot paths (compare runs with benchstat).
 	$(GO) test -run '^$$' -bench . -benchmem -count $(or $(COUNT),1) $$($(GO) list ./... | grep -v -e /e2e -e /bench)

@@ -213,6 +213,7 @@ func (c *customResources) bind(k binding) (*boundResource, error) {
 		return nil, err
 	}
 	expo := snapshot.NewExposition(gen)
+	expo.Sorted = true // KSM writes a custom resource's labels in name order
 	for _, ns := range watched {
 		store := newReflectorStoreFor(c.snap, name, nil, c.m, c.logger)
 		c.snap.DescribeSet(store.set, expo)

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/kube-state-push/kube-state-push/customresource"
 	"github.com/kube-state-push/kube-state-push/series"
@@ -271,5 +272,50 @@ func TestCustomResourcesSharded(t *testing.T) {
 	snap.Each(func(uid string, _ series.Labels) { got[uid] = true })
 	if len(want) == 0 || len(want) == 12 || fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("shard 1 of 2 holds %v, want %v", got, want)
+	}
+}
+
+// A resource's labelSelector goes to its list (the fake client filters
+// lists by labels) and its fieldSelector joins the namespace denylist's.
+func TestCustomResourcesSelectors(t *testing.T) {
+	crs, err := customresource.Load("crs.yaml", []byte(widgetCRS+"    labelSelector: team=a\n    fieldSelector: metadata.name!=skip\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "widgets"}
+	labelled := func(name, team string) runtime.Object {
+		w := widget("v1", name, "uid-"+name, int64(1))
+		w.SetLabels(map[string]string{"team": team})
+		return w
+	}
+	var fields []string
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{
+		crdGVR: "CustomResourceDefinitionList", v1: "WidgetList",
+	}, widgetCRD(false), labelled("in", "a"), labelled("out", "b"))
+	dyn.PrependReactor("list", "widgets", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		fields = append(fields, a.(k8stesting.ListAction).GetListRestrictions().Fields.String())
+		return false, nil, nil
+	})
+	snap := snapshot.New(&staleCounter{}, nil)
+	cfg := Config{customResources: crs, NamespacesDenylist: []string{"kube-system"}}
+	c, err := newCustomResources(&cfg, dyn, snap, newMetrics(nil, nil), nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); c.run(ctx, assignment{shard: 0, total: 1}) }()
+	defer func() { cancel(); <-done }()
+	waitUntil(t, "listed", func() error {
+		if !snap.Synced() {
+			return fmt.Errorf("not synced")
+		}
+		return exposes(snap, `name="in"`)
+	})
+	if err := exposes(snap, `name="out"`); err == nil {
+		t.Error("an object outside the labelSelector has series")
+	}
+	if len(fields) == 0 || fields[0] != "metadata.name!=skip,metadata.namespace!=kube-system" {
+		t.Errorf("field selectors listed with: %q", fields)
 	}
 }

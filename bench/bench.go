@@ -83,6 +83,9 @@ func (b *bench) setup(ctx context.Context) error {
 	b.cluster = filepath.Join(b.opts.root, "hack", "cluster.sh")
 	state := filepath.Join(b.opts.stateDir, "cluster")
 	perNode := b.opts.scales[len(b.opts.scales)-1]/b.opts.nodes + 20
+	if b.opts.crs {
+		perNode = 110 // the objects are custom ones, not pods
+	}
 	b.log.Info("Starting the cluster", "nodes", b.opts.nodes, "podsPerNode", perNode)
 	up := exec.CommandContext(ctx, b.cluster, "up", state)
 	up.Env = append(os.Environ(), fmt.Sprintf("KSP_NODES=%d", b.opts.nodes), fmt.Sprintf("KSP_NODE_PODS=%d", perNode))

@@ -388,24 +388,46 @@ func TestAgentCPUSpreadAndWarnings(t *testing.T) {
 	}
 }
 
-func TestScrapeSectionIsReplacedAndKept(t *testing.T) {
-	section := func(v string) string { return scrapeBegin + "\n" + v + "\n" + scrapeEnd + "\n" }
-	doc := replaceScrapeSection("# Report\n\ntable\n", section("one"))
-	if want := "# Report\n\ntable\n\n" + section("one"); doc != want {
-		t.Fatalf("appended:\n%q\nwant\n%q", doc, want)
+func TestSectionsAreReplacedAndKept(t *testing.T) {
+	for _, m := range []section{scrapeMarks, crsMarks} {
+		sec := func(v string) string { return m.begin + "\n" + v + "\n" + m.end + "\n" }
+		doc := m.replace("# Report\n\ntable\n", sec("one"))
+		if want := "# Report\n\ntable\n\n" + sec("one"); doc != want {
+			t.Fatalf("appended:\n%q\nwant\n%q", doc, want)
+		}
+		doc = m.replace(doc+"after\n", sec("two"))
+		if want := "# Report\n\ntable\n\n" + sec("two") + "after\n"; doc != want {
+			t.Fatalf("replaced:\n%q\nwant\n%q", doc, want)
+		}
+		path := filepath.Join(t.TempDir(), "b.md")
+		if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := m.of(path); got != sec("two") {
+			t.Errorf("section = %q", got)
+		}
 	}
-	doc = replaceScrapeSection(doc+"after\n", section("two"))
-	if want := "# Report\n\ntable\n\n" + section("two") + "after\n"; doc != want {
-		t.Fatalf("replaced:\n%q\nwant\n%q", doc, want)
-	}
-	path := filepath.Join(t.TempDir(), "b.md")
-	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if got := scrapeSection(path); got != section("two") {
-		t.Errorf("scrapeSection = %q", got)
+	// One mode's section leaves the other's alone.
+	both := crsMarks.replace(scrapeMarks.replace("", scrapeMarks.begin+"\ns\n"+scrapeMarks.end+"\n"), crsMarks.begin+"\nc\n"+crsMarks.end+"\n")
+	if got := scrapeMarks.replace(both, scrapeMarks.begin+"\nS\n"+scrapeMarks.end+"\n"); !strings.Contains(got, "\nc\n") || !strings.Contains(got, "\nS\n") || strings.Contains(got, "\ns\n") {
+		t.Errorf("both sections: %q", got)
 	}
 	if _, err := parseFlags([]string{"-scrape", "-receivers"}); err == nil {
 		t.Error("-scrape -receivers accepted")
+	}
+}
+
+func TestParseFlagsCRS(t *testing.T) {
+	o, err := parseFlags([]string{"-crs"})
+	if err != nil || !o.crs || !slices.Equal(o.scales, []int{10000}) || o.nodes != 1 {
+		t.Fatalf("parseFlags(-crs) = %+v, %v", o, err)
+	}
+	if o, err = parseFlags([]string{"-crs", "-n", "2000", "-nodes", "3"}); err != nil || !slices.Equal(o.scales, []int{2000}) || o.nodes != 3 {
+		t.Fatalf("parseFlags = %+v, %v", o, err)
+	}
+	for _, bad := range [][]string{{"-crs", "-scrape"}, {"-crs", "-receivers"}, {"-crs", "-ksp-only"}, {"-crs", "-n", "50"}} {
+		if _, err := parseFlags(bad); err == nil {
+			t.Errorf("parseFlags(%q) accepted", bad)
+		}
 	}
 }

@@ -19,6 +19,14 @@
 //
 //	go run ./bench -n 50000 -receiver sink
 //
+// With -crs it measures instead kube-state-push's custom resources against
+// kube-state-metrics' with the same CustomResourceStateMetrics config on the
+// same N custom objects (customresource/testdata/bench): time, CPU and peak
+// RSS until every object's series are served, RSS once settled; it writes
+// that section of docs/benchmarks.md.
+//
+//	go run ./bench -crs -n 10000
+//
 // With -receivers it measures instead what each remote-storage receiver of
 // hack/receivers.sh costs per sample, kube-state-push pushing to one after
 // the other, and writes docs/benchmarks-receivers.md.
@@ -57,6 +65,7 @@ type options struct {
 	root     string        // repository root
 
 	scrape        bool     // measure one /metrics scrape of each side instead
+	crs           bool     // measure custom resources (customresource/testdata/bench) instead
 	receivers     bool     // measure per receiver (hack/receivers.sh) instead
 	receiverNames []string // which, in order
 
@@ -89,16 +98,17 @@ type usageError struct{ error }
 func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var o options
-	scales := fs.String("n", "1000,10000", "comma-separated numbers of pods to measure at, in increasing order (-receivers: 1000)")
-	fs.IntVar(&o.nodes, "nodes", 50, "kwok nodes")
+	scales := fs.String("n", "1000,10000", "comma-separated numbers of pods to measure at, in increasing order (-receivers: 1000; -crs: custom objects, 10000)")
+	fs.IntVar(&o.nodes, "nodes", 50, "kwok nodes (-crs: 1)")
 	fs.DurationVar(&o.window, "window", time.Minute, "length of each steady and churn measurement")
 	fs.IntVar(&o.changes, "changes", 20, "changes per side whose change-to-queryable latency is measured")
 	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "markdown report to write (empty: none)")
 	fs.StringVar(&o.stateDir, "state", ".state/bench", "directory for the cluster, logs and profiles")
-	fs.StringVar(&o.profiles, "profiles", ".state/bench-profiles", "directory for kube-state-push's CPU and heap profiles")
+	fs.StringVar(&o.profiles, "profiles", ".state/bench-profiles", "directory for kube-state-push's CPU and heap profiles (-crs: both sides')")
 	fs.BoolVar(&o.keep, "keep", false, "keep the state directory (logs, profiles) after the run")
 	fs.BoolVar(&o.kspOnly, "ksp-only", false, "measure kube-state-push alone (to profile a change; no report is written)")
 	fs.BoolVar(&o.scrape, "scrape", false, "measure one /metrics scrape of kube-state-push's --metrics-address against kube-state-metrics' (writes its section of -out)")
+	fs.BoolVar(&o.crs, "crs", false, "measure custom resources: kube-state-push against kube-state-metrics with the same config on the same objects (writes its section of -out)")
 	fs.BoolVar(&o.receivers, "receivers", false, "measure what each receiver of hack/receivers.sh costs per sample (writes "+receiversReport+" unless -out is given)")
 	names := fs.String("receiver-names", strings.Join(allReceivers, ","), "with -receivers: comma-separated receivers to measure, in order")
 	fs.StringVar(&o.receiver, "receiver", receiverAuto, fmt.Sprintf("where both sides write: prometheus, sink, or auto (the sink from %d pods up)", sinkFrom))
@@ -110,33 +120,20 @@ func parseFlags(args []string) (options, error) {
 	if fs.NArg() > 0 {
 		return o, usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
-	if o.kspOnly {
-		o.out = ""
+	if err := checkModes(o); err != nil {
+		return o, usageError{err}
 	}
 	if err := checkReceiver(o.receiver); err != nil {
 		return o, usageError{err}
 	}
-	if o.scrape && (o.kspOnly || o.receivers) {
-		return o, usageError{errors.New("-scrape goes with neither -receivers nor -ksp-only")}
-	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	modeDefaults(&o, given, scales)
 	if o.receivers {
-		if o.kspOnly {
-			return o, usageError{errors.New("-receivers and -ksp-only do not go together")}
-		}
-		outGiven := false
-		fs.Visit(func(f *flag.Flag) { outGiven = outGiven || f.Name == "out" })
-		if !outGiven {
-			o.out = receiversReport
-		}
 		var err error
 		if o.receiverNames, err = parseReceiverNames(*names); err != nil {
 			return o, usageError{err}
 		}
-	}
-	nGiven := false
-	fs.Visit(func(f *flag.Flag) { nGiven = nGiven || f.Name == "n" })
-	if o.receivers && !nGiven {
-		*scales = "1000"
 	}
 	var err error
 	if o.scales, err = parseScales(*scales); err != nil {
@@ -151,6 +148,39 @@ func parseFlags(args []string) (options, error) {
 		return o, usageError{fmt.Errorf("-changes %d: want at least 1", o.changes)}
 	}
 	return o, nil
+}
+
+// checkModes refuses modes that do not go together.
+func checkModes(o options) error {
+	switch {
+	case o.scrape && (o.kspOnly || o.receivers):
+		return errors.New("-scrape goes with neither -receivers nor -ksp-only")
+	case o.crs && (o.scrape || o.receivers || o.kspOnly):
+		return errors.New("-crs goes with none of -scrape, -receivers, -ksp-only")
+	case o.receivers && o.kspOnly:
+		return errors.New("-receivers and -ksp-only do not go together")
+	}
+	return nil
+}
+
+// modeDefaults sets what a mode changes of the flags not given: -out, -n
+// (scales, before parsing) and -nodes.
+func modeDefaults(o *options, given map[string]bool, scales *string) {
+	switch {
+	case o.kspOnly:
+		o.out = ""
+	case o.receivers && !given["out"]:
+		o.out = receiversReport
+	}
+	switch {
+	case o.receivers && !given["n"]:
+		*scales = "1000"
+	case o.crs && !given["n"]:
+		*scales = "10000"
+	}
+	if o.crs && !given["nodes"] {
+		o.nodes = 1 // no pods
+	}
 }
 
 // parseReceiverNames parses -receiver-names.
@@ -219,6 +249,9 @@ func run() error {
 	}
 	if o.scrape {
 		return b.runScrape(ctx)
+	}
+	if o.crs {
+		return b.runCRS(ctx)
 	}
 	var results []scaleResult
 	var runErr error

@@ -228,8 +228,10 @@ func (b *bench) writeReport(results []scaleResult) error {
 		plot = filepath.Base(plotPath(o.out))
 	}
 	doc := rs.markdown(plot)
-	if s := scrapeSection(o.out); s != "" { // -scrape's section stays
-		doc = replaceScrapeSection(doc, s)
+	for _, m := range []section{scrapeMarks, crsMarks} { // -scrape's and -crs' sections stay
+		if s := m.of(o.out); s != "" {
+			doc = m.replace(doc, s)
+		}
 	}
 	if err := os.WriteFile(o.out, []byte(doc), 0o644); err != nil {
 		return err

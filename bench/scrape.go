@@ -69,7 +69,7 @@ func (b *bench) runScrape(ctx context.Context) error {
 	if b.opts.out == "" {
 		return nil
 	}
-	return writeScrapeSection(b.opts.out, scrapeMarkdown(b.opts, pods, results))
+	return scrapeMarks.write(b.opts.out, scrapeMarkdown(b.opts, pods, results))
 }
 
 func (b *bench) measureScrapes(ctx context.Context, n int) ([]scrapeResult, error) {
@@ -303,16 +303,16 @@ func scrapeRows(rs []scrapeResult) [][3]string {
 	}
 }
 
-// The section -scrape writes into the report, between these markers; the
-// full benchmark keeps it when it rewrites the file.
-const (
-	scrapeBegin = "<!-- scrape: written by go run ./bench -scrape -->"
-	scrapeEnd   = "<!-- /scrape -->"
-)
+// The section -scrape writes into the report; the full benchmark and -crs
+// keep it when they rewrite the file.
+var scrapeMarks = section{
+	begin: "<!-- scrape: written by go run ./bench -scrape -->",
+	end:   "<!-- /scrape -->",
+}
 
 func scrapeMarkdown(o options, pods []int, results [][]scrapeResult) string {
 	var b strings.Builder
-	b.WriteString(scrapeBegin + "\n## One /metrics scrape: `--metrics-address` against kube-state-metrics\n\n")
+	b.WriteString(scrapeMarks.begin + "\n## One /metrics scrape: `--metrics-address` against kube-state-metrics\n\n")
 	fmt.Fprintf(&b, "Written by `go run ./bench -scrape -n %s` (%s, %s). Both run at once on the same cluster with their\n",
 		joinInts(o.scales), time.Now().UTC().Format("2006-01-02 15:04 MST"), machineInfo())
 	b.WriteString("default resources and `--enable-gzip-encoding` (kube-state-push pushing to the cluster's Prometheus, its\n")
@@ -331,7 +331,7 @@ func scrapeMarkdown(o options, pods []int, results [][]scrapeResult) string {
 			}
 		}
 	}
-	b.WriteString(scrapeEnd + "\n")
+	b.WriteString(scrapeMarks.end + "\n")
 	return b.String()
 }
 
@@ -343,42 +343,47 @@ func joinInts(ns []int) string {
 	return strings.Join(s, ",")
 }
 
-// writeScrapeSection puts section into the report at path, in place of an
-// earlier one, or at its end.
-func writeScrapeSection(path, section string) error {
+// section is a part of the report that one mode writes between its markers
+// and the others keep.
+type section struct{ begin, end string }
+
+// write puts text, the section with its markers, into the report at path, in
+// place of an earlier one, or at its end.
+func (m section) write(path, text string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	return os.WriteFile(path, []byte(replaceScrapeSection(string(old), section)), 0o644)
+	return os.WriteFile(path, []byte(m.replace(string(old), text)), 0o644)
 }
 
-func replaceScrapeSection(doc, section string) string {
-	if i := strings.Index(doc, scrapeBegin); i >= 0 {
-		if j := strings.Index(doc[i:], scrapeEnd); j >= 0 {
-			return doc[:i] + section + strings.TrimPrefix(doc[i+j+len(scrapeEnd):], "\n")
+// replace puts text in place of the section in doc, or at its end.
+func (m section) replace(doc, text string) string {
+	if i := strings.Index(doc, m.begin); i >= 0 {
+		if j := strings.Index(doc[i:], m.end); j >= 0 {
+			return doc[:i] + text + strings.TrimPrefix(doc[i+j+len(m.end):], "\n")
 		}
 	}
 	if doc != "" && !strings.HasSuffix(doc, "\n\n") {
 		doc = strings.TrimRight(doc, "\n") + "\n\n"
 	}
-	return doc + section
+	return doc + text
 }
 
-// scrapeSection returns the -scrape section of the report at path, or "".
-func scrapeSection(path string) string {
+// of returns the section of the report at path, or "".
+func (m section) of(path string) string {
 	doc, err := os.ReadFile(path)
 	if err != nil {
 		return ""
 	}
 	s := string(doc)
-	i := strings.Index(s, scrapeBegin)
+	i := strings.Index(s, m.begin)
 	if i < 0 {
 		return ""
 	}
-	j := strings.Index(s[i:], scrapeEnd)
+	j := strings.Index(s[i:], m.end)
 	if j < 0 {
 		return ""
 	}
-	return s[i : i+j+len(scrapeEnd)+1]
+	return s[i : i+j+len(m.end)+1]
 }

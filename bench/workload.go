@@ -84,7 +84,7 @@ const createWorkers = 32
 // services, configmaps and secrets, each step createWorkers at a time, so that
 // the controllers start on the first deployments while the rest are created.
 func ensureWorkload(ctx context.Context, c kubernetes.Interface, p plan) error {
-	if err := createAll(ctx, namespaceCreations(c)); err != nil {
+	if err := ensureNamespaces(ctx, c); err != nil {
 		return err
 	}
 	return createAll(ctx, append(workloadCreations(c, p), deploymentExtras(c, p)...))
@@ -180,6 +180,12 @@ func deploymentExtras(c kubernetes.Interface, p plan) []creation {
 			})
 	}
 	return cs
+}
+
+// ensureNamespaces creates the bench namespaces that are missing, all at
+// once.
+func ensureNamespaces(ctx context.Context, c kubernetes.Interface) error {
+	return createAll(ctx, namespaceCreations(c))
 }
 
 // ignoreExists makes "already exists" no error.

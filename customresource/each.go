@@ -90,9 +90,10 @@ func (g *gauge) values(v any, obj map[string]any) (out []value, errs []error) {
 }
 
 // counts is the count extension: the number of elements of the list or map
-// v, one series per distinct set of the labels read in the elements (none
-// without labelsFromPath), 0 for an empty one. A missing v is 0 with
-// nilIsZero, else no series; anything else is an error.
+// v, one series per distinct set of the labels read in the elements. Without
+// labelsFromPath that is one series, 0 for an empty v; with them, an empty v
+// has no group and no series. A missing v is an empty one with nilIsZero,
+// else no series; anything else is an error.
 func (g *gauge) counts(v any) ([]value, []error) {
 	var elems []any
 	switch t := v.(type) {
@@ -103,14 +104,16 @@ func (g *gauge) counts(v any) ([]value, []error) {
 			elems = append(elems, t[k])
 		}
 	case nil:
-		if g.nilIsZero {
-			return []value{{labels: map[string]string{}}}, nil
+		if !g.nilIsZero {
+			return nil, nil
 		}
-		return nil, nil
 	default:
 		return nil, []error{fmt.Errorf("%s: count: expected a list or a map, got %T", g.at, v)}
 	}
 	if len(elems) == 0 {
+		if len(g.labels) > 0 {
+			return nil, nil
+		}
 		return []value{{labels: map[string]string{}}}, nil
 	}
 	var out []value

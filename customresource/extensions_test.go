@@ -59,6 +59,10 @@ func TestCountExtension(t *testing.T) {
           each: {type: Gauge, gauge: {path: [spec, destinations], count: true}}
         - name: empty
           each: {type: Gauge, gauge: {path: [status, empty], count: true}}
+        - name: empty_by_status
+          each: {type: Gauge, gauge: {path: [status, empty], count: true, nilIsZero: true, labelsFromPath: {sync_status: [status]}}}
+        - name: missing_by_status
+          each: {type: Gauge, gauge: {path: [status, missing], count: true, nilIsZero: true, labelsFromPath: {sync_status: [status]}}}
         - name: missing
           each: {type: Gauge, gauge: {path: [status, missing], count: true}}
         - name: missing_zero

@@ -45,6 +45,9 @@ type family struct {
 	each    evaluator
 	logV    int32
 	builder *collectors.SeriesBuilder
+	// own is whether the metric has commonLabels or labelsFromPath of its
+	// own; without, its root labels are the resource's, read once per object.
+	own bool
 }
 
 // Generator turns the objects of one resource into KSM's series; it
@@ -54,6 +57,15 @@ type Generator struct {
 	families []family
 	infos    []collectors.FamilyInfo
 	onError  func(resource, metric string, err error)
+	// common and labels are the resource's own root labels: those of every
+	// family without labels of its own.
+	common map[string]string
+	labels labelPaths
+	// gvkLabels are the GVK labels, in name order, when no label of the
+	// config can take their names: then every object's series carry them as
+	// its base labels, stored once per object instead of once per series, and
+	// the families' labels leave them out. Nil otherwise.
+	gvkLabels []collectors.Label
 }
 
 var _ collectors.Generator = (*Generator)(nil)
@@ -63,6 +75,21 @@ var _ collectors.Generator = (*Generator)(nil)
 // the error is for resources built by hand and names the metric.
 func NewGenerator(r Resource, o Options) (*Generator, error) {
 	g := &Generator{gvk: r.GroupVersionKind.String(), onError: o.OnError}
+	root, err := compileFamily(r, Metric{}, nil)
+	if err != nil {
+		return nil, err
+	}
+	g.common, g.labels = root.common, root.labels
+	if !mayNameGVKLabels(r) {
+		g.gvkLabels = []collectors.Label{
+			{Name: GroupLabel, Value: r.GroupVersionKind.Group},
+			{Name: KindLabel, Value: r.GroupVersionKind.Kind},
+			{Name: VersionLabel, Value: r.GroupVersionKind.Version},
+		}
+		for _, l := range g.gvkLabels {
+			delete(g.common, l.Name)
+		}
+	}
 	add := func(f family) {
 		if o.Family != nil && !o.Family(f.info) {
 			return
@@ -81,16 +108,64 @@ func NewGenerator(r Resource, o Options) (*Generator, error) {
 		if err != nil {
 			return nil, fmt.Errorf("metrics[%d] %s: %w", i, m.Name, err)
 		}
-		add(f)
+		add(g.withoutGVK(f))
 	}
 	for _, mm := range metaFamilies(r.Extensions) {
 		f, err := compileFamily(r, mm.metric, mm.each)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", mm.metric.Name, err)
 		}
-		add(f)
+		add(g.withoutGVK(f))
 	}
 	return g, nil
+}
+
+// withoutGVK takes the GVK labels out of f's common labels when they are the
+// objects' base labels.
+func (g *Generator) withoutGVK(f family) family {
+	for _, l := range g.gvkLabels {
+		delete(f.common, l.Name)
+	}
+	return f
+}
+
+// mayNameGVKLabels reports whether a label of r other than its own GVK
+// labels could be named customresource_group, _kind or _version, and so
+// take the place of one: a metric's commonLabels, a labelsFromPath at any
+// level (a "*" entry copies names from the object), a labelFromKey or a
+// stateSet's labelName. The resource's commonLabels cannot: its GVK labels
+// replace them.
+func mayNameGVKLabels(r Resource) bool {
+	gvk := func(name string) bool { return name == GroupLabel || name == KindLabel || name == VersionLabel }
+	paths := func(m map[string][]string) bool {
+		for k := range m {
+			if isStar(k) || gvk(collectors.SanitizeLabelName(k)) {
+				return true
+			}
+		}
+		return false
+	}
+	if paths(r.LabelsFromPath) {
+		return true
+	}
+	for _, m := range r.Metrics {
+		for k := range m.CommonLabels {
+			if gvk(k) {
+				return true
+			}
+		}
+		if paths(m.LabelsFromPath) {
+			return true
+		}
+		e := m.Each
+		switch {
+		case e.Gauge != nil && (paths(e.Gauge.LabelsFromPath) || gvk(e.Gauge.LabelFromKey)),
+			e.StateSet != nil && (paths(e.StateSet.LabelsFromPath) || gvk(e.StateSet.LabelName)),
+			e.Info != nil && (paths(e.Info.LabelsFromPath) || gvk(e.Info.LabelFromKey)):
+			return true
+		}
+	}
+	return false
 }
 
 // metaMetric is a family of the labels and annotations extension.
@@ -148,6 +223,7 @@ func compileFamily(r Resource, m Metric, each evaluator) (family, error) {
 		each:    each,
 		logV:    logV,
 		builder: &collectors.SeriesBuilder{},
+		own:     len(m.CommonLabels) > 0 || len(m.LabelsFromPath) > 0,
 	}, nil
 }
 
@@ -206,9 +282,25 @@ func (g *Generator) Generate(obj any) (collectors.Object, bool) {
 	if u == nil {
 		return collectors.Object{}, false
 	}
+	var base *[]collectors.Label
+	if g.gvkLabels != nil {
+		b := slices.Clone(g.gvkLabels) // the object's own: the snapshot interns its values
+		base = &b
+	}
 	var out []collectors.Series
+	var root map[string]string // the resource's root labels, read once
 	for i := range g.families {
-		out = g.generate(&g.families[i], u.Object, out)
+		f := &g.families[i]
+		labels := root
+		if f.own {
+			labels = maps.Clone(f.common)
+			f.labels.add(u.Object, labels)
+		} else if labels == nil {
+			root = maps.Clone(g.common)
+			g.labels.add(u.Object, root)
+			labels = root
+		}
+		out = g.generate(f, u.Object, base, labels, out)
 	}
 	slices.SortStableFunc(out, func(a, b collectors.Series) int { return a.Labels.Compare(b.Labels) })
 	out = slices.CompactFunc(out, func(a, b collectors.Series) bool { return a.Labels.Compare(b.Labels) == 0 })
@@ -216,11 +308,10 @@ func (g *Generator) Generate(obj any) (collectors.Object, bool) {
 }
 
 // generate appends the series of family f for obj, as KSM's generate: each
-// value's labels, then the family's common and root labels where the value
-// has none of that name; errors go to OnError.
-func (g *Generator) generate(f *family, obj map[string]any, out []collectors.Series) []collectors.Series {
-	base := maps.Clone(f.common)
-	f.labels.add(obj, base)
+// value's labels, then labels, the family's common and root labels, where
+// the value has none of that name; errors go to OnError. labels is not
+// modified. base is the object's labels (see gvkLabels), or nil.
+func (g *Generator) generate(f *family, obj map[string]any, base *[]collectors.Label, labels map[string]string, out []collectors.Series) []collectors.Series {
 	values, errs := f.each.values(f.each.path().get(obj), obj)
 	if g.onError != nil {
 		for _, err := range errs {
@@ -228,22 +319,28 @@ func (g *Generator) generate(f *family, obj map[string]any, out []collectors.Ser
 		}
 	}
 	for _, v := range values {
-		for k, val := range base {
+		for k, val := range labels {
 			if _, ok := v.labels[k]; !ok {
 				v.labels[k] = val
 			}
 		}
-		out = append(out, f.builder.Series(f.info.Name, nil, metricOf(v)))
+		out = append(out, f.builder.Series(f.info.Name, base, metricOf(v)))
 	}
 	return out
 }
 
 // metricOf is a value's metric, its labels in name order as KSM writes them.
 func metricOf(v value) collectors.Metric {
-	keys := slices.Sorted(maps.Keys(v.labels))
-	values := make([]string, len(keys))
-	for i, k := range keys {
-		values[i] = v.labels[k]
+	n := len(v.labels)
+	buf := make([]string, n, 2*n) // the keys, then the values
+	i := 0
+	for k := range v.labels {
+		buf[i] = k
+		i++
 	}
-	return collectors.Metric{Keys: keys, Values: values, Value: v.v}
+	slices.Sort(buf)
+	for _, k := range buf[:n] {
+		buf = append(buf, v.labels[k])
+	}
+	return collectors.Metric{Keys: buf[:n:n], Values: buf[n:], Value: v.v}
 }

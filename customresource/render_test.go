@@ -69,6 +69,18 @@ func line(s collectors.Series) string {
 		b.WriteString(sep + k + `="` + strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`).Replace(v) + `"`)
 		sep = ","
 	}
+	// The object's labels (the GVK ones) merged in name order, as the
+	// snapshot's exposition writes a custom resource's.
+	var base []collectors.Label
+	if b := s.Labels.Base(); b != nil {
+		base = *b
+	}
+	merged := func(k, v string) {
+		for ; len(base) > 0 && base[0].Name < k; base = base[1:] {
+			label(base[0].Name, base[0].Value)
+		}
+		label(k, v)
+	}
 	if s.Layout != nil {
 		for i := range s.Layout.Len() {
 			k, at := s.Layout.Key(i)
@@ -76,12 +88,15 @@ func line(s collectors.Series) string {
 			if at >= 0 {
 				v = extra[at].Value
 			}
-			label(k, v)
+			merged(k, v)
 		}
 	} else {
 		for _, l := range extra {
-			label(l.Name, l.Value)
+			merged(l.Name, l.Value)
 		}
+	}
+	for _, l := range base {
+		label(l.Name, l.Value)
 	}
 	if sep == "," {
 		b.WriteString("}")

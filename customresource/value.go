@@ -64,8 +64,12 @@ func parseString(s string) (float64, error) {
 	case "false", "no", "unknown":
 		return 0, nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return float64(t.Unix()), nil
+	// An RFC 3339 time is at least 20 bytes, with a dash after the year:
+	// anything else is not tried, which spares the error of a failed parse.
+	if len(s) >= len("2006-01-02T15:04:05Z") && s[4] == '-' {
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			return float64(t.Unix()), nil
+		}
 	}
 	if q, err := resource.ParseQuantity(s); err == nil {
 		return q.AsApproximateFloat64(), nil

@@ -28,6 +28,9 @@ type Exposition struct {
 	Families []collectors.FamilyInfo
 	// Base is the resource's object labels in KSM's order.
 	Base []string
+	// Sorted writes each line's labels in name order, the object's and the
+	// family's merged, as KSM writes a custom resource's (Base is empty then).
+	Sorted bool
 }
 
 // NewExposition returns the exposition of the resource of g.
@@ -123,7 +126,7 @@ func (s *Snapshot) WriteExposition(w io.Writer, openMetrics bool, keep func(reso
 					n := 0
 					s.mu.Lock()
 					for n < len(objs) && n < renderObjects && len(buf) < renderBuffer {
-						buf = appendFamilyLines(buf, objs[n], f.Name, g.expo.Base, &hint)
+						buf = appendFamilyLines(buf, objs[n], f.Name, g.expo, &hint)
 						n++
 					}
 					s.mu.Unlock()
@@ -180,7 +183,7 @@ func appendHeaders(buf []byte, f collectors.FamilyInfo, openMetrics bool) []byte
 // KSM uses, so a family's series are one run. Objects of a resource look
 // alike: the run is looked for where it was in the last object (*hint) before
 // it is searched.
-func appendFamilyLines(buf []byte, o *object, name string, baseKeys []string, hint *int) []byte {
+func appendFamilyLines(buf []byte, o *object, name string, expo *Exposition, hint *int) []byte {
 	ss := o.series
 	i := *hint
 	switch {
@@ -192,9 +195,69 @@ func appendFamilyLines(buf []byte, o *object, name string, baseKeys []string, hi
 	}
 	*hint = i
 	for ; i < len(ss) && ss[i].name == name; i++ {
-		buf = appendLine(buf, o.base, &ss[i], baseKeys)
+		if expo.Sorted {
+			buf = appendSortedLine(buf, o.base, &ss[i])
+		} else {
+			buf = appendLine(buf, o.base, &ss[i], expo.Base)
+		}
 	}
 	return buf
+}
+
+// appendSortedLine appends one series with its labels in name order: the
+// object's and the family's (in its layout, whose keys are in name order)
+// merged.
+func appendSortedLine(buf []byte, base *[]series.Label, ls *liveSeries) []byte {
+	buf = append(buf, ls.name...)
+	sep := byte('{')
+	label := func(name, value string) {
+		buf = append(buf, sep)
+		sep = ','
+		buf = append(buf, name...)
+		buf = append(buf, `="`...)
+		buf = appendEscaped(buf, value)
+		buf = append(buf, '"')
+	}
+	var bl []series.Label
+	if base != nil {
+		bl = *base
+	}
+	var extra []series.Label
+	var layout *series.Layout
+	if ls.extra != nil {
+		extra, layout = ls.extra.labels, ls.extra.layout
+	}
+	n := len(extra)
+	if layout != nil {
+		n = layout.Len()
+	}
+	key := func(i int) (string, string) {
+		if layout == nil {
+			return extra[i].Name, extra[i].Value
+		}
+		k, at := layout.Key(i)
+		if at >= 0 && int(at) < len(extra) {
+			return k, extra[at].Value
+		}
+		return k, ""
+	}
+	b := 0
+	for i := range n {
+		k, v := key(i)
+		for ; b < len(bl) && bl[b].Name < k; b++ {
+			label(bl[b].Name, bl[b].Value)
+		}
+		label(k, v)
+	}
+	for ; b < len(bl); b++ {
+		label(bl[b].Name, bl[b].Value)
+	}
+	if sep == ',' {
+		buf = append(buf, '}')
+	}
+	buf = append(buf, ' ')
+	buf = appendValue(buf, ls.value)
+	return append(buf, '\n')
 }
 
 // appendLine appends one series: its name, the object's labels in KSM's order

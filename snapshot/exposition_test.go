@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/kube-state-push/kube-state-push/collectors"
@@ -26,5 +27,30 @@ func TestAppendHeadersTypes(t *testing.T) {
 		if got := string(appendHeaders(nil, f, true)); got != want+c.openM+"\n" {
 			t.Errorf("%s OpenMetrics: %q", c.typ, got)
 		}
+	}
+}
+
+// A Sorted exposition writes every line's labels in name order, the object's
+// (base) and the family's merged, empty values as "" where the layout says.
+func TestSortedExposition(t *testing.T) {
+	s, _, _ := newTestSnapshot(t)
+	set := s.NewSet("example.com/v1/widgets", nil)
+	s.DescribeSet(set, &Exposition{Families: []collectors.FamilyInfo{{Name: "w", Type: collectors.Gauge}}, Sorted: true})
+	base := &[]collectors.Label{{Name: "customresource_group", Value: "example.com"}, {Name: "customresource_kind", Value: "Widget"}}
+	var b collectors.SeriesBuilder
+	o := collectors.Object{UID: "u", ResourceVersion: "1", Series: []collectors.Series{
+		b.Series("w", base, collectors.Metric{Keys: []string{"a", "condition", "empty", "name"}, Values: []string{"1", "Ready", "", "one"}, Value: 1}),
+		b.Series("w", base, collectors.Metric{Keys: []string{"zone"}, Values: []string{"eu"}, Value: 2}),
+	}}
+	s.Replace(set, []collectors.Object{o})
+	var out strings.Builder
+	if err := s.WriteExposition(&out, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := "# HELP w \n# TYPE w gauge\n" +
+		`w{a="1",condition="Ready",customresource_group="example.com",customresource_kind="Widget",empty="",name="one"} 1` + "\n" +
+		`w{customresource_group="example.com",customresource_kind="Widget",zone="eu"} 2` + "\n"
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
