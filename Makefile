@@ -44,8 +44,8 @@ e2e: components ## The end-to-end suite only.
 
 BENCH_N ?= 1000,10000
 
-bench: cluster-components ## Side-by-side benchmark against kube-state-metrics + Prometheus agent (BENCH_N pods); writes docs/benchmarks.md.
-	$(GO) run ./bench -n $(BENCH_N)
+bench: cluster-components ## Side-by-side benchmark against kube-state-metrics + Prometheus agent (BENCH_N or N pods; the bench's sink receiver from 20,000); writes docs/benchmarks.md, .json and .png.
+	$(GO) run ./bench -n $(or $(N),$(BENCH_N))
 
 BENCH_RECEIVERS_N ?= 1000
 

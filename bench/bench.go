@@ -34,10 +34,12 @@ type bench struct {
 	promURL   string
 	kubecfg   string
 	client    kubernetes.Interface
-	running   group  // processes of the side being measured
-	rxDir     string // state dir of the receiver hack/receivers.sh runs, or ""
-	plan      plan   // the workload at the current scale
-	churnStep int    // where churn goes on
+	running   group         // processes of the side being measured
+	rx        receiver      // where the sides of the current scale write
+	sink      *sinkReceiver // the sink, once a scale writes to it
+	rxDir     string        // state dir of the receiver hack/receivers.sh runs, or ""
+	plan      plan          // the workload at the current scale
+	churnStep int           // where churn goes on
 }
 
 func (b *bench) setup(ctx context.Context) error {
@@ -87,6 +89,7 @@ func (b *bench) setup(ctx context.Context) error {
 	b.log.Info("Starting the cluster", "nodes", b.opts.nodes, "podsPerNode", perNode)
 	up := exec.CommandContext(ctx, b.cluster, "up", state)
 	up.Env = append(os.Environ(), fmt.Sprintf("KSP_NODES=%d", b.opts.nodes), fmt.Sprintf("KSP_NODE_PODS=%d", perNode))
+	up.Env = append(up.Env, fastCluster...)
 	up.Stderr = os.Stderr
 	b.clusterUp = true // down is safe after a half-done up
 	if err := up.Run(); err != nil {
@@ -109,13 +112,20 @@ func (b *bench) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rc.QPS, rc.Burst = 200, 400
+	// High enough that the workload is created as fast as the apiserver
+	// takes it; protobuf, which costs the apiserver less than JSON.
+	rc.QPS, rc.Burst = 2000, 4000
+	rc.ContentType = "application/vnd.kubernetes.protobuf"
+	rc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	b.client, err = kubernetes.NewForConfig(rc)
 	return err
 }
 
 func (b *bench) cleanup() {
 	b.running.stop()
+	if b.sink != nil {
+		b.sink.stop()
+	}
 	b.receiverDown()
 	if b.clusterUp {
 		down := exec.Command(b.cluster, "down", filepath.Join(b.opts.stateDir, "cluster"))
@@ -132,14 +142,25 @@ func (b *bench) cleanup() {
 	}
 }
 
+// fastCluster is the environment of hack/cluster.sh that makes the
+// controllers, the scheduler and kwok take a large workload as fast as the
+// apiserver can: their client QPS, controller workers and kwok's parallel
+// pod stages.
+var fastCluster = []string{"KSP_CONTROLLER_QPS=1000", "KSP_CONTROLLER_SYNCS=20", "KSP_KWOK_PARALLELISM=32"}
+
 // scaleResult is what one scale measured on both sides.
 type scaleResult struct {
-	n, pods, nodes  int
-	ksp, ksm        sideResult
-	kspV1BytesMin   float64 // Remote-Write 1.0 bytes per minute, steady, same series
-	kspV1SamplesMin float64
-	ksmAloneRSS     int64 // kube-state-metrics' own share of the pipeline's steady RSS
-	ksmAloneFileRSS int64 // its file-backed part
+	n, pods, nodes   int
+	receiver         string // receiverPrometheus or receiverSink
+	started          time.Time
+	created          time.Duration // creating the workload until its pods ran
+	kspDone, ksmDone bool          // which sides were measured
+	err              error         // why the scale stopped, if it did
+	ksp, ksm         sideResult
+	kspV1BytesMin    float64 // Remote-Write 1.0 bytes per minute, steady, same series
+	kspV1SamplesMin  float64
+	ksmAloneRSS      int64 // kube-state-metrics' own share of the pipeline's steady RSS
+	ksmAloneFileRSS  int64 // its file-backed part
 }
 
 // prepareScale creates the workload of about n pods (what an earlier, smaller
@@ -148,10 +169,11 @@ func (b *bench) prepareScale(ctx context.Context, n int) (plan, error) {
 	p := planFor(n, b.opts.nodes)
 	b.plan = p
 	b.log.Info("Creating the workload", "pods", p.pods(), "deployments", p.deployments, "statefulsets", p.statefulsets, "jobs", p.jobs)
+	t0 := time.Now()
 	if err := ensureWorkload(ctx, b.client, p); err != nil {
 		return p, fmt.Errorf("create workload: %w", err)
 	}
-	t0 := time.Now()
+	b.log.Info("Workload created", "after", time.Since(t0).Round(time.Second))
 	if err := waitPods(ctx, b.client, p.pods()*98/100, 20*time.Minute, func(n int) {
 		b.log.Info("Pods running", "pods", n, "want", p.pods(), "after", time.Since(t0).Round(time.Second))
 	}); err != nil {
@@ -161,26 +183,33 @@ func (b *bench) prepareScale(ctx context.Context, n int) (plan, error) {
 }
 
 func (b *bench) measureScale(ctx context.Context, n int) (scaleResult, error) {
+	t0 := time.Now()
 	p, err := b.prepareScale(ctx, n)
-	r := scaleResult{n: n, pods: p.pods(), nodes: b.opts.nodes}
+	r := scaleResult{n: n, pods: p.pods(), nodes: b.opts.nodes, started: t0, created: time.Since(t0), receiver: receiverKind(b.opts.receiver, n)}
 	if err != nil {
 		return r, err
 	}
 
+	if b.rx, err = b.receiverFor(ctx, n); err != nil {
+		return r, err
+	}
+	r.receiver = b.rx.kind()
 	tag := fmt.Sprint(n)
-	if r.ksp, err = b.measureSide(ctx, b.kspSide(tag, "ksp", "io.prometheus.write.v2.Request", b.promURL+"/api/v1/write"), 0); err != nil {
+	if r.ksp, err = b.measureSide(ctx, b.kspSide(tag, "ksp", "io.prometheus.write.v2.Request", b.rx.writeURL("ksp-"+tag)), 0); err != nil {
 		return r, fmt.Errorf("kube-state-push: %w", err)
 	}
+	r.kspDone = true
 	if b.opts.kspOnly {
 		return r, nil
 	}
-	if r.kspV1BytesMin, r.kspV1SamplesMin, err = b.measureBytesOnly(ctx, b.kspSide(tag, "ksp-v1", "prometheus.WriteRequest", b.promURL+"/api/v1/write")); err != nil {
+	if r.kspV1BytesMin, r.kspV1SamplesMin, err = b.measureBytesOnly(ctx, b.kspSide(tag, "ksp-v1", "prometheus.WriteRequest", b.rx.writeURL("ksp-v1-"+tag))); err != nil {
 		return r, fmt.Errorf("kube-state-push, Remote-Write 1.0: %w", err)
 	}
-	ksm := b.ksmSide(tag)
+	ksm := b.ksmSide(tag, b.rx.writeURL("ksm-"+tag))
 	if r.ksm, err = b.measureSide(ctx, ksm, r.ksp.series); err != nil {
 		return r, fmt.Errorf("kube-state-metrics + agent: %w", err)
 	}
+	r.ksmDone = true
 	r.ksmAloneRSS, r.ksmAloneFileRSS = ksm.aloneRSS, ksm.aloneFileRSS
 	return r, nil
 }

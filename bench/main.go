@@ -12,6 +12,13 @@
 //
 //	go run ./bench -scrape -n 10000
 //
+// At 20,000 pods and more both sides write to the sink, a receiver in a
+// process of its own that decodes and checks every request and stores no
+// series (sink.go); below, to the cluster's Prometheus, which the probes
+// query. -receiver chooses one for every size.
+//
+//	go run ./bench -n 50000 -receiver sink
+//
 // With -crs it measures instead kube-state-push's custom resources against
 // kube-state-metrics' with the same CustomResourceStateMetrics config on the
 // same N custom objects (customresource/testdata/bench): time, CPU and peak
@@ -69,6 +76,10 @@ type options struct {
 	sharding      bool     // measure client-side against server-side sharding instead
 	receivers     bool     // measure per receiver (hack/receivers.sh) instead
 	receiverNames []string // which, in order
+
+	receiver    string // where both sides write: receiverAuto, receiverPrometheus or receiverSink
+	serveSink   string // run only the sink on this address
+	fromRecords bool   // only write -out and its plot from the records beside it
 }
 
 // allReceivers are the receivers of hack/receivers.sh that -receivers
@@ -109,6 +120,9 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.sharding, "sharding", false, "measure three client-side shards against three with --server-side-sharding, and the apiserver (writes its section of -out)")
 	fs.BoolVar(&o.receivers, "receivers", false, "measure what each receiver of hack/receivers.sh costs per sample (writes "+receiversReport+" unless -out is given)")
 	names := fs.String("receiver-names", strings.Join(allReceivers, ","), "with -receivers: comma-separated receivers to measure, in order")
+	fs.StringVar(&o.receiver, "receiver", receiverAuto, fmt.Sprintf("where both sides write: prometheus, sink, or auto (the sink from %d pods up)", sinkFrom))
+	fs.StringVar(&o.serveSink, "serve-sink", "", "run only the sink receiver on this address (the bench starts itself so)")
+	fs.BoolVar(&o.fromRecords, "from-records", false, "measure nothing: write -out and its plot from the records beside it (docs/benchmarks.json)")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err}
 	}
@@ -116,6 +130,9 @@ func parseFlags(args []string) (options, error) {
 		return o, usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
 	if err := checkModes(o); err != nil {
+		return o, usageError{err}
+	}
+	if err := checkReceiver(o.receiver); err != nil {
 		return o, usageError{err}
 	}
 	given := map[string]bool{}
@@ -212,6 +229,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if o.serveSink != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return serveSink(ctx, o.serveSink)
+	}
 	if o.root, err = os.Getwd(); err != nil {
 		return err
 	}
@@ -222,6 +244,9 @@ func run() error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if o.fromRecords {
+		return (&bench{opts: o, log: log}).writeReport(nil)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -248,24 +273,19 @@ func run() error {
 		r, err := b.measureScale(ctx, n)
 		if err != nil {
 			runErr = fmt.Errorf("scale N=%d: %w", n, err)
-			break
+			r.err = runErr
 		}
 		results = append(results, r)
-		fmt.Println(r.table())
-	}
-	// What was measured is written even when a later scale failed.
-	if o.out != "" && len(results) > 0 {
-		rep := report{machine: machineInfo(), started: b.started, results: results, opts: o, failure: runErr}
-		doc := rep.markdown()
-		for _, m := range []section{scrapeMarks, crsMarks, shardingMarks} { // the other modes' sections stay
-			if s := m.of(o.out); s != "" {
-				doc = m.replace(doc, s)
-			}
+		if err != nil {
+			break
 		}
-		if err := os.WriteFile(o.out, []byte(doc), 0o644); err != nil {
+		fmt.Println(recordOf(r, o, "", "").table())
+	}
+	// What was measured is written even when a scale failed.
+	if o.out != "" {
+		if err := b.writeReport(results); err != nil {
 			return err
 		}
-		log.Info("Report written", "file", o.out)
 	}
 	return runErr
 }

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,9 +17,10 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-// Probes change objects and time how long the change takes to be queryable
-// in the receiver. Their pods are bound to a node no kubelet (or kwok) runs,
-// so that nothing but the probe changes their status.
+// Probes change objects and time how long the change takes to reach the
+// receiver: to be queryable in Prometheus, or delivered to the sink. Their
+// pods are bound to a node no kubelet (or kwok) runs, so that nothing but the
+// probe changes their status.
 const (
 	probeNS     = "bench-probes"
 	staticNode  = "bench-static"
@@ -28,10 +32,47 @@ const (
 type probe struct {
 	kind    string // scale, phase, restart, delete
 	name    string
-	initial string // query that holds before the change
-	changed string // query that holds once the change is visible; "" for delete
-	gone    string // delete: query that is empty once the series ended
+	initial probeCond // holds before the change
+	changed probeCond // holds once the change is received; for delete, the series ended
 	apply   func(ctx context.Context) error
+}
+
+// probeCond is a condition on one series of a side in the probes' namespace.
+type probeCond struct {
+	metric string
+	labels map[string]string // besides namespace and bench
+	value  float64           // the value it has, unless gone
+	gone   bool              // the series ended (a staleness marker at the sink)
+}
+
+// selector is the label matchers of c's series in PromQL.
+func (c probeCond) selector(label string) string {
+	ms := []string{fmt.Sprintf("namespace=%q", probeNS), fmt.Sprintf("bench=%q", label)}
+	keys := slices.Sorted(maps.Keys(c.labels))
+	for _, k := range keys {
+		ms = append(ms, fmt.Sprintf("%s=%q", k, c.labels[k]))
+	}
+	return c.metric + "{" + strings.Join(ms, ",") + "}"
+}
+
+// promQL is the query that returns something once c holds (nothing, if gone).
+func (c probeCond) promQL(label string) string {
+	if c.gone {
+		return c.selector(label)
+	}
+	return c.selector(label) + " == " + strconv.FormatFloat(c.value, 'g', -1, 64)
+}
+
+// watch is the sink's watch for c.
+func (c probeCond) watch(id, label string) *sinkWatch {
+	ls := map[string]string{"namespace": probeNS, "bench": label}
+	maps.Copy(ls, c.labels)
+	w := &sinkWatch{ID: id, Name: c.metric, Labels: ls, Stale: c.gone}
+	if !c.gone {
+		v := c.value
+		w.Value = &v
+	}
+	return w
 }
 
 func (b *bench) ensureStaticNode(ctx context.Context) error {
@@ -60,12 +101,10 @@ func probePod(name string) *corev1.Pod {
 
 // prepareProbes creates the objects of the side's probes before the side
 // starts, so that they are part of its initial state.
-func (b *bench) prepareProbes(ctx context.Context, label, prefix string) ([]probe, error) {
+func (b *bench) prepareProbes(ctx context.Context, prefix string) ([]probe, error) {
 	if err := b.ensureStaticNode(ctx); err != nil {
 		return nil, err
 	}
-	c := b.client
-	sel := func(extra string) string { return fmt.Sprintf(`{namespace=%q,bench=%q,%s}`, probeNS, label, extra) }
 	var probes []probe
 	for i := range b.opts.changes + goneProbes {
 		name := fmt.Sprintf("%s-%d", prefix, i)
@@ -73,47 +112,56 @@ func (b *bench) prepareProbes(ctx context.Context, label, prefix string) ([]prob
 		if i >= b.opts.changes {
 			kind = "delete"
 		}
-		p := probe{kind: kind, name: name}
-		switch kind {
-		case "scale":
-			d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: probeNS},
-				Spec: appsv1.DeploymentSpec{Replicas: new(int32(0)), Selector: selector(name), Template: podTemplate(name, i)}}
-			d.Spec.Template.Spec.NodeSelector = map[string]string{"type": "none"} // never scheduled
-			if _, err := c.AppsV1().Deployments(probeNS).Create(ctx, d, metav1.CreateOptions{}); err != nil {
-				return nil, err
-			}
-			p.initial = "kube_deployment_spec_replicas" + sel(fmt.Sprintf("deployment=%q", name)) + " == 0"
-			p.changed = "kube_deployment_spec_replicas" + sel(fmt.Sprintf("deployment=%q", name)) + " == 1"
-			p.apply = func(ctx context.Context) error {
-				_, err := c.AppsV1().Deployments(probeNS).Patch(ctx, name, types.MergePatchType, []byte(`{"spec":{"replicas":1}}`), metav1.PatchOptions{})
-				return err
-			}
-		default:
-			if _, err := c.CoreV1().Pods(probeNS).Create(ctx, probePod(name), metav1.CreateOptions{}); err != nil {
-				return nil, err
-			}
-			pod := fmt.Sprintf("pod=%q", name)
-			p.initial = "kube_pod_status_phase" + sel(pod+`,phase="Pending"`) + " == 1"
-			switch kind {
-			case "phase":
-				p.changed = "kube_pod_status_phase" + sel(pod+`,phase="Running"`) + " == 1"
-				p.apply = b.podStatus(name, func(s *corev1.PodStatus) { s.Phase = corev1.PodRunning })
-			case "restart":
-				p.changed = "kube_pod_container_status_restarts_total" + sel(pod+`,container="app"`) + " == 3"
-				p.apply = b.podStatus(name, func(s *corev1.PodStatus) {
-					s.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", Image: "registry.example/app:1.4.2", RestartCount: 3,
-						State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}}}
-				})
-			case "delete":
-				p.gone = "kube_pod_info" + sel(pod)
-				p.apply = func(ctx context.Context) error {
-					return c.CoreV1().Pods(probeNS).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: new(int64(0))})
-				}
-			}
+		p, err := b.makeProbe(ctx, kind, name, i)
+		if err != nil {
+			return nil, err
 		}
 		probes = append(probes, p)
 	}
 	return probes, nil
+}
+
+// makeProbe creates the object of one probe.
+func (b *bench) makeProbe(ctx context.Context, kind, name string, i int) (probe, error) {
+	c := b.client
+	p := probe{kind: kind, name: name}
+	if kind == "scale" {
+		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: probeNS},
+			Spec: appsv1.DeploymentSpec{Replicas: new(int32(0)), Selector: selector(name), Template: podTemplate(name, i)}}
+		d.Spec.Template.Spec.NodeSelector = map[string]string{"type": "none"} // never scheduled
+		if _, err := c.AppsV1().Deployments(probeNS).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+			return p, err
+		}
+		dep := map[string]string{"deployment": name}
+		p.initial = probeCond{metric: "kube_deployment_spec_replicas", labels: dep, value: 0}
+		p.changed = probeCond{metric: "kube_deployment_spec_replicas", labels: dep, value: 1}
+		p.apply = func(ctx context.Context) error {
+			_, err := c.AppsV1().Deployments(probeNS).Patch(ctx, name, types.MergePatchType, []byte(`{"spec":{"replicas":1}}`), metav1.PatchOptions{})
+			return err
+		}
+		return p, nil
+	}
+	if _, err := c.CoreV1().Pods(probeNS).Create(ctx, probePod(name), metav1.CreateOptions{}); err != nil {
+		return p, err
+	}
+	p.initial = probeCond{metric: "kube_pod_status_phase", labels: map[string]string{"pod": name, "phase": "Pending"}, value: 1}
+	switch kind {
+	case "phase":
+		p.changed = probeCond{metric: "kube_pod_status_phase", labels: map[string]string{"pod": name, "phase": "Running"}, value: 1}
+		p.apply = b.podStatus(name, func(s *corev1.PodStatus) { s.Phase = corev1.PodRunning })
+	case "restart":
+		p.changed = probeCond{metric: "kube_pod_container_status_restarts_total", labels: map[string]string{"pod": name, "container": "app"}, value: 3}
+		p.apply = b.podStatus(name, func(s *corev1.PodStatus) {
+			s.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", Image: "registry.example/app:1.4.2", RestartCount: 3,
+				State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}}}
+		})
+	case "delete":
+		p.changed = probeCond{metric: "kube_pod_info", labels: map[string]string{"pod": name}, gone: true}
+		p.apply = func(ctx context.Context) error {
+			return c.CoreV1().Pods(probeNS).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: new(int64(0))})
+		}
+	}
+	return p, nil
 }
 
 // podStatus returns a change that reads the pod, applies f to its status and
@@ -130,44 +178,36 @@ func (b *bench) podStatus(name string, f func(*corev1.PodStatus)) func(context.C
 	}
 }
 
-// probesVisible waits until every probe's initial state is in the receiver.
-func (b *bench) probesVisible(ctx context.Context, probes []probe) error {
+// expectInitial registers the probes' initial states with the receiver,
+// before the side starts.
+func expectInitial(ctx context.Context, rx receiver, s *side, probes []probe) error {
+	conds := map[string]probeCond{}
 	for _, p := range probes {
-		err := poll(ctx, time.Second, probeWait, func() (bool, error) {
-			vs, err := query(ctx, b.promURL, p.initial)
-			return len(vs) > 0, err
-		})
-		if err != nil {
-			return fmt.Errorf("probe %s: initial state %s: %w", p.name, p.initial, err)
+		conds["initial-"+p.name] = p.initial
+	}
+	return rx.expect(ctx, s, conds)
+}
+
+// probesVisible waits until every probe's initial state is in the receiver.
+func probesVisible(ctx context.Context, rx receiver, s *side, probes []probe) error {
+	for _, p := range probes {
+		if _, err := rx.await(ctx, s, "initial-"+p.name, p.initial); err != nil {
+			return fmt.Errorf("probe %s: initial state: %w", p.name, err)
 		}
 	}
 	return nil
 }
 
 // runProbes starts one probe every probeStride and times each from its write
-// to the receiver's answer, polling every 100 ms.
-func (b *bench) runProbes(ctx context.Context, probes []probe) (changed, gone []time.Duration, failed []string) {
+// to the receiver: until a query shows it (Prometheus, polled every 100 ms)
+// or until the request that carried it arrived (the sink).
+func runProbes(ctx context.Context, rx receiver, s *side, probes []probe) (changed, gone []time.Duration, failed []string) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for i, p := range probes {
 		wg.Go(func() {
 			sleep(ctx, time.Duration(i)*probeStride)
-			var t0 time.Time
-			err := func() error {
-				t0 = time.Now()
-				if err := p.apply(ctx); err != nil {
-					return err
-				}
-				return poll(ctx, 100*time.Millisecond, probeWait, func() (bool, error) {
-					if p.gone != "" {
-						vs, err := query(ctx, b.promURL, p.gone)
-						return err == nil && len(vs) == 0, err
-					}
-					vs, err := query(ctx, b.promURL, p.changed)
-					return len(vs) > 0, err
-				})
-			}()
-			d := time.Since(t0)
+			d, err := runProbe(ctx, rx, s, p)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -184,6 +224,23 @@ func (b *bench) runProbes(ctx context.Context, probes []probe) (changed, gone []
 	slices.Sort(changed)
 	slices.Sort(gone)
 	return changed, gone, failed
+}
+
+// runProbe applies one probe's change and waits until it is received.
+func runProbe(ctx context.Context, rx receiver, s *side, p probe) (time.Duration, error) {
+	id := "changed-" + p.name
+	if err := rx.expect(ctx, s, map[string]probeCond{id: p.changed}); err != nil {
+		return 0, err
+	}
+	t0 := time.Now()
+	if err := p.apply(ctx); err != nil {
+		return 0, err
+	}
+	at, err := rx.await(ctx, s, id, p.changed)
+	if err != nil {
+		return 0, err
+	}
+	return at.Sub(t0), nil
 }
 
 // removeProbes deletes the probe objects of a side.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -17,40 +18,86 @@ type row struct {
 	ratio    string
 }
 
-func (r scaleResult) rows() []row {
-	f := func(format string, v float64) string { return fmt.Sprintf(format, v) }
-	ratio := func(a, b float64) string {
-		if b == 0 {
-			return "-"
-		}
-		return fmt.Sprintf("%.3g", a/b)
+// rows are the comparison of one size; a side not measured shows "-".
+func (r sizeRecord) rows() []row {
+	ksp, ksm := r.KSP, r.KSM
+	if ksp == nil {
+		ksp = &sideRecord{}
 	}
-	mbf := func(b int64) float64 { return float64(b) / 1e6 }
-	ksp, ksm := r.ksp, r.ksm
-	lat := func(ds []time.Duration, q float64) float64 { return percentile(ds, q).Seconds() }
+	if ksm == nil {
+		ksm = &sideRecord{}
+	}
+	num := func(format string, v float64) string { return fmt.Sprintf(format, v) }
+	cells := func(measure, format string, a, b float64) row {
+		return row{measure, num(format, a), num(format, b), ratio(a, b)}
+	}
+	perSampleOf := func(s *sideRecord) float64 { return perSample(s.SteadyMBMin*1e6, s.SteadySamplesMin) }
+	arrived, gone := "queryable", "series gone"
+	if r.Receiver == receiverSink {
+		arrived, gone = "delivered", "staleness marker delivered"
+	}
 	rows := []row{
-		{"series in the receiver", f("%.0f", ksp.series), f("%.0f", ksm.series), ratio(ksp.series, ksm.series)},
-		{"RSS steady, MB (KSM + agent)", f("%.0f", mbf(ksp.steadyRSS)), f("%.0f", mbf(ksm.steadyRSS)), ratio(mbf(ksp.steadyRSS), mbf(ksm.steadyRSS))},
-		{"RSS steady, MB (KSM alone)", f("%.0f", mbf(ksp.steadyRSS)), f("%.0f", mbf(r.ksmAloneRSS)), ratio(mbf(ksp.steadyRSS), mbf(r.ksmAloneRSS))},
-		{"of which file-backed (the binary's pages), MB (KSM alone)", f("%.0f", mbf(ksp.steadyFileRSS)), f("%.0f", mbf(r.ksmAloneFileRSS)), ratio(mbf(ksp.steadyFileRSS), mbf(r.ksmAloneFileRSS))},
-		{"RSS peak until synced, MB", f("%.0f", mbf(ksp.peakRSS)), f("%.0f", mbf(ksm.peakRSS)), ratio(mbf(ksp.peakRSS), mbf(ksm.peakRSS))},
-		{"peak / steady RSS", ratio(mbf(ksp.peakRSS), mbf(ksp.steadyRSS)), ratio(mbf(ksm.peakRSS), mbf(ksm.steadyRSS)), ""},
-		{"start to synced, s", f("%.1f", ksp.syncTime.Seconds()), f("%.1f", ksm.syncTime.Seconds()), ratio(ksp.syncTime.Seconds(), ksm.syncTime.Seconds())},
-		{"CPU-s to synced", f("%.1f", ksp.syncCPU.Seconds()), f("%.1f", ksm.syncCPU.Seconds()), ratio(ksp.syncCPU.Seconds(), ksm.syncCPU.Seconds())},
-		{"CPU-s per minute, steady", f("%.2f", ksp.steadyCPUMin), f("%.2f", ksm.steadyCPUMin), ratio(ksp.steadyCPUMin, ksm.steadyCPUMin)},
-		{"CPU-s per minute, churn", f("%.2f", ksp.churnCPUMin), f("%.2f", ksm.churnCPUMin), ratio(ksp.churnCPUMin, ksm.churnCPUMin)},
-		{"MB sent per minute, steady", f("%.2f", ksp.steadyBytesMin/1e6), f("%.2f", ksm.steadyBytesMin/1e6), ratio(ksp.steadyBytesMin, ksm.steadyBytesMin)},
-		{"MB sent per minute, churn", f("%.2f", ksp.churnBytesMin/1e6), f("%.2f", ksm.churnBytesMin/1e6), ratio(ksp.churnBytesMin, ksm.churnBytesMin)},
-		{"samples sent per minute, steady", f("%.0f", ksp.steadySamplesMin), f("%.0f", ksm.steadySamplesMin), ratio(ksp.steadySamplesMin, ksm.steadySamplesMin)},
-		{"bytes per sample, steady", f("%.1f", perSample(ksp.steadyBytesMin, ksp.steadySamplesMin)), f("%.1f", perSample(ksm.steadyBytesMin, ksm.steadySamplesMin)), ratio(perSample(ksp.steadyBytesMin, ksp.steadySamplesMin), perSample(ksm.steadyBytesMin, ksm.steadySamplesMin))},
-		{"bytes per sample, Remote-Write 1.0 / 2.0 (kube-state-push)", f("%.1f", perSample(r.kspV1BytesMin, r.kspV1SamplesMin)) + " / " + f("%.1f", perSample(ksp.steadyBytesMin, ksp.steadySamplesMin)), "",
-			"2.0/1.0 = " + ratio(perSample(ksp.steadyBytesMin, ksp.steadySamplesMin), perSample(r.kspV1BytesMin, r.kspV1SamplesMin))},
-		{fmt.Sprintf("change → queryable, median s (%d changes)", len(ksp.latencies)), f("%.2f", lat(ksp.latencies, 0.5)), f("%.2f", lat(ksm.latencies, 0.5)), ratio(lat(ksp.latencies, 0.5), lat(ksm.latencies, 0.5))},
-		{"change → queryable, p99 s", f("%.2f", lat(ksp.latencies, 0.99)), f("%.2f", lat(ksm.latencies, 0.99)), ratio(lat(ksp.latencies, 0.99), lat(ksm.latencies, 0.99))},
-		{fmt.Sprintf("delete → series gone, median s (%d deletes)", len(ksp.gone)), f("%.2f", lat(ksp.gone, 0.5)), f("%.2f", lat(ksm.gone, 0.5)), ratio(lat(ksp.gone, 0.5), lat(ksm.gone, 0.5))},
-		{"delete → series gone, max s", f("%.2f", lat(ksp.gone, 1)), f("%.2f", lat(ksm.gone, 1)), ratio(lat(ksp.gone, 1), lat(ksm.gone, 1))},
+		cells("series in the receiver", "%.0f", ksp.Series, ksm.Series),
+		cells("RSS steady, MB (KSM + agent)", "%.0f", ksp.SteadyRSSMB, ksm.SteadyRSSMB),
+		cells("RSS steady, MB (KSM alone)", "%.0f", ksp.SteadyRSSMB, r.KSMAloneRSSMB),
+		cells("of which file-backed (the binary's pages), MB (KSM alone)", "%.0f", ksp.SteadyFileRSSMB, r.KSMAloneFileRSSMB),
+		cells("RSS peak until synced, MB", "%.0f", ksp.PeakRSSMB, ksm.PeakRSSMB),
+		{"peak / steady RSS", ratio(ksp.PeakRSSMB, ksp.SteadyRSSMB), ratio(ksm.PeakRSSMB, ksm.SteadyRSSMB), ""},
+		cells("start to synced, s", "%.1f", ksp.SyncS, ksm.SyncS),
+		cells("CPU-s to synced", "%.1f", ksp.SyncCPUS, ksm.SyncCPUS),
+		cells("CPU-s per minute, steady", "%.2f", ksp.SteadyCPUMin, ksm.SteadyCPUMin),
+		cells("CPU-s per minute, churn", "%.2f", ksp.ChurnCPUMin, ksm.ChurnCPUMin),
+		cells("MB sent per minute, steady", "%.2f", ksp.SteadyMBMin, ksm.SteadyMBMin),
+		cells("MB sent per minute, churn", "%.2f", ksp.ChurnMBMin, ksm.ChurnMBMin),
+		cells("samples sent per minute, steady", "%.0f", ksp.SteadySamplesMin, ksm.SteadySamplesMin),
+		cells("bytes per sample, steady", "%.1f", perSampleOf(ksp), perSampleOf(ksm)),
+		{"bytes per sample, Remote-Write 1.0 / 2.0 (kube-state-push)", num("%.1f", r.KSPV1BytesPerSample) + " / " + num("%.1f", perSampleOf(ksp)), "",
+			"2.0/1.0 = " + ratio(perSampleOf(ksp), r.KSPV1BytesPerSample)},
+		cells(fmt.Sprintf("change → %s, median s (%d changes)", arrived, ksp.Changes), "%.2f", ksp.ChangeMedianS, ksm.ChangeMedianS),
+		cells(fmt.Sprintf("change → %s, p99 s", arrived), "%.2f", ksp.ChangeP99S, ksm.ChangeP99S),
+		cells(fmt.Sprintf("delete → %s, median s (%d deletes)", gone, ksp.Deletes), "%.2f", ksp.GoneMedianS, ksm.GoneMedianS),
+		cells(fmt.Sprintf("delete → %s, max s", gone), "%.2f", ksp.GoneMaxS, ksm.GoneMaxS),
 	}
-	return rows
+	if ksp.ReceiverCPUMin > 0 || ksm.ReceiverCPUMin > 0 {
+		rows = append(rows,
+			cells(fmt.Sprintf("receiver (%s) CPU-s per minute, steady", r.Receiver), "%.2f", ksp.ReceiverCPUMin, ksm.ReceiverCPUMin),
+			cells(fmt.Sprintf("receiver (%s) RSS steady, MB", r.Receiver), "%.0f", ksp.ReceiverRSSMB, ksm.ReceiverRSSMB))
+	}
+	return append(rows, sinkRows(ksp.Sink, ksm.Sink)...)
+}
+
+// sinkRows are what the sink found in each side's requests, over the side's
+// whole run.
+func sinkRows(ksp, ksm *sinkStats) []row {
+	if ksp == nil && ksm == nil {
+		return nil
+	}
+	count := func(measure string, f func(*sinkStats) int64) row {
+		c := func(s *sinkStats) string {
+			if s == nil {
+				return "-"
+			}
+			return fmt.Sprint(f(s))
+		}
+		return row{measure, c(ksp), c(ksm), ""}
+	}
+	return []row{
+		count("sink: requests", func(s *sinkStats) int64 { return s.Requests }),
+		count("sink: requests refused", func(s *sinkStats) int64 { return s.Refused }),
+		count("sink: samples received", func(s *sinkStats) int64 { return s.Samples }),
+		count("sink: samples out of order (timestamp not after the series' last)", func(s *sinkStats) int64 { return s.OutOfOrder }),
+		count("sink: series with unsorted, repeated or no name labels", func(s *sinkStats) int64 { return s.Invalid }),
+		count("sink: staleness markers", func(s *sinkStats) int64 { return s.Stale }),
+		count("sink: distinct series", func(s *sinkStats) int64 { return s.Series }),
+	}
+}
+
+// ratio is a / b in three digits, "-" when b is 0.
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3g", a/b)
 }
 
 func perSample(bytes, samples float64) float64 {
@@ -69,65 +116,128 @@ func percentile(ds []time.Duration, q float64) time.Duration {
 	return ds[min(max(i, 0), len(ds)-1)]
 }
 
-func (r scaleResult) table() string {
+// table is the comparison of one size as text, for the terminal.
+func (r sizeRecord) table() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nN = %d pods (%d created, %d kwok nodes)\n", r.n, r.pods, r.nodes)
+	fmt.Fprintf(&b, "\nN = %d pods (%d created, %d kwok nodes), receiver %s\n", r.N, r.Pods, r.Nodes, r.Receiver)
 	fmt.Fprintf(&b, "%-58s %18s %14s %10s\n", "", "kube-state-push", "KSM + agent", "ratio")
 	for _, x := range r.rows() {
 		fmt.Fprintf(&b, "%-58s %18s %14s %10s\n", x.measure, x.ksp, x.ksm, x.ratio)
 	}
-	for _, f := range append(r.ksp.failed, r.ksm.failed...) {
+	for _, f := range r.FailedProbes {
 		fmt.Fprintf(&b, "probe failed: %s\n", f)
 	}
 	return b.String()
 }
 
-type report struct {
-	machine string
-	started time.Time
-	results []scaleResult
-	opts    options
-	failure error // of the scale after the last result, if any
-}
-
-func (rep report) markdown() string {
+// markdown is docs/benchmarks.md: every size kept, each from its own run.
+func (rs benchRecords) markdown(plot string) string {
 	var b strings.Builder
 	b.WriteString("# Benchmarks: kube-state-push vs kube-state-metrics + Prometheus agent\n\n")
-	b.WriteString("Written by `make bench` (`go run ./bench`); rerun it to refresh. Both pipelines run one after the\n")
+	b.WriteString("Written by `make bench` (`go run ./bench`) from [benchmarks.json](benchmarks.json), which keeps every size\n")
+	b.WriteString("measured, each from its own run: a run replaces the sizes it measures. Both pipelines run one after the\n")
 	b.WriteString("other against the same local cluster (real kube-apiserver, etcd, controller-manager and scheduler, kwok\n")
-	b.WriteString("nodes) and the same receiver (Prometheus 3.16 with its remote-write receiver). Figures drift between runs\n")
-	b.WriteString("and machines; compare the ratios of one run. What each remote-storage receiver (Mimir, Cortex, Thanos,\n")
-	b.WriteString("VictoriaMetrics, the OpenTelemetry Collector) costs per sample: [benchmarks-receivers.md](benchmarks-receivers.md),\n")
-	b.WriteString("written by `make bench-receivers`.\n\n")
-	fmt.Fprintf(&b, "- run: %s, %s\n", rep.started.UTC().Format("2006-01-02 15:04 MST"), rep.machine)
-	fmt.Fprintf(&b, "- versions: Kubernetes %s, kube-state-metrics %s, Prometheus 3.16 (%s) as agent and receiver, %s\n",
-		k8sVersion, ksmVersion, prometheusVersion, runtime.Version())
-	fmt.Fprintf(&b, "- kube-state-push: default resources, Remote-Write 2.0, resend every 30 s; KSM: default resources,\n")
+	b.WriteString("nodes) and the same receiver. Figures drift between runs and machines; compare the ratios of one size.\n")
+	b.WriteString("What each remote-storage receiver (Mimir, Cortex, Thanos, VictoriaMetrics, the OpenTelemetry Collector)\n")
+	b.WriteString("costs per sample: [benchmarks-receivers.md](benchmarks-receivers.md), written by `make bench-receivers`.\n\n")
+	b.WriteString("- kube-state-push: default resources, Remote-Write 2.0, resend every 30 s; KSM: default resources,\n")
 	fmt.Fprintf(&b, "  scraped every %s by `prometheus --agent` (honor_labels), which remote-writes 1.0\n", scrapeInterval)
-	fmt.Fprintf(&b, "- workload per 1000 pods: ~95 deployments of 10 pods (each with a service, configmap and secret),\n")
-	fmt.Fprintf(&b, "  2 statefulsets of 5, 2 jobs, one daemonset on every node; pods have 2 containers with requests and\n")
+	b.WriteString("- workload per 1000 pods: ~95 deployments of 10 pods (each with a service, configmap and secret),\n")
+	b.WriteString("  2 statefulsets of 5, 2 jobs, one daemonset on every node; pods have 2 containers with requests and\n")
 	fmt.Fprintf(&b, "  limits and 6 labels, spread over %d namespaces\n", benchNamespaces)
-	fmt.Fprintf(&b, "- steady and churn windows: %s each after %s of settling; churn: one pod created or deleted every\n", rep.opts.window, settle)
+	fmt.Fprintf(&b, "- steady and churn windows after %s of settling; churn: one pod created or deleted every\n", settle)
 	b.WriteString("  500 ms (deployments scaled by one), with kwok's status changes\n")
 	b.WriteString("- RSS and CPU from /proc (VmRSS averaged over the steady window; VmHWM when synced; utime + stime),\n")
-	b.WriteString("  summed over the pipeline's processes; bytes: the compressed request bodies each sender counts\n")
-	b.WriteString("  (`kube_state_push_remote_write_bytes_sent_total`, `prometheus_remote_storage_bytes_total`)\n")
-	b.WriteString("- latency: from the API write to the first instant query on the receiver that shows it, polled every\n")
-	b.WriteString("  100 ms; changes are deployment scales, pod phase changes and container restart counts\n")
-	for _, r := range rep.results {
-		fmt.Fprintf(&b, "\n## N = %d pods (%d created, %d kwok nodes)\n\n", r.n, r.pods, r.nodes)
-		b.WriteString("| measure | kube-state-push | KSM + agent | ratio |\n|---|---:|---:|---:|\n")
-		for _, x := range r.rows() {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", x.measure, x.ksp, x.ksm, x.ratio)
-		}
-		if f := append(r.ksp.failed, r.ksm.failed...); len(f) > 0 {
-			fmt.Fprintf(&b, "\nProbes that failed: %s\n", strings.Join(f, "; "))
-		}
+	b.WriteString("  summed over the pipeline's processes; bytes: the compressed request bodies\n")
+	b.WriteString("- receiver: below 20,000 pods the cluster's Prometheus 3.16 with its remote-write receiver; latency is\n")
+	b.WriteString("  from the API write to the first instant query that shows it, polled every 100 ms, and bytes and samples\n")
+	b.WriteString("  are what each sender counts (`kube_state_push_remote_write_bytes_sent_total`,\n")
+	b.WriteString("  `prometheus_remote_storage_bytes_total`). From 20,000 pods the sink, a process of the bench that\n")
+	b.WriteString("  decodes every request of both versions and checks it (per-series timestamp order, label order,\n")
+	b.WriteString("  staleness markers) but stores no series (Prometheus held 2.8 M series in 5.7 GB there and stopped\n")
+	b.WriteString("  answering); latency is from the API write to the arrival of the request that carried the change, and\n")
+	b.WriteString("  bytes and samples are what the sink received\n")
+	b.WriteString("- changes are deployment scales, pod phase changes and container restart counts\n")
+	if plot != "" {
+		fmt.Fprintf(&b, "\n![RSS and CPU against pods, both sides](%s)\n", plot)
 	}
-	if rep.failure != nil {
-		fmt.Fprintf(&b, "\nThe run stopped at the next scale: %v\n", rep.failure)
+	for _, r := range rs.Sizes {
+		r.markdownSection(&b)
 	}
 	return b.String()
+}
+
+// markdownSection writes one size: where and when it ran, and its table.
+func (r sizeRecord) markdownSection(b *strings.Builder) {
+	fmt.Fprintf(b, "\n## N = %d pods (%d created, %d kwok nodes)\n\n", r.N, r.Pods, r.Nodes)
+	fmt.Fprintf(b, "- run: %s, %s\n", r.Run.UTC().Format("2006-01-02 15:04 MST"), r.Machine)
+	fmt.Fprintf(b, "- versions: %s\n", r.Versions)
+	rx := "Prometheus 3.16 (change → queryable)"
+	if r.Receiver == receiverSink {
+		rx = "the sink (change → delivered)"
+	}
+	fmt.Fprintf(b, "- receiver: %s; windows of %s\n", rx, r.Window)
+	if r.CreatedS > 0 {
+		fmt.Fprintf(b, "- workload created and running in %s\n", time.Duration(r.CreatedS*float64(time.Second)))
+	}
+	if r.Note != "" {
+		fmt.Fprintf(b, "- %s\n", r.Note)
+	}
+	if r.Stopped != "" {
+		fmt.Fprintf(b, "\nThe run stopped here: %s\n", r.Stopped)
+	}
+	rows := r.rows()
+	if r.PublishedRows != nil {
+		rows = rows[:0]
+		for _, x := range r.PublishedRows {
+			rows = append(rows, row{x[0], x[1], x[2], x[3]})
+		}
+	}
+	if r.KSP != nil {
+		b.WriteString("\n| measure | kube-state-push | KSM + agent | ratio |\n|---|---:|---:|---:|\n")
+		for _, x := range rows {
+			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", x.measure, x.ksp, x.ksm, x.ratio)
+		}
+	}
+	if len(r.FailedProbes) > 0 {
+		fmt.Fprintf(b, "\nProbes that failed: %s\n", strings.Join(r.FailedProbes, "; "))
+	}
+}
+
+// writeReport merges the scales measured into the records beside out and
+// writes them, the markdown report and its plot.
+func (b *bench) writeReport(results []scaleResult) error {
+	o := b.opts
+	rs, err := loadRecords(recordsPath(o.out))
+	if err != nil {
+		return err
+	}
+	machine, versions := machineInfo(), versionsLine(o.root)
+	for _, r := range results {
+		if !rs.merge(recordOf(r, o, machine, versions)) {
+			b.log.Warn("A complete earlier record stays for this size", "n", r.n, "stopped", r.err)
+		}
+	}
+	if err := rs.save(recordsPath(o.out)); err != nil {
+		return err
+	}
+	plot := ""
+	if err := writePlot(plotPath(o.out), rs); err != nil {
+		b.log.Warn("No plot", "err", err)
+	} else {
+		plot = filepath.Base(plotPath(o.out))
+	}
+	doc := rs.markdown(plot)
+	for _, m := range []section{scrapeMarks, crsMarks, shardingMarks} { // the other modes' sections stay
+		if s := m.of(o.out); s != "" {
+			doc = m.replace(doc, s)
+		}
+	}
+	if err := os.WriteFile(o.out, []byte(doc), 0o644); err != nil {
+		return err
+	}
+	b.log.Info("Report written", "file", o.out, "records", recordsPath(o.out), "plot", plot)
+	return nil
 }
 
 func machineInfo() string {

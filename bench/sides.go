@@ -80,8 +80,8 @@ func (b *bench) kspSide(tag, label, message, url string) *side {
 
 // ksmSide runs kube-state-metrics with its default resources, scraped every
 // 30 s by Prometheus in agent mode, which remote-writes (1.0, its default) to
-// the receiver.
-func (b *bench) ksmSide(tag string) *side {
+// url.
+func (b *bench) ksmSide(tag, url string) *side {
 	var agentURL string
 	s := &side{name: "ksm-" + tag, label: "ksm"}
 	s.start = func(ctx context.Context) (group, error) {
@@ -112,8 +112,8 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:%d"]
 remote_write:
-  - url: %s/api/v1/write
-`, scrapeInterval, ports[0], b.promURL)
+  - url: %s
+`, scrapeInterval, ports[0], url)
 		if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
 			ksm.stop()
 			return nil, err
@@ -128,7 +128,7 @@ remote_write:
 		return group{ksm, agent}, nil
 	}
 	s.synced = func(ctx context.Context, want float64) (bool, error) {
-		n, err := scalar(ctx, b.promURL, `count({bench="ksm",__name__=~"kube_.+"})`)
+		n, err := b.rx.kubeSeries(ctx, s)
 		if err != nil {
 			return false, err
 		}
@@ -156,9 +156,12 @@ type sideResult struct {
 	steadyBytesMin   float64
 	churnBytesMin    float64
 	steadySamplesMin float64
-	latencies        []time.Duration // change → queryable
-	gone             []time.Duration // delete → series gone
+	latencies        []time.Duration // change → queryable (Prometheus) or delivered (sink)
+	gone             []time.Duration // delete → series gone (Prometheus) or its staleness marker delivered (sink)
 	failed           []string        // probes that never became visible
+	rxCPUMin         float64         // the receiver's CPU-s per minute, steady
+	rxRSS            int64           // the receiver's RSS, mean over the steady window
+	sink             *sinkStats      // what the sink found in the side's requests, or nil
 }
 
 // startSide starts s and waits until it has synced.
@@ -194,29 +197,38 @@ func (b *bench) stopSide() {
 // churn, latency probes.
 func (b *bench) measureSide(ctx context.Context, s *side, want float64) (sideResult, error) {
 	var r sideResult
-	probes, err := b.prepareProbes(ctx, s.label, s.name)
+	b.rx.adopt(s)
+	defer b.rx.forget(s)
+	probes, err := b.prepareProbes(ctx, s.name)
 	if err != nil {
 		return r, fmt.Errorf("probes: %w", err)
 	}
 	defer b.removeProbes(s.name)
+	if err := expectInitial(ctx, b.rx, s, probes); err != nil {
+		return r, fmt.Errorf("probes: %w", err)
+	}
 	g, u, synced, err := b.startSide(ctx, s, want)
 	defer b.stopSide()
 	if err != nil {
 		return r, err
 	}
 	r.syncTime, r.syncCPU, r.peakRSS = synced, u.cpu, u.peak
-	if err := b.probesVisible(ctx, probes); err != nil {
+	if err := probesVisible(ctx, b.rx, s, probes); err != nil {
 		return r, err
 	}
 	sleep(ctx, settle)
 
-	st, err := b.window(ctx, g, s, nil, "")
+	st, err := b.window(ctx, g, s, nil, "", b.rx.procs()...)
 	if err != nil {
 		return r, fmt.Errorf("steady: %w", err)
 	}
 	r.steadyCPUMin, r.steadyBytesMin, r.steadyRSS, r.steadySamplesMin = st.cpuMin, st.bytesMin, st.rss, st.samplesMin
 	r.steadyFileRSS = st.fileRSS
 	s.aloneRSS, s.aloneFileRSS = st.firstRSS, st.firstFileRSS
+	for _, o := range st.others {
+		r.rxCPUMin += o.cpu.Seconds() / st.elapsed.Minutes()
+		r.rxRSS += o.rss
+	}
 	b.log.Info("Steady", "side", s.name, "cpuPerMin", fmt.Sprintf("%.2fs", st.cpuMin), "bytesPerMin", mb(int64(st.bytesMin)), "samplesPerMin", int(st.samplesMin), "rss", mb(st.rss))
 
 	ch, err := b.window(ctx, g, s, b.churn, "cpu")
@@ -226,8 +238,11 @@ func (b *bench) measureSide(ctx context.Context, s *side, want float64) (sideRes
 	r.churnCPUMin, r.churnBytesMin = ch.cpuMin, ch.bytesMin
 	b.log.Info("Churn", "side", s.name, "cpuPerMin", fmt.Sprintf("%.2fs", ch.cpuMin), "bytesPerMin", mb(int64(ch.bytesMin)))
 
-	r.latencies, r.gone, r.failed = b.runProbes(ctx, probes)
-	if r.series, err = scalar(ctx, b.promURL, fmt.Sprintf(`count({bench=%q,__name__=~"kube_.+"})`, s.label)); err != nil {
+	r.latencies, r.gone, r.failed = runProbes(ctx, b.rx, s, probes)
+	if r.series, err = b.rx.kubeSeries(ctx, s); err != nil {
+		return r, err
+	}
+	if r.sink, err = b.rx.checks(ctx, s); err != nil {
 		return r, err
 	}
 	if s.pprof != "" {
@@ -239,6 +254,8 @@ func (b *bench) measureSide(ctx context.Context, s *side, want float64) (sideRes
 // measureBytesOnly starts s, lets it settle and measures its bytes per
 // minute in a steady window.
 func (b *bench) measureBytesOnly(ctx context.Context, s *side) (bytesMin, samplesMin float64, err error) {
+	b.rx.adopt(s)
+	defer b.rx.forget(s)
 	g, _, _, err := b.startSide(ctx, s, 0)
 	defer b.stopSide()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -74,68 +75,117 @@ func selector(app string) *metav1.LabelSelector {
 	return &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}
 }
 
+// createWorkers is how many creations are under way at once: enough to
+// keep the apiserver busy, whose latency, not the bench, bounds each one.
+const createWorkers = 32
+
 // ensureWorkload creates what p needs and is missing (an earlier, smaller plan
-// is a prefix of a larger one).
+// is a prefix of a larger one): the namespaces, then the workloads, then the
+// services, configmaps and secrets, each step createWorkers at a time, so that
+// the controllers start on the first deployments while the rest are created.
 func ensureWorkload(ctx context.Context, c kubernetes.Interface, p plan) error {
 	if err := ensureNamespaces(ctx, c); err != nil {
 		return err
 	}
-	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "node-agent", Namespace: benchNS(0)},
-		Spec: appsv1.DaemonSetSpec{Selector: selector("node-agent"), Template: podTemplate("node-agent", 0)}}
-	if _, err := c.AppsV1().DaemonSets(ds.Namespace).Create(ctx, ds, metav1.CreateOptions{}); ignoreExists(err) != nil {
-		return err
+	return createAll(ctx, append(workloadCreations(c, p), deploymentExtras(c, p)...))
+}
+
+// creation creates one object; "already exists" is no error.
+type creation func(ctx context.Context) error
+
+// createAll runs cs createWorkers at a time; the first error stops the rest.
+func createAll(ctx context.Context, cs []creation) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(createWorkers)
+	for _, create := range cs {
+		g.Go(func() error { return ignoreExists(create(ctx)) })
 	}
+	return g.Wait()
+}
+
+func namespaceCreations(c kubernetes.Interface) []creation {
+	var cs []creation
+	for i := range benchNamespaces {
+		cs = append(cs, func(ctx context.Context) error {
+			_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNS(i)}}, metav1.CreateOptions{})
+			return err
+		})
+	}
+	return cs
+}
+
+// workloadCreations are the objects that make pods: the deployments
+// first, which make most.
+func workloadCreations(c kubernetes.Interface, p plan) []creation {
+	var cs []creation
 	for i := range p.deployments {
 		ns, app := benchNS(i), fmt.Sprintf("web-%05d", i)
 		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: app, Namespace: ns, Labels: map[string]string{"app": app}},
 			Spec: appsv1.DeploymentSpec{Replicas: new(int32(podsPerDeploy)), Selector: selector(app), Template: podTemplate(app, i)}}
-		if _, err := c.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); ignoreExists(err) != nil {
+		cs = append(cs, func(ctx context.Context) error {
+			_, err := c.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{})
 			return err
-		}
-		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: app, Namespace: ns},
-			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": app},
-				Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}}}
-		if _, err := c.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); ignoreExists(err) != nil {
-			return err
-		}
-		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: app, Namespace: ns}, Data: map[string]string{"config.yaml": "level: info\n"}}
-		if _, err := c.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); ignoreExists(err) != nil {
-			return err
-		}
-		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: app, Namespace: ns}, StringData: map[string]string{"token": "t"}}
-		if _, err := c.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{}); ignoreExists(err) != nil {
-			return err
-		}
+		})
 	}
 	for i := range p.statefulsets {
 		ns, app := benchNS(i), fmt.Sprintf("db-%04d", i)
 		s := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: app, Namespace: ns},
 			Spec: appsv1.StatefulSetSpec{Replicas: new(int32(podsPerSts)), Selector: selector(app), ServiceName: app,
 				PodManagementPolicy: appsv1.ParallelPodManagement, Template: podTemplate(app, i)}}
-		if _, err := c.AppsV1().StatefulSets(ns).Create(ctx, s, metav1.CreateOptions{}); ignoreExists(err) != nil {
+		cs = append(cs, func(ctx context.Context) error {
+			_, err := c.AppsV1().StatefulSets(ns).Create(ctx, s, metav1.CreateOptions{})
 			return err
-		}
+		})
 	}
 	for i := range p.jobs {
 		ns, app := benchNS(i), fmt.Sprintf("batch-%04d", i)
 		tmpl := podTemplate(app, i)
 		tmpl.Spec.RestartPolicy = corev1.RestartPolicyNever
 		j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: app, Namespace: ns}, Spec: batchv1.JobSpec{Template: tmpl}}
-		if _, err := c.BatchV1().Jobs(ns).Create(ctx, j, metav1.CreateOptions{}); ignoreExists(err) != nil {
+		cs = append(cs, func(ctx context.Context) error {
+			_, err := c.BatchV1().Jobs(ns).Create(ctx, j, metav1.CreateOptions{})
 			return err
-		}
+		})
 	}
-	return nil
+	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "node-agent", Namespace: benchNS(0)},
+		Spec: appsv1.DaemonSetSpec{Selector: selector("node-agent"), Template: podTemplate("node-agent", 0)}}
+	return append(cs, func(ctx context.Context) error {
+		_, err := c.AppsV1().DaemonSets(ds.Namespace).Create(ctx, ds, metav1.CreateOptions{})
+		return err
+	})
 }
 
-// ensureNamespaces creates the bench namespaces that are missing.
-func ensureNamespaces(ctx context.Context, c kubernetes.Interface) error {
-	for i := range benchNamespaces {
-		if _, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNS(i)}}, metav1.CreateOptions{}); ignoreExists(err) != nil {
-			return err
-		}
+// deploymentExtras are each deployment's service, configmap and secret.
+func deploymentExtras(c kubernetes.Interface, p plan) []creation {
+	var cs []creation
+	for i := range p.deployments {
+		ns, app := benchNS(i), fmt.Sprintf("web-%05d", i)
+		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: app, Namespace: ns},
+			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": app},
+				Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}}}
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: app, Namespace: ns}, Data: map[string]string{"config.yaml": "level: info\n"}}
+		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: app, Namespace: ns}, StringData: map[string]string{"token": "t"}}
+		cs = append(cs,
+			func(ctx context.Context) error {
+				_, err := c.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{})
+				return err
+			},
+			func(ctx context.Context) error {
+				_, err := c.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{})
+				return err
+			},
+			func(ctx context.Context) error {
+				_, err := c.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{})
+				return err
+			})
 	}
-	return nil
+	return cs
+}
+
+// ensureNamespaces creates the bench namespaces that are missing, all at
+// once.
+func ensureNamespaces(ctx context.Context, c kubernetes.Interface) error {
+	return createAll(ctx, namespaceCreations(c))
 }
 
 // ignoreExists makes "already exists" no error.
@@ -146,28 +196,75 @@ func ignoreExists(err error) error {
 	return err
 }
 
-// countPods counts the pods of the bench namespaces that are Running or Succeeded.
+// countPods counts the pods of the bench namespaces that run or have
+// completed, as their workloads' statuses count them: ready replicas of the
+// deployments, statefulsets and the daemonset, succeeded pods of the jobs.
+// Listing the workloads, not the pods, keeps the count cheap for the
+// apiserver at 50,000 pods.
 func countPods(ctx context.Context, c kubernetes.Interface) (int, error) {
 	n := 0
 	for i := range benchNamespaces {
-		opts := metav1.ListOptions{Limit: 2000}
-		for {
-			l, err := c.CoreV1().Pods(benchNS(i)).List(ctx, opts)
-			if err != nil {
-				return 0, err
-			}
-			for _, p := range l.Items {
-				if p.Status.Phase == corev1.PodRunning || p.Status.Phase == corev1.PodSucceeded {
-					n++
-				}
-			}
-			if l.Continue == "" {
-				break
-			}
-			opts.Continue = l.Continue
+		k, err := countNamespace(ctx, c, benchNS(i))
+		if err != nil {
+			return 0, err
 		}
+		n += k
 	}
 	return n, nil
+}
+
+// countNamespace counts the running and completed pods of one namespace's
+// workloads.
+func countNamespace(ctx context.Context, c kubernetes.Interface, ns string) (int, error) {
+	n := 0
+	err := pages(ctx, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
+		l, err := c.AppsV1().Deployments(ns).List(ctx, opts)
+		if err != nil {
+			return "", err
+		}
+		for _, d := range l.Items {
+			n += int(d.Status.ReadyReplicas)
+		}
+		return l.Continue, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	sts, err := c.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return 0, err
+	}
+	for _, s := range sts.Items {
+		n += int(s.Status.ReadyReplicas)
+	}
+	jobs, err := c.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return 0, err
+	}
+	for _, j := range jobs.Items {
+		n += int(j.Status.Succeeded)
+	}
+	ds, err := c.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return 0, err
+	}
+	for _, d := range ds.Items {
+		n += int(d.Status.NumberReady)
+	}
+	return n, nil
+}
+
+// pages calls list with each page's options until it returns no continue
+// token.
+func pages(ctx context.Context, list func(context.Context, metav1.ListOptions) (string, error)) error {
+	opts := metav1.ListOptions{Limit: 1000}
+	for {
+		next, err := list(ctx, opts)
+		if err != nil || next == "" {
+			return err
+		}
+		opts.Continue = next
+	}
 }
 
 // waitPods waits until want pods run (or have completed).

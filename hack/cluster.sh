@@ -17,6 +17,10 @@
 #   KSP_APISERVER_FEATURE_GATES=ShardedListAndWatch=true
 #                        kube-apiserver's --feature-gates (`up` and `start-apiserver`);
 #                        empty for the defaults
+#   KSP_CONTROLLER_QPS=200   client QPS of the controller-manager and the scheduler (burst: twice)
+#   KSP_CONTROLLER_SYNCS     workers of the deployment, replicaset, statefulset, job, daemonset and
+#                            endpoint(slice) controllers (default: theirs, 5 or so)
+#   KSP_KWOK_PARALLELISM     pod stages kwok plays at once (default: kwok's, 4)
 #   KSP_KEEP_STATE=1     `down` keeps the state dir (logs, data) instead of removing it
 #   KSP_CACHE            where hack/build-components.sh caches the binaries
 #
@@ -168,11 +172,30 @@ apiVersion: kubescheduler.config.k8s.io/v1
 kind: KubeSchedulerConfiguration
 clientConnection:
   kubeconfig: $STATE/kubeconfig
-  qps: 200
-  burst: 400
+  qps: $KSP_CONTROLLER_QPS
+  burst: $((KSP_CONTROLLER_QPS * 2))
 leaderElection:
   leaderElect: false
 EOF
+  if [ -n "${KSP_KWOK_PARALLELISM:-}" ]; then
+    cat >"$STATE/config/kwok.yaml" <<EOF
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+# A configuration file gets none of kwok's defaults: they are all here.
+options:
+  cidr: 10.0.0.0/24
+  manageAllNodes: false
+  enableDebuggingHandlers: true
+  enableContentionProfiling: false
+  enableProfilingHandler: true
+  podPlayStageParallelism: $KSP_KWOK_PARALLELISM
+  nodePlayStageParallelism: 4
+  nodeLeaseParallelism: 4
+  podsOnNodeSyncParallelism: 1
+  enablePodsOnNodeSyncListPager: true
+  enablePodsOnNodeSyncStreamWatch: false
+EOF
+  fi
   cat >"$STATE/config/prometheus.yml" <<EOF
 global:
   scrape_interval: 5s
@@ -253,6 +276,12 @@ start_apiserver() {
 }
 
 start_controller_manager() {
+  local syncs=() c
+  if [ -n "${KSP_CONTROLLER_SYNCS:-}" ]; then
+    for c in deployment replicaset statefulset job daemonset endpoint service-endpoint; do
+      syncs+=("--concurrent-$c-syncs=$KSP_CONTROLLER_SYNCS")
+    done
+  fi
   start_component kube-controller-manager "$BIN/kube-controller-manager-$K8S_VERSION" \
     --kubeconfig="$STATE/kubeconfig" \
     --authentication-kubeconfig="$STATE/kubeconfig" \
@@ -262,11 +291,12 @@ start_controller_manager() {
     --cert-dir="$STATE/certs/kube-controller-manager" \
     --controllers='*' \
     --leader-elect=false \
-    --kube-api-qps=200 \
-    --kube-api-burst=400 \
+    --kube-api-qps="$KSP_CONTROLLER_QPS" \
+    --kube-api-burst=$((KSP_CONTROLLER_QPS * 2)) \
     --service-account-private-key-file="$STATE/certs/sa.key" \
     --root-ca-file="$STATE/certs/ca.crt" \
-    --profiling=false
+    --profiling=false \
+    "${syncs[@]}"
 }
 
 start_scheduler() {
@@ -282,6 +312,9 @@ start_scheduler() {
 
 start_kwok() {
   kwok_stage_configs
+  if [ -f "$STATE/config/kwok.yaml" ]; then
+    KWOK_CONFIGS+=("--config=$STATE/config/kwok.yaml")
+  fi
   start_component kwok "$BIN/kwok-$KWOK_VERSION" \
     --kubeconfig="$STATE/kubeconfig" \
     --manage-all-nodes=false \
@@ -531,6 +564,10 @@ cmd_up() {
   [[ $KSP_NODES =~ ^[0-9]+$ ]] || die "KSP_NODES must be a number: $KSP_NODES"
   KSP_NODE_PODS=${KSP_NODE_PODS:-110}
   [[ $KSP_NODE_PODS =~ ^[0-9]+$ ]] || die "KSP_NODE_PODS must be a number: $KSP_NODE_PODS"
+  KSP_CONTROLLER_QPS=${KSP_CONTROLLER_QPS:-200}
+  [[ $KSP_CONTROLLER_QPS =~ ^[1-9][0-9]*$ ]] || die "KSP_CONTROLLER_QPS must be a number: $KSP_CONTROLLER_QPS"
+  [[ ${KSP_CONTROLLER_SYNCS:-1} =~ ^[1-9][0-9]*$ ]] || die "KSP_CONTROLLER_SYNCS must be a number: $KSP_CONTROLLER_SYNCS"
+  [[ ${KSP_KWOK_PARALLELISM:-1} =~ ^[1-9][0-9]*$ ]] || die "KSP_KWOK_PARALLELISM must be a number: $KSP_KWOK_PARALLELISM"
 
   local running=() name
   for name in "${COMPONENTS[@]}"; do
