@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GO      ?= go
 DEMO_STATE ?= $(CURDIR)/.state/demo
 
-.PHONY: help build test unit e2e bench bench-receivers bench-crs microbench demo demo-stop components cluster-components image lint fuzz clean
+.PHONY: help build test unit e2e bench bench-receivers bench-crs bench-resend microbench demo demo-stop components cluster-components image lint fuzz clean
 
 help: ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -56,6 +56,11 @@ BENCH_CRS_N ?= 10000
 
 bench-crs: cluster-components ## Custom resources: kube-state-push against kube-state-metrics, same config, BENCH_CRS_N objects of 50 series; writes its section of docs/benchmarks.md.
 	$(GO) run ./bench -crs -n $(BENCH_CRS_N)
+
+BENCH_RESEND_N ?= 10000
+
+bench-resend: cluster-components ## Ingestion cost: kube-state-push at --resend-interval 30s, 1m, 2m, 4m against KSM scraped every 30 s (BENCH_RESEND_N pods); writes its section of docs/benchmarks.md.
+	$(GO) run ./bench -resend -n $(BENCH_RESEND_N)
 
 microbench: ## Micro-benchmarks of the hot paths (compare runs with benchstat).
 	$(GO) test -run '^$$' -bench . -benchmem -count $(or $(COUNT),1) $$($(GO) list ./... | grep -v -e /e2e -e /bench)

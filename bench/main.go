@@ -34,6 +34,13 @@
 //
 //	go run ./bench -sharding -n 10000
 //
+// With -resend it measures instead kube-state-push at each resend interval of
+// -resend-intervals (samples and bytes per minute, CPU, RSS, change to
+// queryable) against kube-state-metrics scraped every 30 s, and writes that
+// section of docs/benchmarks.md.
+//
+//	go run ./bench -resend -n 10000
+//
 // With -receivers it measures instead what each remote-storage receiver of
 // hack/receivers.sh costs per sample, kube-state-push pushing to one after
 // the other, and writes docs/benchmarks-receivers.md.
@@ -71,11 +78,13 @@ type options struct {
 	profiles string        // where kube-state-push's profiles are saved
 	root     string        // repository root
 
-	scrape        bool     // measure one /metrics scrape of each side instead
-	crs           bool     // measure custom resources (customresource/testdata/bench) instead
-	sharding      bool     // measure client-side against server-side sharding instead
-	receivers     bool     // measure per receiver (hack/receivers.sh) instead
-	receiverNames []string // which, in order
+	scrape          bool // measure one /metrics scrape of each side instead
+	crs             bool // measure custom resources (customresource/testdata/bench) instead
+	sharding        bool // measure client-side against server-side sharding instead
+	resend          bool // measure kube-state-push at each of resendIntervals instead
+	resendIntervals []time.Duration
+	receivers       bool     // measure per receiver (hack/receivers.sh) instead
+	receiverNames   []string // which, in order
 
 	receiver    string // where both sides write: receiverAuto, receiverPrometheus or receiverSink
 	serveSink   string // run only the sink on this address
@@ -118,6 +127,8 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.scrape, "scrape", false, "measure one /metrics scrape of kube-state-push's --metrics-address against kube-state-metrics' (writes its section of -out)")
 	fs.BoolVar(&o.crs, "crs", false, "measure custom resources: kube-state-push against kube-state-metrics with the same config on the same objects (writes its section of -out)")
 	fs.BoolVar(&o.sharding, "sharding", false, "measure three client-side shards against three with --server-side-sharding, and the apiserver (writes its section of -out)")
+	fs.BoolVar(&o.resend, "resend", false, "measure the samples, bytes, CPU, RSS and freshness of kube-state-push at each of -resend-intervals against kube-state-metrics scraped every 30s (writes its section of -out)")
+	intervals := fs.String("resend-intervals", "30s,1m,2m,4m", "with -resend: comma-separated --resend-interval values to measure")
 	fs.BoolVar(&o.receivers, "receivers", false, "measure what each receiver of hack/receivers.sh costs per sample (writes "+receiversReport+" unless -out is given)")
 	names := fs.String("receiver-names", strings.Join(allReceivers, ","), "with -receivers: comma-separated receivers to measure, in order")
 	fs.StringVar(&o.receiver, "receiver", receiverAuto, fmt.Sprintf("where both sides write: prometheus, sink, or auto (the sink from %d pods up)", sinkFrom))
@@ -145,6 +156,11 @@ func parseFlags(args []string) (options, error) {
 		}
 	}
 	var err error
+	if o.resend {
+		if o.resendIntervals, err = parseIntervals(*intervals); err != nil {
+			return o, usageError{err}
+		}
+	}
 	if o.scales, err = parseScales(*scales); err != nil {
 		return o, usageError{err}
 	}
@@ -168,6 +184,8 @@ func checkModes(o options) error {
 		return errors.New("-crs goes with none of -scrape, -receivers, -ksp-only")
 	case o.sharding && (o.kspOnly || o.receivers || o.scrape || o.crs):
 		return errors.New("-sharding goes with none of -receivers, -scrape, -crs and -ksp-only")
+	case o.resend && (o.kspOnly || o.receivers || o.scrape || o.crs || o.sharding):
+		return errors.New("-resend goes with none of -receivers, -scrape, -crs, -sharding and -ksp-only")
 	case o.receivers && o.kspOnly:
 		return errors.New("-receivers and -ksp-only do not go together")
 	}
@@ -186,7 +204,7 @@ func modeDefaults(o *options, given map[string]bool, scales *string) {
 	switch {
 	case o.receivers && !given["n"]:
 		*scales = "1000"
-	case o.crs && !given["n"]:
+	case (o.crs || o.resend) && !given["n"]:
 		*scales = "10000"
 	}
 	if o.crs && !given["nodes"] {
@@ -266,6 +284,9 @@ func run() error {
 	}
 	if o.sharding {
 		return b.runSharding(ctx)
+	}
+	if o.resend {
+		return b.runResend(ctx)
 	}
 	var results []scaleResult
 	var runErr error

@@ -228,7 +228,7 @@ func (b *bench) writeReport(results []scaleResult) error {
 		plot = filepath.Base(plotPath(o.out))
 	}
 	doc := rs.markdown(plot)
-	for _, m := range []section{scrapeMarks, crsMarks, shardingMarks} { // the other modes' sections stay
+	for _, m := range []section{scrapeMarks, crsMarks, shardingMarks, resendMarks} { // the other modes' sections stay
 		if s := m.of(o.out); s != "" {
 			doc = m.replace(doc, s)
 		}

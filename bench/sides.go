@@ -32,8 +32,8 @@ func (b *bench) logPath(name string) string {
 }
 
 // kspSide runs kube-state-push with KSM's default resources, pushing to url
-// with the given protobuf message.
-func (b *bench) kspSide(tag, label, message, url string) *side {
+// with the given protobuf message, with flags added to its command line.
+func (b *bench) kspSide(tag, label, message, url string, flags ...string) *side {
 	var telemetry string
 	s := &side{name: label + "-" + tag, label: label}
 	s.start = func(ctx context.Context) (group, error) {
@@ -49,8 +49,9 @@ func (b *bench) kspSide(tag, label, message, url string) *side {
 		if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
 			return nil, err
 		}
-		p, err := startProc("kube-state-push", b.logPath(s.name), b.agentBin, "--kubeconfig", b.kubecfg, "--config", cfg,
-			"--telemetry-address", fmt.Sprintf("127.0.0.1:%d", port), "--enable-pprof")
+		args := append([]string{"--kubeconfig", b.kubecfg, "--config", cfg,
+			"--telemetry-address", fmt.Sprintf("127.0.0.1:%d", port), "--enable-pprof"}, flags...)
+		p, err := startProc("kube-state-push", b.logPath(s.name), b.agentBin, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -156,6 +157,7 @@ type sideResult struct {
 	steadyBytesMin   float64
 	churnBytesMin    float64
 	steadySamplesMin float64
+	churnSamplesMin  float64
 	latencies        []time.Duration // change → queryable (Prometheus) or delivered (sink)
 	gone             []time.Duration // delete → series gone (Prometheus) or its staleness marker delivered (sink)
 	failed           []string        // probes that never became visible
@@ -235,7 +237,7 @@ func (b *bench) measureSide(ctx context.Context, s *side, want float64) (sideRes
 	if err != nil {
 		return r, fmt.Errorf("churn: %w", err)
 	}
-	r.churnCPUMin, r.churnBytesMin = ch.cpuMin, ch.bytesMin
+	r.churnCPUMin, r.churnBytesMin, r.churnSamplesMin = ch.cpuMin, ch.bytesMin, ch.samplesMin
 	b.log.Info("Churn", "side", s.name, "cpuPerMin", fmt.Sprintf("%.2fs", ch.cpuMin), "bytesPerMin", mb(int64(ch.bytesMin)))
 
 	r.latencies, r.gone, r.failed = runProbes(ctx, b.rx, s, probes)
