@@ -14,8 +14,9 @@ import (
 // objects and the same receiver. kube-state-push runs once per interval with
 // its default resources and Remote-Write 2.0, through the whole sequence of
 // a side (sync, steady, churn, change probes); each of its windows lasts
-// twice the interval, and at least -window, so that it holds whole resend
-// rounds. kube-state-metrics + agent is measured in one steady window of
+// one interval, and at least -window: rounds start one interval apart and
+// each spreads its sends evenly over half of it, so that any window of one
+// interval holds one round's worth of sends. kube-state-metrics + agent is measured in one steady window of
 // eight scrapes or more.
 
 // defaultResendIntervals are the intervals -resend measures unless
@@ -52,10 +53,10 @@ func parseIntervals(list string) ([]time.Duration, error) {
 	return ds, nil
 }
 
-// resendWindow is the length of each window at interval: two whole rounds,
-// and at least min.
+// resendWindow is the length of each window at interval: one interval, and
+// at least min.
 func resendWindow(interval, min time.Duration) time.Duration {
-	return max(2*interval, min)
+	return max(interval, min)
 }
 
 func (b *bench) runResend(ctx context.Context) error {
@@ -172,7 +173,8 @@ func resendMarkdown(o options, results []resendResult) string {
 	b.WriteString("kube-state-push with its default resources and Remote-Write 2.0, once per resend interval, through a\n")
 	fmt.Fprintf(&b, "side's whole sequence: sync, %s settling, a steady window, a churn window (one pod created or deleted\n", settle)
 	b.WriteString("every 500 ms), then the change probes (change → queryable in the receiving Prometheus, polled every\n")
-	b.WriteString("100 ms). Its windows last two resend intervals (whole rounds; a round is spread over half the interval),\n")
+	b.WriteString("100 ms). Its windows last one resend interval (rounds start one interval apart, each spread over half\n")
+	b.WriteString("of it), ")
 	fmt.Fprintf(&b, "and at least %s. KSM + agent: kube-state-metrics scraped every %s by `prometheus --agent`, which\n", o.window, scrapeInterval)
 	b.WriteString("remote-writes 1.0, in one steady window of eight scrapes or more. Samples and bytes are what each sender\n")
 	b.WriteString("counts; the ratios are to KSM + agent's steady figures.\n")

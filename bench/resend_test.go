@@ -26,9 +26,9 @@ func TestParseFlagsResend(t *testing.T) {
 	}
 }
 
-func TestResendWindowHoldsTwoRounds(t *testing.T) {
+func TestResendWindowHoldsARound(t *testing.T) {
 	for every, want := range map[time.Duration]time.Duration{
-		10 * time.Second: time.Minute, 30 * time.Second: time.Minute, 2 * time.Minute: 4 * time.Minute, 4 * time.Minute: 8 * time.Minute,
+		10 * time.Second: time.Minute, 30 * time.Second: time.Minute, 2 * time.Minute: 2 * time.Minute, 4 * time.Minute: 4 * time.Minute,
 	} {
 		if got := resendWindow(every, time.Minute); got != want {
 			t.Errorf("resendWindow(%s) = %s, want %s", every, got, want)
@@ -49,7 +49,7 @@ func TestResendReport(t *testing.T) {
 	for _, want := range []string{
 		resendMarks.begin, resendMarks.end, "-resend-intervals 30s,2m0s",
 		"| KSM + agent, scrape 30s | 1m0s | 120000 | 1 |",
-		"| kube-state-push, resend 2m0s | 4m0s | 24000 | 0.2 | 25000 | 0.208 | 0.32 | 0.0667 |",
+		"| kube-state-push, resend 2m0s | 2m0s | 24000 | 0.2 | 25000 | 0.208 | 0.32 | 0.0667 |",
 		"| 0.10 | 0.30 |",
 	} {
 		if !strings.Contains(md, want) {
