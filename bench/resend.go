@@ -73,15 +73,6 @@ func (b *bench) runResend(ctx context.Context) error {
 		}
 		r := resendResult{n: n, pods: p.pods(), receiver: b.rx.kind()}
 		tag := fmt.Sprint(n)
-		// Eight scrapes at least: the agent's sends lag its scrapes, which
-		// a one-minute window would count short or long.
-		b.opts.window = max(8*scrapeInterval, minWindow)
-		ksm := b.ksmSide(tag, b.rx.writeURL("ksm-"+tag))
-		st, err := b.measureSteady(ctx, ksm)
-		if err != nil {
-			return fmt.Errorf("scale N=%d, kube-state-metrics + agent: %w", n, err)
-		}
-		r.ksmSamplesMin, r.ksmBytesMin, r.ksmCPUMin, r.ksmWindow = st.samplesMin, st.bytesMin, st.cpuMin, b.opts.window
 		for _, every := range b.opts.resendIntervals {
 			b.opts.window = resendWindow(every, minWindow)
 			// The same bench label at every interval: the runs share the
@@ -97,6 +88,15 @@ func (b *bench) runResend(ctx context.Context) error {
 			}
 			r.runs = append(r.runs, resendRun{interval: every, window: b.opts.window, side: sr})
 		}
+		// Eight scrapes at least: the agent's sends lag its scrapes, which
+		// a one-minute window would count short or long.
+		b.opts.window = max(8*scrapeInterval, minWindow)
+		ksm := b.ksmSide(tag, b.rx.writeURL("ksm-"+tag))
+		st, err := b.measureSteady(ctx, ksm, r.runs[0].side.series)
+		if err != nil {
+			return fmt.Errorf("scale N=%d, kube-state-metrics + agent: %w", n, err)
+		}
+		r.ksmSamplesMin, r.ksmBytesMin, r.ksmCPUMin, r.ksmWindow = st.samplesMin, st.bytesMin, st.cpuMin, b.opts.window
 		results = append(results, r)
 		fmt.Println(resendTable(r))
 	}
@@ -106,11 +106,12 @@ func (b *bench) runResend(ctx context.Context) error {
 	return resendMarks.write(b.opts.out, resendMarkdown(b.opts, results))
 }
 
-// measureSteady starts s, lets it settle and measures one steady window.
-func (b *bench) measureSteady(ctx context.Context, s *side) (windowResult, error) {
+// measureSteady starts s, waits until it has synced (want series, as
+// startSide), lets it settle and measures one steady window.
+func (b *bench) measureSteady(ctx context.Context, s *side, want float64) (windowResult, error) {
 	b.rx.adopt(s)
 	defer b.rx.forget(s)
-	g, _, _, err := b.startSide(ctx, s, 0)
+	g, _, _, err := b.startSide(ctx, s, want)
 	defer b.stopSide()
 	if err != nil {
 		return windowResult{}, err
