@@ -100,6 +100,7 @@ func (b *bench) runResend(ctx context.Context) error {
 		results = append(results, r)
 		fmt.Println(resendTable(r))
 	}
+	b.opts.window = minWindow
 	if b.opts.out == "" {
 		return nil
 	}
