@@ -175,19 +175,19 @@ func parseFlags(args []string) (options, error) {
 	return o, nil
 }
 
-// checkModes refuses modes that do not go together.
+// checkModes refuses modes that do not go together: at most one of them.
 func checkModes(o options) error {
-	switch {
-	case o.scrape && (o.kspOnly || o.receivers):
-		return errors.New("-scrape goes with neither -receivers nor -ksp-only")
-	case o.crs && (o.scrape || o.receivers || o.kspOnly):
-		return errors.New("-crs goes with none of -scrape, -receivers, -ksp-only")
-	case o.sharding && (o.kspOnly || o.receivers || o.scrape || o.crs):
-		return errors.New("-sharding goes with none of -receivers, -scrape, -crs and -ksp-only")
-	case o.resend && (o.kspOnly || o.receivers || o.scrape || o.crs || o.sharding):
-		return errors.New("-resend goes with none of -receivers, -scrape, -crs, -sharding and -ksp-only")
-	case o.receivers && o.kspOnly:
-		return errors.New("-receivers and -ksp-only do not go together")
+	var set []string
+	for _, m := range []struct {
+		name string
+		on   bool
+	}{{"-scrape", o.scrape}, {"-crs", o.crs}, {"-sharding", o.sharding}, {"-resend", o.resend}, {"-receivers", o.receivers}, {"-ksp-only", o.kspOnly}} {
+		if m.on {
+			set = append(set, m.name)
+		}
+	}
+	if len(set) > 1 {
+		return fmt.Errorf("%s do not go together: one mode at a time", strings.Join(set, " and "))
 	}
 	return nil
 }

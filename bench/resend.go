@@ -54,9 +54,9 @@ func parseIntervals(list string) ([]time.Duration, error) {
 }
 
 // resendWindow is the length of each window at interval: one interval, and
-// at least min.
-func resendWindow(interval, min time.Duration) time.Duration {
-	return max(interval, min)
+// at least least.
+func resendWindow(interval, least time.Duration) time.Duration {
+	return max(interval, least)
 }
 
 func (b *bench) runResend(ctx context.Context) error {
