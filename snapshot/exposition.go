@@ -210,14 +210,7 @@ func appendFamilyLines(buf []byte, o *object, name string, expo *Exposition, hin
 func appendSortedLine(buf []byte, base *[]series.Label, ls *liveSeries) []byte {
 	buf = append(buf, ls.name...)
 	sep := byte('{')
-	label := func(name, value string) {
-		buf = append(buf, sep)
-		sep = ','
-		buf = append(buf, name...)
-		buf = append(buf, `="`...)
-		buf = appendEscaped(buf, value)
-		buf = append(buf, '"')
-	}
+	label := func(name, value string) { buf = appendLabel(buf, &sep, name, value) }
 	var bl []series.Label
 	if base != nil {
 		bl = *base
@@ -252,12 +245,7 @@ func appendSortedLine(buf []byte, base *[]series.Label, ls *liveSeries) []byte {
 	for ; b < len(bl); b++ {
 		label(bl[b].Name, bl[b].Value)
 	}
-	if sep == ',' {
-		buf = append(buf, '}')
-	}
-	buf = append(buf, ' ')
-	buf = appendValue(buf, ls.value)
-	return append(buf, '\n')
+	return endLine(buf, sep, ls.value)
 }
 
 // appendLine appends one series: its name, the object's labels in KSM's order
@@ -266,14 +254,7 @@ func appendSortedLine(buf []byte, base *[]series.Label, ls *liveSeries) []byte {
 func appendLine(buf []byte, base *[]series.Label, ls *liveSeries, baseKeys []string) []byte {
 	buf = append(buf, ls.name...)
 	sep := byte('{')
-	label := func(name, value string) {
-		buf = append(buf, sep)
-		sep = ','
-		buf = append(buf, name...)
-		buf = append(buf, `="`...)
-		buf = appendEscaped(buf, value)
-		buf = append(buf, '"')
-	}
+	label := func(name, value string) { buf = appendLabel(buf, &sep, name, value) }
 	var bl []series.Label
 	if base != nil {
 		bl = *base
@@ -314,11 +295,27 @@ func appendLine(buf []byte, base *[]series.Label, ls *liveSeries, baseKeys []str
 			}
 		}
 	}
+	return endLine(buf, sep, ls.value)
+}
+
+// appendLabel appends one label pair of a line, after sep ('{' before the
+// first, then ','), which it sets to ','.
+func appendLabel(buf []byte, sep *byte, name, value string) []byte {
+	buf = append(buf, *sep)
+	*sep = ','
+	buf = append(buf, name...)
+	buf = append(buf, `="`...)
+	buf = appendEscaped(buf, value)
+	return append(buf, '"')
+}
+
+// endLine closes a line's labels (if it has any) and appends its value.
+func endLine(buf []byte, sep byte, v float64) []byte {
 	if sep == ',' {
 		buf = append(buf, '}')
 	}
 	buf = append(buf, ' ')
-	buf = appendValue(buf, ls.value)
+	buf = appendValue(buf, v)
 	return append(buf, '\n')
 }
 
