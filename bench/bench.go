@@ -213,3 +213,16 @@ func (b *bench) measureScale(ctx context.Context, n int) (scaleResult, error) {
 	r.ksmAloneRSS, r.ksmAloneFileRSS = ksm.aloneRSS, ksm.aloneFileRSS
 	return r, nil
 }
+
+// runHold creates the workload of the largest scale, says where the
+// cluster's env file is, and waits until interrupted: the cluster then stops
+// as after a measurement.
+func (b *bench) runHold(ctx context.Context) error {
+	n := b.opts.scales[len(b.opts.scales)-1]
+	if _, err := b.prepareScale(ctx, n); err != nil {
+		return err
+	}
+	b.log.Info("Cluster and workload up; Ctrl-C stops them", "pods", n, "env", filepath.Join(b.opts.stateDir, "cluster", "env"))
+	<-ctx.Done()
+	return nil
+}

@@ -75,6 +75,7 @@ type options struct {
 	stateDir string        // cluster state, binaries, profiles
 	keep     bool          // keep the cluster's state dir
 	kspOnly  bool          // measure kube-state-push only, write no report
+	hold     bool          // start the cluster and the workload, then wait
 	profiles string        // where kube-state-push's profiles are saved
 	root     string        // repository root
 
@@ -123,6 +124,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.stateDir, "state", ".state/bench", "directory for the cluster, logs and profiles")
 	fs.StringVar(&o.profiles, "profiles", ".state/bench-profiles", "directory for kube-state-push's CPU and heap profiles (-crs: both sides')")
 	fs.BoolVar(&o.keep, "keep", false, "keep the state directory (logs, profiles) after the run")
+	fs.BoolVar(&o.hold, "hold", false, "start the cluster and the workload of -n pods, print the cluster's env file, and wait for Ctrl-C (to run and profile an agent by hand; no report is written)")
 	fs.BoolVar(&o.kspOnly, "ksp-only", false, "measure kube-state-push alone (to profile a change; no report is written)")
 	fs.BoolVar(&o.scrape, "scrape", false, "measure one /metrics scrape of kube-state-push's --metrics-address against kube-state-metrics' (writes its section of -out)")
 	fs.BoolVar(&o.crs, "crs", false, "measure custom resources: kube-state-push against kube-state-metrics with the same config on the same objects (writes its section of -out)")
@@ -181,7 +183,7 @@ func checkModes(o options) error {
 	for _, m := range []struct {
 		name string
 		on   bool
-	}{{"-scrape", o.scrape}, {"-crs", o.crs}, {"-sharding", o.sharding}, {"-resend", o.resend}, {"-receivers", o.receivers}, {"-ksp-only", o.kspOnly}} {
+	}{{"-scrape", o.scrape}, {"-crs", o.crs}, {"-sharding", o.sharding}, {"-resend", o.resend}, {"-receivers", o.receivers}, {"-ksp-only", o.kspOnly}, {"-hold", o.hold}} {
 		if m.on {
 			set = append(set, m.name)
 		}
@@ -196,7 +198,7 @@ func checkModes(o options) error {
 // (scales, before parsing) and -nodes.
 func modeDefaults(o *options, given map[string]bool, scales *string) {
 	switch {
-	case o.kspOnly:
+	case o.kspOnly, o.hold:
 		o.out = ""
 	case o.receivers && !given["out"]:
 		o.out = receiversReport
@@ -287,6 +289,9 @@ func run() error {
 	}
 	if o.resend {
 		return b.runResend(ctx)
+	}
+	if o.hold {
+		return b.runHold(ctx)
 	}
 	var results []scaleResult
 	var runErr error
