@@ -21,6 +21,9 @@ type encoder struct {
 	groups      *grouping
 	pb          []byte
 	out         []byte
+
+	clock                                           trimClock
+	useLabels, useSamples, useSeries, usePB, useOut usage
 }
 
 func newEncoder(external []series.Label) *encoder {
@@ -31,6 +34,9 @@ func newEncoder(external []series.Label) *encoder {
 // Samples of one series (one shared label set) go into one TimeSeries, in the
 // order given. The result is valid until the next call.
 func (e *encoder) encode(ss []series.Sample) ([]byte, error) {
+	if e.clock.due() {
+		e.trim()
+	}
 	g := e.groups
 	g.group(ss)
 	nLabels := 0
@@ -55,7 +61,20 @@ func (e *encoder) encode(ss []series.Sample) ([]byte, error) {
 		ts = append(ts, prompb.TimeSeries{Labels: labels[l0:len(labels):len(labels)], Samples: samples[s0:len(samples):len(samples)]})
 	}
 	e.req.Timeseries, e.labels, e.samples = ts, labels, samples
+	e.useLabels.note(len(labels))
+	e.useSamples.note(len(samples))
+	e.useSeries.note(len(ts))
 	return e.compress(&e.req)
+}
+
+// trim lets go of the room the recent requests did not need (see trimEvery).
+func (e *encoder) trim() {
+	e.labels, e.samples, e.req.Timeseries = trimSlice(e.labels, e.useLabels), trimSlice(e.samples, e.useSamples), trimSlice(e.req.Timeseries, e.useSeries)
+	e.pb, e.out = trimSlice(e.pb, e.usePB), trimSlice(e.out, e.useOut)
+	for _, u := range []*usage{&e.useLabels, &e.useSamples, &e.useSeries, &e.usePB, &e.useOut} {
+		u.next()
+	}
+	e.groups.trim()
 }
 
 // encodeMetadata returns the snappy-compressed protobuf of a WriteRequest that
@@ -73,6 +92,8 @@ func (e *encoder) compress(req *prompb.WriteRequest) ([]byte, error) {
 		return nil, fmt.Errorf("marshal 1.0 request: %w", err)
 	}
 	e.out = e.blockEncode(e.out[:cap(e.out)], e.pb[size-n:])
+	e.usePB.note(size)
+	e.useOut.note(size + size/6 + 32) // the room the block encoders ask for
 	return e.out, nil
 }
 

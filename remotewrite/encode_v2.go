@@ -33,6 +33,11 @@ type encoderV2 struct {
 	groups    *grouping
 	pb        []byte
 	out       []byte
+
+	clock                                    trimClock
+	useSymbols, useFamilies, useBases        usage // maps, and their slices
+	useArena, useRefs, useSamples, useSeries usage
+	usePB, useOut                            usage
 }
 
 // family is what a request holds of one metric family: its metadata and the
@@ -67,6 +72,9 @@ func newEncoderV2(metadata MetadataFunc, external []series.Label) *encoderV2 {
 // OpenTelemetry Collector take): s2's encoder only looks harder for repeats,
 // as far back as the request goes, which snappy's copy elements can point to.
 func (e *encoderV2) encode(ss []series.Sample) ([]byte, error) {
+	if e.clock.due() {
+		e.trim()
+	}
 	clear(e.symbols)
 	clear(e.families)
 	clear(e.bases)
@@ -113,7 +121,29 @@ func (e *encoderV2) encode(ss []series.Sample) ([]byte, error) {
 		return nil, fmt.Errorf("marshal 2.0 request: %w", err)
 	}
 	e.out = e.blockEncode(e.out[:cap(e.out)], e.pb[size-n:])
+	e.useSymbols.note(len(e.req.Symbols))
+	e.useFamilies.note(len(e.fams))
+	e.useBases.note(len(e.bases))
+	e.useArena.note(len(e.baseArena))
+	e.useRefs.note(len(e.refs))
+	e.useSamples.note(len(e.samples))
+	e.useSeries.note(len(ts))
+	e.usePB.note(size)
+	e.useOut.note(size + size/6 + 32) // the room the block encoders ask for
 	return e.out, nil
+}
+
+// trim lets go of the room the recent requests did not need (see trimEvery).
+func (e *encoderV2) trim() {
+	e.symbols, e.families, e.bases = trimMap(e.symbols, &e.useSymbols), trimMap(e.families, &e.useFamilies), trimMap(e.bases, &e.useBases)
+	e.req.Symbols, e.fams = trimSlice(e.req.Symbols, e.useSymbols), trimSlice(e.fams, e.useFamilies)
+	e.baseArena, e.refs, e.samples = trimSlice(e.baseArena, e.useArena), trimSlice(e.refs, e.useRefs), trimSlice(e.samples, e.useSamples)
+	e.req.Timeseries, e.famOf = trimSlice(e.req.Timeseries, e.useSeries), trimSlice(e.famOf, e.useSeries)
+	e.pb, e.out = trimSlice(e.pb, e.usePB), trimSlice(e.out, e.useOut)
+	for _, u := range []*usage{&e.useSymbols, &e.useFamilies, &e.useBases, &e.useArena, &e.useRefs, &e.useSamples, &e.useSeries, &e.usePB, &e.useOut} {
+		u.next()
+	}
+	e.groups.trim()
 }
 
 // familyOf returns the index in e.fams of family name in this request,

@@ -12,6 +12,9 @@ type grouping struct {
 	order  []int // sample indexes, series after series
 	of     []int // per sample, its series (-1: no labels, not sent)
 	fill   []int
+
+	// use is what the requests since the last trim used: series, samples.
+	useIndex, useSeries, useSamples usage
 }
 
 func newGrouping() *grouping { return &grouping{index: make(map[series.Key]int)} }
@@ -50,6 +53,19 @@ func (g *grouping) group(ss []series.Sample) {
 			g.fill[j]++
 		}
 	}
+	g.useIndex.note(len(g.index))
+	g.useSeries.note(len(g.first))
+	g.useSamples.note(len(ss))
+}
+
+// trim lets go of the room the recent requests did not need (see trimEvery).
+func (g *grouping) trim() {
+	g.index = trimMap(g.index, &g.useIndex)
+	g.first, g.counts, g.fill = trimSlice(g.first, g.useSeries), trimSlice(g.counts, g.useSeries), trimSlice(g.fill, g.useSeries)
+	g.of, g.order = trimSlice(g.of, g.useSamples), trimSlice(g.order, g.useSamples)
+	g.useIndex.next()
+	g.useSeries.next()
+	g.useSamples.next()
 }
 
 // samplesOf returns the indexes of series j's samples, given the offset of

@@ -121,8 +121,10 @@ func newLabelLimiter(l LabelLimits, external []series.Label, m *queueMetrics, lo
 // external label (as if ls had none of them), and each label's name and value
 // length is compared once. A series it is unsure of goes to check. (ls by
 // pointer: a Labels is six words, and copying one into each call cost about
-// as much as the rest of it.)
-func (l *labelLimiter) within(ls *series.Labels) bool {
+// as much as the rest of it.) okBase is the object labels (Labels.Base) last
+// found short, which the series of one object share: they are not looked at
+// again.
+func (l *labelLimiter) within(ls *series.Labels, okBase **[]series.Label) bool {
 	if l.maxLabels > 0 && ls.Len()+len(l.external) > l.maxLabels {
 		return false
 	}
@@ -132,8 +134,11 @@ func (l *labelLimiter) within(ls *series.Labels) bool {
 	if len(ls.Name()) > l.maxValue || l.unsure {
 		return false
 	}
-	if base := ls.Base(); base != nil && !l.short(*base) {
-		return false
+	if base := ls.Base(); base != nil && base != *okBase {
+		if !l.short(*base) {
+			return false
+		}
+		*okBase = base
 	}
 	return l.short(ls.Extra())
 }
@@ -222,8 +227,9 @@ func (l *labelLimiter) long(x series.Label) overLimit {
 func (l *labelLimiter) filter(batch []series.Sample, owned bool) []series.Sample {
 	first := -1
 	var o overLimit
+	var okBase *[]series.Label
 	for i := range batch {
-		if l.within(&batch[i].Labels) {
+		if l.within(&batch[i].Labels, &okBase) {
 			continue
 		}
 		var over bool
@@ -245,7 +251,7 @@ func (l *labelLimiter) filter(batch []series.Sample, owned bool) []series.Sample
 	l.drop(batch[first].Labels.Name(), o)
 	for i := first + 1; i < len(batch); i++ {
 		s := batch[i]
-		if !l.within(&s.Labels) {
+		if !l.within(&s.Labels, &okBase) {
 			if o, over := l.check(s.Labels); over {
 				l.drop(s.Labels.Name(), o)
 				continue

@@ -355,6 +355,7 @@ func TestLabelLimiterMatchesEncoder(t *testing.T) {
 		if l == nil {
 			continue
 		}
+		var okBase *[]series.Label // as filter keeps it, across series
 		for range 50 {
 			ls := series.FromPairs(append(pick(rng.IntN(7)), series.Label{Name: series.MetricName, Value: str(1 + rng.IntN(20))}))
 			if rng.IntN(2) == 0 {
@@ -377,7 +378,7 @@ func TestLabelLimiterMatchesEncoder(t *testing.T) {
 					limits.MaxLabelValueLength > 0 && len(x.Value) > limits.MaxLabelValueLength
 			})
 			want := long || limits.MaxLabelNamesPerSeries > 0 && n > limits.MaxLabelNamesPerSeries
-			got := !l.within(&ls)
+			got := !l.within(&ls, &okBase)
 			if got {
 				_, got = l.check(ls)
 			}
@@ -392,5 +393,28 @@ func TestLabelLimiterMatchesEncoder(t *testing.T) {
 	}
 	if over == 0 || over == checked {
 		t.Fatalf("%d of %d series over a limit: the cases do not cover both", over, checked)
+	}
+}
+
+// The series of one object share its labels, which filter looks at once: a
+// series of another object with long labels, and one with a long label of its
+// own after its object's were found short, are still dropped.
+func TestLabelLimiterSharedObjectLabels(t *testing.T) {
+	l := newLabelLimiter(LabelLimits{MaxLabelValueLength: 8}, nil, newQueueMetrics(nil), slog.New(slog.DiscardHandler))
+	short := []series.Label{{Name: "namespace", Value: "default"}, {Name: "pod", Value: "web-0"}}
+	long := []series.Label{{Name: "namespace", Value: "default"}, {Name: "pod", Value: "web-0123456789"}}
+	batch := []series.Sample{
+		{Labels: series.New("a", &short, []series.Label{{Name: "c", Value: "x"}}), V: 1},
+		{Labels: series.New("b", &short, nil), V: 2},
+		{Labels: series.New("c", &long, nil), V: 3},
+		{Labels: series.New("d", &short, []series.Label{{Name: "c", Value: "much-too-long"}}), V: 4},
+		{Labels: series.New("e", &short, nil), V: 5},
+	}
+	var got []float64
+	for _, s := range l.filter(batch, false) {
+		got = append(got, s.V)
+	}
+	if want := []float64{1, 2, 5}; !slices.Equal(got, want) {
+		t.Fatalf("kept the samples %v, want %v", got, want)
 	}
 }
