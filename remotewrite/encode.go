@@ -93,7 +93,7 @@ func (e *encoder) compress(req *prompb.WriteRequest) ([]byte, error) {
 	}
 	e.out = e.blockEncode(e.out[:cap(e.out)], e.pb[size-n:])
 	e.usePB.note(size)
-	e.useOut.note(size + size/6 + 32) // the room the block encoders ask for
+	e.useOut.note(snappy.MaxEncodedLen(size))
 	return e.out, nil
 }
 

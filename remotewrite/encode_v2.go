@@ -129,7 +129,7 @@ func (e *encoderV2) encode(ss []series.Sample) ([]byte, error) {
 	e.useSamples.note(len(e.samples))
 	e.useSeries.note(len(ts))
 	e.usePB.note(size)
-	e.useOut.note(size + size/6 + 32) // the room the block encoders ask for
+	e.useOut.note(s2.MaxEncodedLen(size))
 	return e.out, nil
 }
 

@@ -13,8 +13,8 @@ type grouping struct {
 	of     []int // per sample, its series (-1: no labels, not sent)
 	fill   []int
 
-	// use is what the requests since the last trim used: series, samples.
-	useIndex, useSeries, useSamples usage
+	// What the requests use, for trim: series (index's entries), samples.
+	useSeries, useSamples usage
 }
 
 func newGrouping() *grouping { return &grouping{index: make(map[series.Key]int)} }
@@ -53,17 +53,15 @@ func (g *grouping) group(ss []series.Sample) {
 			g.fill[j]++
 		}
 	}
-	g.useIndex.note(len(g.index))
 	g.useSeries.note(len(g.first))
 	g.useSamples.note(len(ss))
 }
 
 // trim lets go of the room the recent requests did not need (see trimEvery).
 func (g *grouping) trim() {
-	g.index = trimMap(g.index, &g.useIndex)
+	g.index = trimMap(g.index, &g.useSeries)
 	g.first, g.counts, g.fill = trimSlice(g.first, g.useSeries), trimSlice(g.counts, g.useSeries), trimSlice(g.fill, g.useSeries)
 	g.of, g.order = trimSlice(g.of, g.useSamples), trimSlice(g.order, g.useSamples)
-	g.useIndex.next()
 	g.useSeries.next()
 	g.useSamples.next()
 }

@@ -3,6 +3,8 @@ package remotewrite
 import (
 	"bytes"
 	"testing"
+
+	"github.com/kube-state-push/kube-state-push/series"
 )
 
 // After a burst (the series of 1000 pods in one request), 2×trimEvery small
@@ -25,24 +27,17 @@ func TestEncodersTrimAfterBurst(t *testing.T) {
 	if cap(e2.refs) < 10*trimFloor || cap(e1.labels) < 10*trimFloor {
 		t.Fatalf("after the burst: refs %d, labels %d: the burst is too small to show trimming", cap(e2.refs), cap(e1.labels))
 	}
+	encode := func(enc interface {
+		encode([]series.Sample) ([]byte, error)
+	}) []byte {
+		body, err := enc.encode(small)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return body
+	}
 	for i := range 2 * trimEvery {
-		want1, err := fresh1.encode(small)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got1, err := e1.encode(small)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want2, err := fresh2.encode(small)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got2, err := e2.encode(small)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got1, want1) || !bytes.Equal(got2, want2) {
+		if !bytes.Equal(encode(e1), encode(fresh1)) || !bytes.Equal(encode(e2), encode(fresh2)) {
 			t.Fatalf("request %d after the burst differs from a fresh encoder's", i)
 		}
 	}
@@ -54,7 +49,7 @@ func TestEncodersTrimAfterBurst(t *testing.T) {
 		{"2.0 samples", cap(e2.samples), cap(fresh2.samples)},
 		{"2.0 protobuf", cap(e2.pb), cap(fresh2.pb)},
 		{"2.0 symbols (held)", e2.useSymbols.held, fresh2.useSymbols.held},
-		{"grouping index (held)", e2.groups.useIndex.held, fresh2.groups.useIndex.held},
+		{"grouping index (held)", e2.groups.useSeries.held, fresh2.groups.useSeries.held},
 		{"1.0 labels", cap(e1.labels), cap(fresh1.labels)},
 		{"1.0 protobuf", cap(e1.pb), cap(fresh1.pb)},
 	} {
